@@ -34,10 +34,10 @@ function fmtSeconds(s: number): string {
  * A progress reporter on stderr with rate and ETA. On a terminal it redraws one
  * line; otherwise it prints at most one line per ~2 s (logs stay readable).
  */
-export function createProgress(io: Io, label: string, unit = 'it'): (done: number, total: number) => void {
+export function createProgress(io: Io, label: string, unit = 'it'): (p: { done: number; total: number }) => void {
   const start = performance.now();
   let lastPrint = 0;
-  return (done, total) => {
+  return ({ done, total }) => {
     const now = performance.now();
     const finished = done >= total;
     if (!finished && now - lastPrint < (io.isTty ? 100 : 2000)) return;

@@ -18,11 +18,20 @@ export function inspectCommand(io: Io) {
     async run({ args: a }) {
       const { path } = await resolveModelPath(a.model, a.offline ? { offline: true } : {});
       const info = await inspectModel(path);
-      printResult(io, Boolean(a.json), info, () => {
+      // The JSON field names are a public interface (issue #2): `parameters`, not the library's `parameterCount`.
+      const result = {
+        model: path,
+        architecture: info.architecture,
+        parameters: info.parameterCount,
+        config: info.config,
+        source: info.source,
+        tensors: info.tensors,
+      };
+      printResult(io, Boolean(a.json), result, () => {
         const lines = [
           `model:        ${path}`,
           `architecture: ${info.architecture}`,
-          `parameters:   ${info.parameters.toLocaleString('en-US')}`,
+          `parameters:   ${info.parameterCount.toLocaleString('en-US')}`,
           `tensors:      ${info.tensors.length}`,
           '',
         ];

@@ -57,7 +57,7 @@ export function quickstartCommand(io: Io) {
         } else {
           io.stderr('no sample text found (set SPARQ_DATA or pass --text) — skipping perplexity\n');
         }
-        const gen = await generate(m.model, m.tokenizer, a.prompt, { maxTokens: 60, greedy: true });
+        const gen = await generate(m.model, m.tokenizer, a.prompt, { maxTokens: 60 } /* no temperature: greedy */);
         const result = {
           model: m.path,
           architecture: m.model.config.architecture,

@@ -1,0 +1,63 @@
+/**
+ * `matmulDense` on wasm SIMD: out [m, n] = a [m, k] · b (or bᵀ).
+ *
+ * Layout: `b` is copied into the wasm heap once per tensor (cached by identity)
+ * as [n, k], so every output is a dot product of two contiguous rows; `a` and
+ * `out` live in scratch regions reused across calls. Threads split the output
+ * columns (rows of W): for the GEMV each thread streams a disjoint part of W
+ * (bandwidth adds up), for the GEMM each reads all of `a` (small, shared in L3)
+ * and its own W rows. See assembly/dense.ts for the tiling.
+ */
+import { matmulDenseShape, SparqError, Tensor, type KernelAttrs, type KernelImpl, type KernelInputs } from '@sparq/tensor';
+import { requireRuntime, type CpuWasmContext } from '../context';
+import { JOB } from '../runtime/control-block';
+
+/** Largest operand the 4 GiB wasm32 memory can hold next to the others. */
+const MAX_OPERAND_BYTES = 2 ** 31;
+
+function validateMatmulDense(inputs: KernelInputs<'matmulDense'>, attrs: KernelAttrs<'matmulDense'>): true | string {
+  const { a, b } = inputs;
+  if (a.dtype !== 'f32' || b.dtype !== 'f32') return `needs f32 operands, found a ${a.dtype} and b ${b.dtype}`;
+  let mkn: [number, number, number];
+  try {
+    mkn = matmulDenseShape(inputs, attrs);
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+  const [m, k, n] = mkn;
+  if (m * k * 4 > MAX_OPERAND_BYTES || k * n * 4 > MAX_OPERAND_BYTES || m * n * 4 > MAX_OPERAND_BYTES) {
+    return `operands larger than 2 GiB do not fit the 4 GiB wasm32 memory (m=${m}, k=${k}, n=${n})`;
+  }
+  return true;
+}
+
+function runMatmulDense(
+  inputs: KernelInputs<'matmulDense'>,
+  attrs: KernelAttrs<'matmulDense'>,
+  ctx: CpuWasmContext,
+): Tensor<'f32'> {
+  const ok = validateMatmulDense(inputs, attrs);
+  if (ok !== true) throw new SparqError('E_KERNEL_UNSUPPORTED', `cpu-wasm matmulDense: ${ok}`);
+  const [m, k, n] = matmulDenseShape(inputs, attrs);
+  // Zero-size dims: an empty product is all zeros (k = 0) or an empty tensor.
+  if (m === 0 || n === 0 || k === 0) return Tensor.zeros('f32', [m, n]);
+  const { heap, pool } = requireRuntime(ctx);
+  const w = heap.weight(inputs.b, attrs.transposeB);
+  const aPtr = heap.scratchPtr(0, m * k * 4);
+  const outPtr = heap.scratchPtr(1, m * n * 4);
+  // Allocations above may have grown the memory: take the view afterwards.
+  const f32 = heap.f32;
+  f32.set(inputs.a.data, aPtr >>> 2);
+  // Below the threshold a worker wake-up (futex, up to ~100 µs) costs more than it saves.
+  const nth = m * k * n < ctx.minParallelWork ? 1 : Math.min(pool.threads, Math.ceil(n / 4));
+  pool.run(JOB.MATMUL, [aPtr, w, outPtr, m, k, n], nth);
+  const start = outPtr >>> 2;
+  return new Tensor('f32', [m, n], f32.slice(start, start + m * n));
+}
+
+/** The cpu-wasm `matmulDense` kernel (GEMV for m = 1, register-tiled GEMM otherwise). */
+export const matmulDense: KernelImpl<'matmulDense', CpuWasmContext> = {
+  name: 'matmulDense',
+  supports: (inputs, attrs) => validateMatmulDense(inputs, attrs),
+  run: runMatmulDense,
+};

@@ -1,0 +1,38 @@
+/**
+ * Layout of the control block at byte 0 of the shared memory: the mailbox
+ * through which the main thread hands a job to the workers. Int32 slots.
+ */
+export const CTL = {
+  /** Job generation; workers `Atomics.wait` on it and run a job when it changes. */
+  GEN: 0,
+  /** Number of workers that finished the current job; the main thread waits on it. */
+  DONE: 1,
+  /** Set to 1 by dispose(): workers leave their loop. */
+  STOP: 2,
+  /** Job kind, one of {@link JOB}. */
+  KIND: 3,
+  /** Set to 1 by a worker whose job threw. */
+  ERROR: 4,
+  /** Number of threads taking part in the job (main thread included). */
+  NTH: 5,
+  /** First of 8 u32 job arguments. */
+  ARGS: 8,
+  /** First of 64 f32 per-thread results (probes). */
+  RESULTS: 16,
+} as const;
+
+/** Byte offset of the 96-byte read-only operand block of the SIMD peak probe. */
+export const PROBE_OPERANDS = 2048;
+
+/** Bytes reserved for the control block; the heap starts after it. */
+export const CTL_BYTES = 4096;
+
+/** Job kinds. */
+export const JOB = {
+  MATMUL: 1,
+  READ_SUM: 2,
+  SIMD_PEAK: 3,
+} as const;
+
+/** A job kind. */
+export type JobKind = (typeof JOB)[keyof typeof JOB];

@@ -1,0 +1,145 @@
+/**
+ * The shared wasm memory of one backend instance: the control block, a
+ * free-list heap for weights, two reusable scratch regions (activations and
+ * output) and the weight cache keyed by tensor identity.
+ */
+import { SparqError, type Tensor } from '@sparq/tensor';
+import { FreeListAllocator } from './allocator';
+import { CTL_BYTES } from './control-block';
+import { MAX_PAGES, MODULE_MIN_PAGES, type DenseExports } from './wasm-module';
+
+const PAGE = 65536;
+
+/** A cached device copy of a weight, always stored as [n, k] (rows = output features). */
+interface WeightEntry {
+  ptr: number;
+  /** Whether the source tensor was given as [n, k] (`transposeB`) or [k, n]. */
+  transposeB: boolean;
+}
+
+/** One scratch region that only grows (by 1.5× to avoid re-allocating every call). */
+interface Scratch {
+  ptr: number;
+  bytes: number;
+}
+
+/** Shared memory + heap + weight cache. */
+export class WasmHeap {
+  /** The memory shared with every worker. */
+  readonly memory: WebAssembly.Memory;
+  /** The heap over `[CTL_BYTES, memory end)`. */
+  readonly alloc: FreeListAllocator;
+  private f32View: Float32Array;
+  private readonly weights = new WeakMap<Tensor, WeightEntry>();
+  // Frees the wasm copy of a weight tensor that was garbage-collected without release().
+  private readonly finalizer = new FinalizationRegistry<number>((ptr) => {
+    if (this.alive && this.alloc.sizeOf(ptr) !== undefined) this.alloc.free(ptr);
+  });
+  private readonly scratch: Scratch[] = [
+    { ptr: -1, bytes: 0 },
+    { ptr: -1, bytes: 0 },
+  ];
+  private alive = true;
+  /** Set after instantiation (the exports need the memory first). */
+  ex: DenseExports | undefined;
+
+  /** Creates the shared memory (`initialPages` ≥ the module minimum). */
+  constructor(initialPages = 256) {
+    this.memory = new WebAssembly.Memory({
+      initial: Math.max(MODULE_MIN_PAGES, initialPages),
+      maximum: MAX_PAGES,
+      shared: true,
+    });
+    this.f32View = new Float32Array(this.memory.buffer);
+    this.alloc = new FreeListAllocator({
+      base: CTL_BYTES,
+      end: this.memory.buffer.byteLength,
+      align: 64,
+      grow: (minEnd) => this.grow(minEnd),
+    });
+  }
+
+  /** Float32 view of the whole memory (re-created after growth). */
+  get f32(): Float32Array {
+    return this.f32View;
+  }
+
+  /**
+   * Byte offset of the [n, k] device copy of weight `b`, uploading it on first
+   * use. A [k, n] weight (`transposeB = false`) is transposed once here, so
+   * every later call runs the same A·Wᵀ kernel.
+   */
+  weight(b: Tensor<'f32'>, transposeB: boolean): number {
+    const hit = this.weights.get(b);
+    if (hit && hit.transposeB === transposeB) return hit.ptr;
+    if (hit) this.release(b);
+    const bytes = b.data.length * 4;
+    const ptr = this.alloc.alloc(bytes);
+    if (transposeB) this.f32.set(b.data, ptr >>> 2);
+    else {
+      const tmp = this.alloc.alloc(bytes);
+      this.f32.set(b.data, tmp >>> 2);
+      const [k, n] = b.shape as [number, number];
+      this.exports().transpose(tmp, ptr, k, n);
+      this.alloc.free(tmp);
+    }
+    const entry: WeightEntry = { ptr, transposeB };
+    this.weights.set(b, entry);
+    this.finalizer.register(b, ptr, entry);
+    return ptr;
+  }
+
+  /** True when `t` has a device copy. */
+  isCached(t: Tensor): boolean {
+    return this.weights.has(t);
+  }
+
+  /** Frees the device copy of `t`, if any. */
+  release(t: Tensor): void {
+    const hit = this.weights.get(t);
+    if (!hit) return;
+    this.weights.delete(t);
+    this.finalizer.unregister(hit);
+    this.alloc.free(hit.ptr);
+  }
+
+  /** A scratch region of at least `bytes` (slot 0: activations, 1: output); contents are not kept. */
+  scratchPtr(slot: 0 | 1, bytes: number): number {
+    const s = this.scratch[slot]!;
+    if (s.bytes < bytes) {
+      const want = Math.max(bytes, Math.ceil(s.bytes * 1.5));
+      if (s.ptr >= 0) this.alloc.free(s.ptr);
+      s.ptr = -1;
+      s.bytes = 0;
+      s.ptr = this.alloc.alloc(want);
+      s.bytes = want;
+    }
+    return s.ptr;
+  }
+
+  /** Marks the heap dead (the finalizer becomes a no-op). */
+  dispose(): void {
+    this.alive = false;
+  }
+
+  private exports(): DenseExports {
+    if (!this.ex) throw new SparqError('E_INTERNAL', 'cpu-wasm: heap used before the module was instantiated');
+    return this.ex;
+  }
+
+  private grow(minEnd: number): number | undefined {
+    const cur = this.memory.buffer.byteLength;
+    const curPages = cur / PAGE;
+    // Grow by at least 25 % so a sequence of weight uploads does not grow page by page.
+    const needPages = Math.ceil(minEnd / PAGE) - curPages;
+    const pages = Math.min(MAX_PAGES - curPages, Math.max(needPages, Math.ceil(curPages / 4)));
+    if (pages < needPages || pages <= 0) return undefined;
+    try {
+      this.memory.grow(pages);
+    } catch {
+      return undefined;
+    }
+    this.f32View = new Float32Array(this.memory.buffer);
+    return this.memory.buffer.byteLength;
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * What differs between architectures: tensor names, how a block's weights are
+ * read, and the embedding / final norm / LM head. The block computation itself
+ * is shared (block.ts).
+ */
+import { SparqError, Tensor } from '@sparq/tensor';
+import type { BlockWeights, LinearWeights } from './block';
+import type { ModelConfig } from './config';
+import type { NormWeights } from './norm';
+import type { WeightSource } from './weight-source';
+
+/** Embedding, final norm and LM head. */
+export interface GlobalWeights {
+  /** Token embedding `[vocab, hidden]`. */
+  embed: Tensor<'f32'>;
+  /** Learned absolute positions `[rows, hidden]` (OPT, GPT-2), or undefined. */
+  positions: Tensor<'f32'> | undefined;
+  finalNorm: NormWeights;
+  /** `[vocab, hidden]`; the same object as `embed` when tied. */
+  lmHead: Tensor<'f32'>;
+}
+
+/** Per-architecture loading rules. */
+export interface ArchSpec {
+  /** The HF names of block `i`'s linears, in the order q, k, v, o, [gate], up, down. */
+  linearNames(config: ModelConfig, i: number): string[];
+  loadBlock(src: WeightSource, config: ModelConfig, i: number): Promise<BlockWeights>;
+  loadGlobals(src: WeightSource, config: ModelConfig): Promise<GlobalWeights>;
+}
+
+// Checkpoints saved from the base model (GPT2Model, OPTModel) lack the
+// `transformer.` / `model.` prefix of the *ForCausalLM names; accept both.
+const DROPPABLE_PREFIXES = ['transformer.', 'model.'];
+
+/** The stored name of `name` in `src` (with or without a base-model prefix), or undefined. */
+export function resolveName(src: WeightSource, name: string): string | undefined {
+  if (src.has(name)) return name;
+  for (const p of DROPPABLE_PREFIXES) if (name.startsWith(p) && src.has(name.slice(p.length))) return name.slice(p.length);
+  return undefined;
+}
+
+/** Reads `name` as f32 (exact widening of f16/bf16), checking its shape. */
+export async function readF32(src: WeightSource, name: string, shape: readonly number[]): Promise<Tensor<'f32'>> {
+  const stored = resolveName(src, name);
+  if (stored === undefined) {
+    throw new SparqError('E_NOT_FOUND', `tensor "${name}" is missing from ${src.path}`, { details: { file: src.path, tensor: name } });
+  }
+  const info = src.info(stored);
+  if (info.shape.length !== shape.length || info.shape.some((d, i) => d !== shape[i])) {
+    throw new SparqError('E_SHAPE_MISMATCH', `tensor "${stored}" in ${src.path}: expected [${shape.join(', ')}], found [${info.shape.join(', ')}]`, {
+      details: { file: src.path, tensor: stored, expected: shape, found: info.shape },
+    });
+  }
+  const t = await src.read(stored);
+  return t.toF32().reshape(shape);
+}
+
+/** Reads a 1-D vector as a Float32Array. */
+export async function readVec(src: WeightSource, name: string, n: number): Promise<Float32Array> {
+  return (await readF32(src, name, [n])).data;
+}
+
+/** Reads `<base>.weight` `[out, in]` and, when `bias`, `<base>.bias` `[out]`. */
+export async function readLinear(src: WeightSource, base: string, out: number, inp: number, bias: boolean): Promise<LinearWeights> {
+  return {
+    name: base,
+    weight: await readF32(src, `${base}.weight`, [out, inp]),
+    bias: bias ? await readVec(src, `${base}.bias`, out) : undefined,
+  };
+}
+
+/** Reads an RMSNorm (`<base>.weight`) or LayerNorm (`<base>.weight`, `<base>.bias`). */
+export async function readNorm(src: WeightSource, base: string, config: ModelConfig): Promise<NormWeights> {
+  const d = config.hiddenSize;
+  return {
+    kind: config.norm,
+    weight: await readVec(src, `${base}.weight`, d),
+    bias: config.norm === 'layer' ? await readVec(src, `${base}.bias`, d) : undefined,
+    eps: config.normEps,
+  };
+}
+
+/** Reads `lm_head.weight`, or reuses the embedding when tied (one Tensor object, so backends cache it once). */
+export async function readLmHead(src: WeightSource, config: ModelConfig, embed: Tensor<'f32'>): Promise<Tensor<'f32'>> {
+  if (config.tieWordEmbeddings) return embed;
+  if (resolveName(src, 'lm_head.weight') === undefined) {
+    throw new SparqError('E_NOT_FOUND', `tensor "lm_head.weight" is missing from ${src.path} and tie_word_embeddings is false`, {
+      details: { file: src.path, tensor: 'lm_head.weight' },
+      hint: 'set "tie_word_embeddings": true in config.json if the head shares the embedding',
+    });
+  }
+  return readF32(src, 'lm_head.weight', [config.vocabSize, config.hiddenSize]);
+}

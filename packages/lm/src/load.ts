@@ -1,0 +1,150 @@
+/**
+ * Model entry points: `loadModel` (an HF folder or a llama2.c `.bin`, plus its
+ * tokenizer) and `inspectModel` (architecture, config and tensor list from
+ * headers only).
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { SparqError, type Backend, type DType } from '@sparq/tensor';
+import type { ModelConfig } from './config';
+import { openHfWeights, readHfConfig } from './hf-source';
+import { openLlama2cCheckpoint } from './llama2c';
+import { CausalLM } from './model';
+import { findTokenizerInFolder, loadTokenizer, type Tokenizer } from './tokenizer/index';
+import type { WeightSource } from './weight-source';
+
+/** Where a model came from. */
+export interface ModelSource {
+  kind: 'hf' | 'llama2c';
+  path: string;
+}
+
+/** Progress of {@link loadModel}: blocks loaded so far. */
+export interface LoadProgress {
+  done: number;
+  total: number;
+}
+
+/** Options of {@link loadModel}. */
+export interface LoadModelOptions {
+  /** Backend that runs the matmuls. */
+  backend: Backend;
+  /** Tokenizer file or folder; overrides the one found beside the model. */
+  tokenizer?: string;
+  /**
+   * Leave blocks on disk until first use (default false: load every block now,
+   * reporting progress). Use true for layer-by-layer walks of large models.
+   */
+  lazy?: boolean;
+  /** Called after each block is loaded (when not lazy). */
+  onProgress?(p: LoadProgress): void;
+}
+
+/** What {@link loadModel} returns. */
+export interface LoadedModel {
+  model: CausalLM;
+  tokenizer: Tokenizer;
+  source: ModelSource;
+}
+
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch (e) {
+    throw new SparqError('E_NOT_FOUND', `model path "${p}" does not exist`, { details: { file: p }, cause: e });
+  }
+}
+
+const NOT_A_MODEL_HINT = 'pass a Hugging Face folder (config.json + *.safetensors) or a llama2.c .bin checkpoint';
+
+/** Opens the weights and config of a model path (no tokenizer). */
+async function openWeights(path: string): Promise<{ config: ModelConfig; source: WeightSource }> {
+  if (isDir(path)) {
+    const config = await readHfConfig(path);
+    return { config, source: await openHfWeights(path) };
+  }
+  if (!path.endsWith('.bin')) {
+    throw new SparqError('E_ARG', `"${path}" is neither a model folder nor a llama2.c .bin checkpoint`, { details: { file: path }, hint: NOT_A_MODEL_HINT });
+  }
+  const { config, source } = await openLlama2cCheckpoint(path);
+  return { config, source };
+}
+
+/** A llama2.c checkpoint's tokenizer beside it: `tokenizer.bin`, else a single `tok*.bin`. */
+function llama2cTokenizerBeside(file: string): string | undefined {
+  const dir = dirname(file);
+  const names = readdirSync(dir);
+  if (names.includes('tokenizer.bin')) return join(dir, 'tokenizer.bin');
+  const tok = names.filter((n) => /^tok.*\.bin$/.test(n) && join(dir, n) !== file);
+  return tok.length === 1 ? join(dir, tok[0]!) : undefined;
+}
+
+/**
+ * Loads a model and its tokenizer.
+ *
+ * - A folder with `config.json` + safetensors (single or sharded): its own
+ *   tokenizer is found with `findTokenizerInFolder` unless `tokenizer` is given.
+ * - A llama2.c `.bin` checkpoint: tokenizer from the option, else
+ *   `tokenizer.bin` or a single `tok*.bin` beside it.
+ *
+ * No tokenizer found and none given → `E_NOT_FOUND` (hint: pass --tokenizer).
+ * @example
+ * const { model, tokenizer } = await loadModel('models/stories260K/stories260K.bin', { backend });
+ * const r = await generate(model, tokenizer, 'Zoo', { maxTokens: 20 });
+ */
+export async function loadModel(path: string, opts: LoadModelOptions): Promise<LoadedModel> {
+  const { config, source } = await openWeights(path);
+  try {
+    let tokPath = opts.tokenizer;
+    if (tokPath === undefined) tokPath = source.kind === 'hf' ? findTokenizerInFolder(path) : llama2cTokenizerBeside(path);
+    if (tokPath === undefined) {
+      throw new SparqError('E_NOT_FOUND', `no tokenizer found ${source.kind === 'hf' ? `in "${path}"` : `beside "${path}"`}`, {
+        details: { file: path },
+        hint: 'pass the tokenizer file with --tokenizer (tokenizer.json, vocab.json + merges.txt, or a llama2.c tokenizer.bin)',
+      });
+    }
+    const tokenizer = await loadTokenizer(tokPath, { vocabSize: config.vocabSize });
+    const model = new CausalLM(config, source, opts.backend);
+    if (!opts.lazy) await model.loadAll(opts.onProgress);
+    return { model, tokenizer, source: { kind: source.kind, path } };
+  } catch (e) {
+    await source.close();
+    throw e;
+  }
+}
+
+/** One tensor as stored. */
+export interface TensorSummary {
+  name: string;
+  shape: readonly number[];
+  dtype: DType;
+}
+
+/** What {@link inspectModel} reports. */
+export interface ModelInspection {
+  architecture: ModelConfig['architecture'];
+  config: ModelConfig;
+  source: ModelSource;
+  /** Total elements of every stored tensor (llama2.c's legacy RoPE tables excluded). */
+  parameterCount: number;
+  tensors: TensorSummary[];
+}
+
+/**
+ * Describes a model from its config and tensor headers, without reading weights.
+ * @example
+ * const info = await inspectModel('models/stories260K/hf'); // info.parameterCount === 260032
+ */
+export async function inspectModel(path: string): Promise<ModelInspection> {
+  const { config, source } = await openWeights(path);
+  try {
+    const tensors = source.names().map((name) => {
+      const i = source.info(name);
+      return { name, shape: i.shape, dtype: i.dtype };
+    });
+    const parameterCount = tensors.reduce((s, t) => s + t.shape.reduce((a, b) => a * b, 1), 0);
+    return { architecture: config.architecture, config, source: { kind: source.kind, path }, parameterCount, tensors };
+  } finally {
+    await source.close();
+  }
+}
