@@ -22,3 +22,6 @@ export { writeSafetensors, writeSafetensorsStreaming } from './safetensors-write
 export { MAX_HEADER_BYTES, encodeHeader, parseHeader, parseHeaderLength } from './safetensors-header';
 /** Header-level types: where a tensor lives, a declared tensor, parsed and encoded headers. */
 export type { TensorInfo, TensorEntry, ParsedHeader, EncodedHeader } from './safetensors-header';
+
+/** The quantize-one-column seam that SparseGPT's joint mode calls (injected; pruners never import quantizers). */
+export type { ColumnQuantizer } from './column-quantizer';

@@ -50,3 +50,4 @@ export {
   choleskyUpperOfInverse,
 } from './linalg';
 export type { CholeskyOptions } from './linalg';
+export { CalibrationStats } from './calibration-stats';

@@ -36,3 +36,6 @@ export function sharedPath(...parts: string[]): string {
   if (!existsSync(p)) throw new Error(`shared fixture missing: ${p}`);
   return p;
 }
+
+export { layerFixturesDir, loadLayerCases, readFixtureSafetensors } from './layer-fixtures';
+export type { FixtureTensor, LayerCase } from './layer-fixtures';

@@ -1,0 +1,5 @@
+/**
+ * @sparq/backend-fpga-sim (work in progress).
+ * @packageDocumentation
+ */
+export {};

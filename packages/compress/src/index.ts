@@ -1,0 +1,5 @@
+/**
+ * @sparq/compress (work in progress).
+ * @packageDocumentation
+ */
+export {};

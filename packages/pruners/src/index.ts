@@ -1,0 +1,5 @@
+/**
+ * @sparq/pruners (work in progress).
+ * @packageDocumentation
+ */
+export {};

@@ -1,0 +1,5 @@
+/**
+ * @sparq/quantizers (work in progress).
+ * @packageDocumentation
+ */
+export {};
