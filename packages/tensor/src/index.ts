@@ -51,3 +51,13 @@ export {
 } from './linalg';
 export type { CholeskyOptions } from './linalg';
 export { CalibrationStats } from './calibration-stats';
+export type {
+  PackedBits,
+  QuantizedMatrix,
+  NMMatrix,
+  NMQuantMatrix,
+  OutlierCsr,
+  BilevelStat,
+  SpqrMatrix,
+  PackedMatrix,
+} from './packed';
