@@ -17,6 +17,9 @@ export type { Activation, Architecture, Llama3RopeScaling, ModelConfig } from '.
 export type { WeightInfo, WeightSource } from './weight-source';
 /** Hugging Face folders: `config.json` and safetensors (single or sharded). */
 export { openHfWeights, readHfConfig } from './hf-source';
+/** sparq containers as a lazy source (packed weights decoded to f32 on read). */
+export { openSparqWeights } from './sparq-source';
+export type { SparqWeightSource } from './sparq-source';
 /** llama2.c v0 checkpoints as a lazy HF-named source (q/k permuted to rotate-half). */
 export { llama2cConfig, llama2cLayout, openLlama2cCheckpoint, parseLlama2cHeader, permuteRotateHalf } from './llama2c';
 /** The 7-field llama2.c header. */

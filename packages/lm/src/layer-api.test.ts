@@ -6,10 +6,10 @@ import { CausalLM } from './model';
 import { openHfWeights, readHfConfig } from './hf-source';
 
 /** The reference backend, recording every released tensor. */
-function spyBackend(): Backend & { released: Tensor[] } {
+function spyBackend(): Backend & { released: unknown[] } {
   const inner = createReferenceBackend();
-  const released: Tensor[] = [];
-  return { ...inner, released, release: (t) => void released.push(t), run: inner.run.bind(inner) } as Backend & { released: Tensor[] };
+  const released: unknown[] = [];
+  return { ...inner, released, release: (t) => void released.push(t), run: inner.run.bind(inner) } as Backend & { released: unknown[] };
 }
 const backend = spyBackend();
 afterAll(() => backend.dispose());

@@ -3,19 +3,21 @@
  * tokenizer) and `inspectModel` (architecture, config and tensor list from
  * headers only).
  */
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { SparqError, type Backend, type DType } from '@sparq/tensor';
 import type { ModelConfig } from './config';
 import { openHfWeights, readHfConfig } from './hf-source';
 import { openLlama2cCheckpoint } from './llama2c';
 import { CausalLM } from './model';
+import { openSparqWeights } from './sparq-source';
 import { findTokenizerInFolder, loadTokenizer, type Tokenizer } from './tokenizer/index';
 import type { WeightSource } from './weight-source';
 
 /** Where a model came from. */
 export interface ModelSource {
-  kind: 'hf' | 'llama2c';
+  /** `sparq`: a sparq container (an HF-shaped folder with `sparq.json`; packed weights decoded on read). */
+  kind: 'hf' | 'llama2c' | 'sparq';
   path: string;
 }
 
@@ -61,6 +63,7 @@ const NOT_A_MODEL_HINT = 'pass a Hugging Face folder (config.json + *.safetensor
 async function openWeights(path: string): Promise<{ config: ModelConfig; source: WeightSource }> {
   if (isDir(path)) {
     const config = await readHfConfig(path);
+    if (existsSync(join(path, 'sparq.json'))) return { config, source: await openSparqWeights(path) };
     return { config, source: await openHfWeights(path) };
   }
   if (!path.endsWith('.bin')) {
@@ -68,6 +71,11 @@ async function openWeights(path: string): Promise<{ config: ModelConfig; source:
   }
   const { config, source } = await openLlama2cCheckpoint(path);
   return { config, source };
+}
+
+/** The {@link ModelSource} kind of an open source (a container reports itself as HF-shaped). */
+function sourceKind(source: WeightSource): ModelSource['kind'] {
+  return 'container' in source ? 'sparq' : source.kind;
 }
 
 /** A llama2.c checkpoint's tokenizer beside it: `tokenizer.bin`, else a single `tok*.bin`. */
@@ -84,6 +92,8 @@ function llama2cTokenizerBeside(file: string): string | undefined {
  *
  * - A folder with `config.json` + safetensors (single or sharded): its own
  *   tokenizer is found with `findTokenizerInFolder` unless `tokenizer` is given.
+ * - A sparq container (such a folder plus `sparq.json`): the same, with
+ *   packed weights decoded to f32 as they are read.
  * - A llama2.c `.bin` checkpoint: tokenizer from the option, else
  *   `tokenizer.bin` or a single `tok*.bin` beside it.
  *
@@ -106,7 +116,7 @@ export async function loadModel(path: string, opts: LoadModelOptions): Promise<L
     const tokenizer = await loadTokenizer(tokPath, { vocabSize: config.vocabSize });
     const model = new CausalLM(config, source, opts.backend);
     if (!opts.lazy) await model.loadAll(opts.onProgress);
-    return { model, tokenizer, source: { kind: source.kind, path } };
+    return { model, tokenizer, source: { kind: sourceKind(source), path } };
   } catch (e) {
     await source.close();
     throw e;
@@ -143,7 +153,7 @@ export async function inspectModel(path: string): Promise<ModelInspection> {
       return { name, shape: i.shape, dtype: i.dtype };
     });
     const parameterCount = tensors.reduce((s, t) => s + t.shape.reduce((a, b) => a * b, 1), 0);
-    return { architecture: config.architecture, config, source: { kind: source.kind, path }, parameterCount, tensors };
+    return { architecture: config.architecture, config, source: { kind: sourceKind(source), path }, parameterCount, tensors };
   } finally {
     await source.close();
   }

@@ -36,6 +36,8 @@ export const ERROR_CODES = {
   E_FORMAT_VERSION: 'E_FORMAT_VERSION',
   /** A stored checksum does not match the data. */
   E_CHECKSUM: 'E_CHECKSUM',
+  /** A sparq container's manifest or per-weight metadata is malformed or contradicts its stored tensors. */
+  E_CONTAINER: 'E_CONTAINER',
   /** A bug in sparq: an invariant was violated. Please report it. */
   E_INTERNAL: 'E_INTERNAL',
 } as const;
