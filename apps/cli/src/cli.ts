@@ -3,7 +3,10 @@
  * its exit code: 0 ok, 1 user/input error, 2 internal error, 130 interrupted.
  */
 import { type ArgsDef, type CommandDef, defineCommand, renderUsage, runCommand } from 'citty';
+import { compressArgs, compressCommand } from './commands/compress';
 import { evalArgs, evalCommand } from './commands/eval';
+import { fpgaArgs, fpgaCommand } from './commands/fpga';
+import { exportArgs, exportCommand } from './commands/export';
 import { generateArgs, generateCommand } from './commands/generate';
 import { inspectArgs, inspectCommand } from './commands/inspect';
 import { quickstartArgs, quickstartCommand } from './commands/quickstart';
@@ -18,6 +21,9 @@ function commands(io: Io): Record<string, { cmd: CommandDef<any>; args: ArgsDef 
     inspect: { cmd: inspectCommand(io), args: inspectArgs },
     eval: { cmd: evalCommand(io), args: evalArgs },
     generate: { cmd: generateCommand(io), args: generateArgs },
+    fpga: { cmd: fpgaCommand(io), args: fpgaArgs },
+    export: { cmd: exportCommand(io), args: exportArgs },
+    compress: { cmd: compressCommand(io), args: compressArgs },
   };
 }
 
