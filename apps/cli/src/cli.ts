@@ -9,6 +9,7 @@ import { fpgaArgs, fpgaCommand } from './commands/fpga';
 import { exportArgs, exportCommand } from './commands/export';
 import { generateArgs, generateCommand } from './commands/generate';
 import { inspectArgs, inspectCommand } from './commands/inspect';
+import { planArgs, planCommand } from './commands/plan';
 import { quickstartArgs, quickstartCommand } from './commands/quickstart';
 import { assertKnownFlags } from './options';
 import { type Io, processIo, reportError } from './output';
@@ -24,6 +25,7 @@ function commands(io: Io): Record<string, { cmd: CommandDef<any>; args: ArgsDef 
     fpga: { cmd: fpgaCommand(io), args: fpgaArgs },
     export: { cmd: exportCommand(io), args: exportArgs },
     compress: { cmd: compressCommand(io), args: compressArgs },
+    plan: { cmd: planCommand(io), args: planArgs },
   };
 }
 

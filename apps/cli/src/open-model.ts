@@ -34,7 +34,12 @@ export async function openModel(opts: ModelRunOptions, io: Io): Promise<OpenMode
       backend,
       ...(opts.tokenizer ? { tokenizer: opts.tokenizer } : {}),
     });
-    return { ...loaded, backend, path: resolved.path, close: () => backend.dispose() };
+    // Close the weight source's file handles before the backend (the model releases its backend copies).
+    const close = async () => {
+      await loaded.model.dispose();
+      await backend.dispose();
+    };
+    return { ...loaded, backend, path: resolved.path, close };
   } catch (e) {
     await backend.dispose();
     throw e;

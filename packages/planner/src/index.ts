@@ -29,3 +29,23 @@ export { snapToBudget } from './snap';
 /** SVG report of a plan and its fitness curve. */
 export { planSvg } from './report-svg';
 export type { PlanSvgOptions } from './report-svg';
+
+/** Level ladders and exact costs. */
+export { keptCosts, parseLadder } from './ladder';
+export type { Ladder, Level } from './ladder';
+export { outlierRatioOf } from './owl';
+
+/** The levels database (one sparq container per level) and its lazy reader. */
+export { buildLevelDatabase, databaseSpace, levelRecipe, LevelDatabase } from './database';
+export type { BuildDatabaseOptions, DatabaseManifest } from './database';
+
+/** KL-divergence fitness against the dense model. */
+export { KlFitness } from './fitness';
+
+/** Plan files and the recipe that applies one. */
+export { planRecipe, readPlan, writePlan } from './plan-file';
+export type { PlanFile } from './plan-file';
+
+/** `sparq plan` as a library call. */
+export { collectMeanSquares, parseBudget, planModel, sampleFitness } from './plan-model';
+export type { PlanModelOptions, PlanModelResult } from './plan-model';

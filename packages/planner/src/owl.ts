@@ -30,6 +30,26 @@ export function outlierRatio(w: ArrayLike<number>, rows: number, cols: number, m
 }
 
 /**
+ * {@link outlierRatio} over several matrices taken together (OWL scores a
+ * decoder block as the concatenation of all its linears' scores).
+ */
+export function outlierRatioOf(parts: readonly { w: ArrayLike<number>; rows: number; cols: number; meanSquare: ArrayLike<number> }[], threshold = 5): number {
+  let sum = 0;
+  let count = 0;
+  const norms = parts.map((p) => Float64Array.from({ length: p.cols }, (_, j) => Math.sqrt(p.meanSquare[j]!)));
+  parts.forEach((p, k) => {
+    for (let r = 0; r < p.rows; r++) for (let j = 0; j < p.cols; j++) sum += Math.abs(p.w[r * p.cols + j]!) * norms[k]![j]!;
+    count += p.rows * p.cols;
+  });
+  const cut = (threshold * sum) / count;
+  let above = 0;
+  parts.forEach((p, k) => {
+    for (let r = 0; r < p.rows; r++) for (let j = 0; j < p.cols; j++) if (Math.abs(p.w[r * p.cols + j]!) * norms[k]![j]! > cut) above++;
+  });
+  return above / count;
+}
+
+/**
  * OWL's layerwise sparsities: `keep_l ∝ D_l` linearly mapped onto a band of
  * width 2λ, shifted so the mean sparsity equals `target` (the OWL reference
  * code's rule). Returns one sparsity per entry of `ratios`.

@@ -3,39 +3,68 @@
  * (OWL, a continuous allocation) rounded to ladder levels rarely sums to the
  * budget; move units one level at a time, preferring those whose rounding
  * was most lopsided, until the total is exact.
+ *
+ * Units of different sizes have incommensurate step costs (a 4096² layer's
+ * 10 % step is not a sum of 64×172 layers' steps), so single moves often
+ * cannot close the last gap. When the budget is a uniform level, each class
+ * of identically-costed units is therefore repaired to its own share of that
+ * level — always reachable, and exactly what EvoPress's level switch keeps.
  */
 import { SparqError } from '@sparq/tensor';
 import type { Budget } from './budget';
 import { assignmentCost, type Assignment, type SearchSpace } from './space';
 
-/**
- * Adjusts `start` (level per unit) until its cost equals `budget.total`,
- * changing one unit by one level per step. `preference[i]` orders which units
- * move first: when the plan is over budget the unit whose preference says it
- * should be cheaper moves first. Throws when the budget cannot be met.
- */
-export function snapToBudget(space: SearchSpace, budget: Budget, start: Assignment, preference: readonly number[]): Assignment {
-  const a = start.slice();
+/** Greedy single-level moves over `members` until their cost equals `target`; returns the remaining difference. */
+function repair(space: SearchSpace, a: Assignment, members: readonly number[], target: number, preference: readonly number[]): number {
   const L = space.levels.length;
-  for (let step = 0; step < space.units.length * L * 4; step++) {
-    const diff = assignmentCost(space, a) - budget.total;
-    if (diff === 0) return a;
-    // Candidate single-level moves that reduce |diff| without overshooting past zero more than they fix.
+  const cost = () => members.reduce((s, i) => s + space.units[i]!.levelCosts[a[i]!]!, 0);
+  for (let step = 0; step < members.length * L * 4; step++) {
+    const diff = cost() - target;
+    if (diff === 0) return 0;
     let best: { i: number; l: number; score: number } | undefined;
-    space.units.forEach((u, i) => {
+    for (const i of members) {
+      const u = space.units[i]!;
       for (const l of [a[i]! - 1, a[i]! + 1]) {
         if (l < 0 || l >= L) continue;
         const d = u.levelCosts[l]! - u.levelCosts[a[i]!]!;
         const after = Math.abs(diff + d);
         if (after >= Math.abs(diff)) continue;
-        // Prefer moves that fix the most, then the unit whose preference agrees with the direction.
+        // Fix the most first; among equals, the unit whose preference agrees with the direction.
         const score = after * 1e6 - (diff > 0 ? preference[i]! : -preference[i]!);
         if (!best || score < best.score) best = { i, l, score };
       }
-    });
-    if (!best) break;
+    }
+    if (!best) return diff;
     a[best.i] = best.l;
   }
+  return cost() - target;
+}
+
+/**
+ * Adjusts `start` (level per unit) until its cost equals `budget.total`,
+ * changing one unit by one level per step. `preference[i]` orders which units
+ * move first: when the plan is over budget the unit with the largest
+ * preference moves first (e.g. the rounding residual toward more
+ * compression). Throws when the budget cannot be met.
+ */
+export function snapToBudget(space: SearchSpace, budget: Budget, start: Assignment, preference: readonly number[]): Assignment {
+  const a = start.slice();
+  const U = space.units.length;
+  const uniformLevel = space.levels.findIndex((_, l) => space.units.reduce((s, u) => s + u.levelCosts[l]!, 0) === budget.total);
+  if (uniformLevel >= 0) {
+    const classes = new Map<string, number[]>();
+    for (let i = 0; i < U; i++) {
+      const k = space.units[i]!.levelCosts.join(',');
+      classes.set(k, [...(classes.get(k) ?? []), i]);
+    }
+    let ok = true;
+    for (const members of classes.values()) {
+      const target = members.reduce((s, i) => s + space.units[i]!.levelCosts[uniformLevel]!, 0);
+      if (repair(space, a, members, target, preference) !== 0) ok = false;
+    }
+    if (ok) return a;
+  }
+  repair(space, a, Array.from({ length: U }, (_, i) => i), budget.total, preference);
   const c = assignmentCost(space, a);
   if (c !== budget.total) {
     throw new SparqError('E_ARG', `cannot meet the budget exactly from this allocation: nearest total ${c}, budget ${budget.total} (${budget.label})`, {

@@ -22,6 +22,7 @@ import {
   type RecipeFlags,
 } from '@sparq/compress';
 import { findTokenizerInFolder, loadModel, resolveModelPath } from '@sparq/lm';
+import { planRecipe, readPlan } from '@sparq/planner';
 import { SparqError } from '@sparq/tensor';
 import { openBackend } from '../backends';
 import { intArg, modelRunArgs, outputArgs } from '../options';
@@ -31,6 +32,7 @@ const args = {
   model: { type: 'positional', description: 'model folder, llama2.c .bin, known name (stories260K) or Hub id', required: true },
   out: { type: 'string', description: 'output folder (must not exist; an interrupted run resumes from <out>.sparq-tmp)', required: true, valueHint: 'dir' },
   recipe: { type: 'string', description: 'recipe file (YAML or JSON): stages, targets/ignore, per-layer overrides, calibration', valueHint: 'file' },
+  plan: { type: 'string', description: 'plan file from `sparq plan`: its base recipe with every layer at its planned level', valueHint: 'file' },
   prune: { type: 'string', description: 'pruning method: magnitude | wanda | sparsegpt', valueHint: 'method' },
   pattern: { type: 'string', description: "sparsity: fraction pruned ('50%', '0.5') or N:M, N kept of every M ('2:4', '4:8')", valueHint: 'P' },
   quant: { type: 'string', description: 'quantization method: rtn | gptq | spqr', valueHint: 'method' },
@@ -56,7 +58,7 @@ const args = {
 } as const;
 
 /** The tokenizer file(s) a model uses, to copy beside the output weights. */
-function tokenizerFiles(modelPath: string, override: string | undefined): string[] {
+export function tokenizerFiles(modelPath: string, override: string | undefined): string[] {
   let tok = override;
   if (tok !== undefined && statSync(tok, { throwIfNoEntry: false })?.isDirectory()) tok = findTokenizerInFolder(tok);
   // As loadModel finds it: in the model folder, or beside a llama2.c .bin (tokenizer.bin or a single tok<N>.bin).
@@ -92,6 +94,14 @@ async function buildRecipe(a: Record<string, unknown>): Promise<Recipe> {
     ...(a.seqlen !== undefined ? { seqlen: intArg('seqlen', String(a.seqlen), { min: 2 })! } : {}),
     ...(a.seed !== undefined ? { seed: intArg('seed', String(a.seed), { min: 0 })! } : {}),
   };
+  if (a.plan !== undefined) {
+    if (a.recipe !== undefined || hasStageFlags(flags)) {
+      throw new SparqError('E_ARG', '--plan cannot be combined with --recipe or --prune/--pattern/--quant/--bits/--group/--sym/--act-order/--joint', {
+        hint: 'the plan carries its recipe; --calib, --samples, --seqlen and --seed may override its calibration',
+      });
+    }
+    return withCalibrationFlags(planRecipe(await readPlan(String(a.plan))), flags);
+  }
   if (a.recipe === undefined) return recipeFromFlags(flags);
   if (hasStageFlags(flags)) {
     throw new SparqError('E_ARG', '--recipe cannot be combined with --prune/--pattern/--quant/--bits/--group/--sym/--act-order/--joint', {

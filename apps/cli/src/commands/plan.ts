@@ -1,0 +1,125 @@
+/**
+ * `sparq plan <model> --ladder … --budget … --out plan.json`: per-layer
+ * compression levels under an exact budget — EvoPress search (default), or the
+ * uniform / OWL baselines — from a levels database built once per ladder.
+ * Apply the result with `sparq compress <model> --plan plan.json --out <dir>`.
+ */
+import { defineCommand } from 'citty';
+import { recipeFromFlags, withCalibrationFlags, parseRecipe } from '@sparq/compress';
+import { loadModel, resolveModelPath } from '@sparq/lm';
+import { planModel } from '@sparq/planner';
+import { SparqError } from '@sparq/tensor';
+import { readFile } from 'node:fs/promises';
+import { openBackend } from '../backends';
+import { intArg, modelRunArgs, outputArgs } from '../options';
+import { type Io, printResult } from '../output';
+import { tokenizerFiles } from './compress';
+
+const args = {
+  model: { type: 'positional', description: 'model folder, llama2.c .bin, known name (stories260K) or Hub id', required: true },
+  out: { type: 'string', description: 'plan file to write (JSON)', required: true, valueHint: 'file' },
+  ladder: {
+    type: 'string',
+    description: 'levels: sparsity:20-80:10 | sparsity:0,30,50,70 | nm:dense,4:8,2:4,1:4 | bits:2,3,4,8[,16]',
+    default: 'sparsity:20-80:10',
+    valueHint: 'spec',
+  },
+  budget: { type: 'string', description: "average sparsity ('50%') or a ladder level whose uniform cost is the budget ('w3', '2:4')", required: true, valueHint: 'B' },
+  method: { type: 'string', description: 'evopress (default) | uniform | owl', default: 'evopress', valueHint: 'name' },
+  solver: { type: 'string', description: 'database solver: sparsegpt | wanda | magnitude (sparsity/N:M ladders; default sparsegpt), gptq | rtn (bits; default gptq)', valueHint: 'name' },
+  group: { type: 'string', description: "bits ladders: quantization group, or 'channel' (default)", valueHint: 'G' },
+  recipe: { type: 'string', description: 'base recipe file instead of --solver/--group (its pattern or bits are replaced per level)', valueHint: 'file' },
+  db: { type: 'string', description: 'levels database folder (default <out>.levels; reused when it matches)', valueHint: 'dir' },
+  report: { type: 'string', description: 'write an SVG of the per-layer levels and the fitness curve', valueHint: 'file.svg' },
+  generations: { type: 'string', description: 'EvoPress generations (default 50)', valueHint: 'N' },
+  offspring: { type: 'string', description: 'offspring per generation (λ, default 16)', valueHint: 'N' },
+  fitnessText: { type: 'string', description: 'text file for fitness tokens (default: sampled from the model)', valueHint: 'file' },
+  fitnessSamples: { type: 'string', description: 'fitness sequences (default 16)', valueHint: 'N' },
+  fitnessSeqlen: { type: 'string', description: 'tokens per fitness sequence (default 128)', valueHint: 'L' },
+  calib: { type: 'string', description: "database calibration: a text file or 'self' (default)", valueHint: 'file|self' },
+  samples: { type: 'string', description: 'database calibration sequences (default 128)', valueHint: 'N' },
+  seqlen: { type: 'string', description: 'tokens per calibration sequence', valueHint: 'L' },
+  seed: { type: 'string', description: 'search and calibration seed (default 0)', valueHint: 'S' },
+  ...modelRunArgs,
+  ...outputArgs,
+} as const;
+
+/** Builds the command (the Io is injected for tests). */
+export function planCommand(io: Io) {
+  return defineCommand({
+    meta: { name: 'plan', description: 'search per-layer sparsity / bit-widths under an exact budget (EvoPress, uniform or OWL)' },
+    args,
+    async run({ args: a }) {
+      const method = String(a.method);
+      if (!['evopress', 'uniform', 'owl'].includes(method)) {
+        throw new SparqError('E_ARG', `--method must be evopress, uniform or owl, found "${method}"`, { details: { expected: ['evopress', 'uniform', 'owl'], found: method } });
+      }
+      const bitsLadder = String(a.ladder).startsWith('bits:');
+      const calibFlags = {
+        ...(a.calib !== undefined ? { calib: String(a.calib) } : {}),
+        ...(a.samples !== undefined ? { samples: intArg('samples', a.samples, { min: 1 })! } : {}),
+        ...(a.seqlen !== undefined ? { seqlen: intArg('seqlen', a.seqlen, { min: 2 })! } : {}),
+        ...(a.seed !== undefined ? { seed: intArg('seed', a.seed, { min: 0 })! } : {}),
+      };
+      let recipe;
+      if (a.recipe !== undefined) {
+        const file = String(a.recipe);
+        const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+          throw new SparqError('E_IO', `cannot read recipe ${file}: ${e.code ?? e.message}`, { details: { file } });
+        });
+        recipe = withCalibrationFlags(parseRecipe(text, file), calibFlags);
+      } else if (bitsLadder) {
+        const g = a.group === undefined || a.group === 'channel' ? -1 : intArg('group', a.group, { min: 1 })!;
+        recipe = recipeFromFlags({ quant: a.solver ?? 'gptq', bits: 4, group: g, ...calibFlags });
+      } else {
+        recipe = recipeFromFlags({ prune: a.solver ?? 'sparsegpt', pattern: '50%', ...calibFlags });
+      }
+      const resolved = await resolveModelPath(a.model, a.offline ? { offline: true } : {});
+      const backend = await openBackend(a.backend, intArg('threads', a.threads, { min: 1, max: 256 }));
+      try {
+        const { model, tokenizer } = await loadModel(resolved.path, { backend, ...(a.tokenizer ? { tokenizer: a.tokenizer } : {}) });
+        try {
+          const r = await planModel({
+            model,
+            modelPath: resolved.path,
+            tokenizer,
+            tokenizerFiles: tokenizerFiles(resolved.path, a.tokenizer),
+            recipe,
+            ladder: String(a.ladder),
+            budget: String(a.budget),
+            method: method as 'evopress' | 'uniform' | 'owl',
+            db: a.db ?? `${a.out}.levels`,
+            out: a.out,
+            ...(a.report ? { report: a.report } : {}),
+            ...(a.generations ? { generations: intArg('generations', a.generations, { min: 0 })! } : {}),
+            ...(a.offspring ? { offspring: intArg('offspring', a.offspring, { min: 1 })! } : {}),
+            ...(a.fitnessText ? { fitnessText: a.fitnessText } : {}),
+            ...(a.fitnessSamples ? { fitnessSamples: intArg('fitness-samples', a.fitnessSamples, { min: 1 })! } : {}),
+            ...(a.fitnessSeqlen ? { fitnessSeqlen: intArg('fitness-seqlen', a.fitnessSeqlen, { min: 2 })! } : {}),
+            ...(a.seed ? { seed: intArg('seed', a.seed, { min: 0 })! } : {}),
+            onProgress: (line) => io.stderr(`${line}\n`),
+          });
+          printResult(io, Boolean(a.json), r.plan, () => {
+            const lines = [
+              `${r.plan.method} plan · ${r.plan.budget.label} · ladder ${r.plan.ladder}`,
+              `achieved: cost ${r.plan.achieved.cost} (budget ${r.plan.budget.total}), average sparsity ${(100 * r.plan.achieved.averageSparsity).toFixed(2)}%` +
+                (r.plan.achieved.bitsPerWeight !== undefined ? `, ${r.plan.achieved.bitsPerWeight.toFixed(3)} bits/weight` : ''),
+            ];
+            if (r.plan.fitness) {
+              lines.push(`fitness (KL): ${r.plan.fitness.history[0]!.toPrecision(5)} → ${r.plan.fitness.value.toPrecision(5)} in ${r.plan.fitness.evaluations} evaluations (${r.evaluationsPerSecond?.toFixed(1)} /s)`);
+            }
+            lines.push('', ...r.plan.units.map((u) => `${u.level.padStart(6)}  ${u.name}`), '', `wrote ${a.out}; apply with: sparq compress ${a.model} --plan ${a.out} --out <dir>`);
+            return lines.join('\n');
+          });
+        } finally {
+          await model.dispose();
+        }
+      } finally {
+        await backend.dispose();
+      }
+    },
+  });
+}
+
+/** The args table, for the CLI reference and the strict flag check. */
+export const planArgs = args;

@@ -1,0 +1,60 @@
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sharedPath } from '@sparq/test-utils';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../src/cli';
+import type { Io } from '../src/output';
+
+async function sparq(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: Io = { stdout: (s) => void (out += s), stderr: (s) => void (err += s), isTty: false };
+  const code = await runCli(argv, io);
+  return { code, out, err };
+}
+
+const model = () => sharedPath('models', 'stories260K', 'stories260K.bin');
+const sample = () => sharedPath('data', 'tinystories', 'tinystories_sample.txt');
+const root = mkdtempSync(join(tmpdir(), 'sparq-cli-plan-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const FAST = ['--samples', '4', '--seqlen', '32', '--fitness-samples', '4', '--fitness-seqlen', '32', '--backend', 'reference'];
+
+describe('sparq plan', () => {
+  it('searches a plan under the exact budget, and sparq compress --plan applies it', async () => {
+    const plan = join(root, 'plan.json');
+    const r = await sparq('plan', model(), '--ladder', 'sparsity:30-70:20', '--budget', '50%', '--solver', 'magnitude', '--generations', '3', '--offspring', '3',
+      '--out', plan, '--report', join(root, 'plan.svg'), '--json', ...FAST);
+    expect(r.err).not.toMatch(/error\[/);
+    expect(r.code).toBe(0);
+    const p = JSON.parse(r.out);
+    expect(p.format).toBe('sparq-plan');
+    expect(p.achieved.cost).toBe(p.budget.total);
+    expect(p.units).toHaveLength(35);
+    expect(r.err).toMatch(/generation 3\/3: best KL/);
+    expect(readFileSync(join(root, 'plan.svg'), 'utf8')).toMatch(/^<svg/);
+    const out = join(root, 'planned');
+    const c = await sparq('compress', model(), '--plan', plan, '--out', out, '--json', '--samples', '4', '--seqlen', '32', '--backend', 'reference');
+    expect(c.err).not.toMatch(/error\[/);
+    const rep = JSON.parse(c.out);
+    // Every linear compressed at its planned level; the pruned fraction over all of them is the budget's 50 %.
+    for (const u of p.units) {
+      const l = rep.linears.find((x: { name: string }) => x.name === u.name);
+      expect(l.sparsity).toBeCloseTo(Number(u.level.replace('%', '')) / 100, 2);
+    }
+    expect(rep.totals.sparsity).toBeCloseTo(0.5, 3);
+    const e = await sparq('eval', out, '--text', sample(), '--doc-separator', '<|endoftext|>', '--json', '--backend', 'reference');
+    expect(JSON.parse(e.out).perplexity).toBeGreaterThan(3.5);
+    expect(existsSync(`${plan}.levels/database.json`)).toBe(true);
+  });
+
+  it('rejects bad input clearly', async () => {
+    const bad = await sparq('plan', model(), '--budget', '50%', '--ladder', 'sparsity:90-10:5', '--out', join(root, 'x.json'), ...FAST);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/^error\[E_ARG\]: invalid ladder "sparsity:90-10:5"/);
+    const m = await sparq('plan', model(), '--budget', '50%', '--method', 'greedy', '--out', join(root, 'x.json'), ...FAST);
+    expect(m.err).toMatch(/^error\[E_ARG\]: --method must be evopress, uniform or owl/);
+    const both = await sparq('compress', model(), '--plan', join(root, 'plan.json'), '--prune', 'wanda', '--out', join(root, 'y'));
+    expect(both.err).toMatch(/^error\[E_ARG\]: --plan cannot be combined/);
+  });
+});

@@ -1,0 +1,214 @@
+/**
+ * `planModel`: the whole of `sparq plan` as a library call — build (or reuse)
+ * the levels database, fix the budget, then produce a plan by EvoPress, the
+ * uniform baseline or OWL, and write it with its SVG report.
+ */
+import { sampleSelfCalibration, sampleTextCalibration, type CalibrationData, type Recipe } from '@sparq/compress';
+import type { CausalLM, Tokenizer } from '@sparq/lm';
+import { SparqError } from '@sparq/tensor';
+import { readFile, writeFile } from 'node:fs/promises';
+import { assertBudget, type Budget, weightedAverage } from './budget';
+import { buildLevelDatabase, databaseSpace, LevelDatabase } from './database';
+import { evoPress, type SearchState, type SelectionStage } from './evopress';
+import { KlFitness } from './fitness';
+import { parseLadder, type Ladder } from './ladder';
+import { outlierRatioOf, owlAssignment } from './owl';
+import { writePlan, type PlanFile } from './plan-file';
+import { planSvg } from './report-svg';
+import { snapToBudget } from './snap';
+import { assignmentCost, uniformAssignment, type Assignment, type SearchSpace } from './space';
+
+/** Options of {@link planModel}. */
+export interface PlanModelOptions {
+  model: CausalLM;
+  modelPath: string;
+  tokenizer: Tokenizer;
+  tokenizerFiles?: readonly string[];
+  /** Base recipe (method, calibration); levels override its pattern or bits. */
+  recipe: Recipe;
+  ladder: string;
+  /** `50%` (average sparsity; sparsity / N:M ladders) or a level label (`w3`, `2:4`, `60%`): the cost of that level everywhere. */
+  budget: string;
+  method: 'evopress' | 'uniform' | 'owl';
+  /** Levels database folder (built if missing, reused if it matches). */
+  db: string;
+  out: string;
+  /** SVG report path (optional). */
+  report?: string;
+  generations?: number;
+  offspring?: number;
+  stages?: SelectionStage[];
+  seed?: number;
+  /** Fitness sequences: count and length (default 16 × 128), sampled from `fitnessText` or the model itself. */
+  fitnessSamples?: number;
+  fitnessSeqlen?: number;
+  fitnessText?: string;
+  /** OWL: outlier threshold M (5) and band λ (0.08). */
+  owl?: { threshold?: number; lambda?: number };
+  onProgress?(line: string): void;
+}
+
+/** What {@link planModel} returns. */
+export interface PlanModelResult {
+  plan: PlanFile;
+  space: SearchSpace;
+  assignment: Assignment;
+  evaluationsPerSecond?: number;
+}
+
+/** The budget named by `spec` on a database's space. */
+export function parseBudget(spec: string, ladder: Ladder, space: SearchSpace): Budget {
+  const at = ladder.levels.findIndex((l) => l.label === spec);
+  if (at >= 0) {
+    let total = 0;
+    for (const u of space.units) total += u.levelCosts[at]!;
+    return { total, label: `uniform ${spec}` };
+  }
+  const pct = /^(\d+(?:\.\d+)?)%$/.exec(spec);
+  if (pct && ladder.kind === 'sparsity') {
+    const keep = 100 - Number(pct[1]);
+    if (!Number.isInteger(keep)) throw new SparqError('E_ARG', `budget ${spec}: use a whole percent for exact budgets`);
+    return { total: space.units.reduce((s, u) => s + u.params * keep, 0), label: `average sparsity ${spec}` };
+  }
+  throw new SparqError('E_ARG', `budget "${spec}" is neither a level of the ladder (${ladder.levels.map((l) => l.label).join(', ')}) nor an average sparsity like 50%`, {
+    details: { found: spec, expected: ladder.levels.map((l) => l.label) },
+  });
+}
+
+/**
+ * The fitness sequences: `samples` × `seqlen` tokens from `text` or sampled
+ * from the (dense) model, with the recipe's calibration seed + 1 so they differ
+ * from the database's calibration data — EvoPress scores on held-out tokens.
+ */
+export async function sampleFitness(model: CausalLM, tokenizer: Tokenizer, recipe: Recipe, samples: number, seqlen: number, text?: string): Promise<CalibrationData> {
+  const seed = recipe.calibration.seed + 1;
+  return text
+    ? sampleTextCalibration(tokenizer, await readFile(text, 'utf8'), { samples, seqlen, seed }, text, model.config.maxPositions)
+    : sampleSelfCalibration(model, tokenizer, { samples, seqlen, seed });
+}
+
+/** Σ x² / n of every linear's input over `sequences`, by a dense block-by-block walk. */
+export async function collectMeanSquares(model: CausalLM, sequences: readonly (readonly number[])[]): Promise<Map<string, Float64Array>> {
+  const sums = new Map<string, { sq: Float64Array; n: number }>();
+  let h = await model.embed(sequences.map((s) => [...s]));
+  for (let b = 0; b < model.numBlocks; b++) {
+    h = await model.runBlock(b, h, {
+      onLinearInput: (name, x) => {
+        const cols = x.shape[1]!;
+        const rows = x.shape[0]!;
+        let e = sums.get(name);
+        if (!e) sums.set(name, (e = { sq: new Float64Array(cols), n: 0 }));
+        for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) e.sq[j] += x.data[r * cols + j]! ** 2;
+        e.n += rows;
+      },
+    });
+  }
+  return new Map([...sums].map(([k, v]) => [k, v.sq.map((s) => s / v.n)]));
+}
+
+/** Runs `sparq plan`. */
+export async function planModel(o: PlanModelOptions): Promise<PlanModelResult> {
+  const say = o.onProgress ?? (() => {});
+  const ladder = parseLadder(o.ladder);
+  const t0 = performance.now();
+  const manifest = await buildLevelDatabase({
+    model: o.model,
+    modelPath: o.modelPath,
+    tokenizer: o.tokenizer,
+    ...(o.tokenizerFiles ? { tokenizerFiles: o.tokenizerFiles } : {}),
+    recipe: o.recipe,
+    ladder,
+    dir: o.db,
+    onProgress: (p) => {
+      if (p.phase === undefined) say(`levels database: level ${p.level} (${p.index + 1}/${p.levels})`);
+    },
+  });
+  const space = databaseSpace(manifest);
+  const budget = parseBudget(o.budget, ladder, space);
+  const db = new LevelDatabase(o.db, manifest, o.model);
+  const seqlen = o.fitnessSeqlen ?? Math.min(128, o.model.config.maxPositions);
+  const calib = await sampleFitness(o.model, o.tokenizer, o.recipe, o.fitnessSamples ?? 16, seqlen, o.fitnessText);
+  // The model must hold source weights for the dense reference.
+  for (let b = 0; b < o.model.numBlocks; b++) o.model.unloadBlock(b, { discardOverrides: true });
+
+  // Start: the uniform plan at the closest level, repaired onto the budget exactly.
+  const meanCost = budget.total / space.units.length;
+  let start = 0;
+  const avgAt = (l: number) => space.units.reduce((s, u) => s + u.levelCosts[l]!, 0) / space.units.length;
+  for (let l = 1; l < space.levels.length; l++) if (Math.abs(avgAt(l) - meanCost) < Math.abs(avgAt(start) - meanCost)) start = l;
+  const uniform = snapToBudget(space, budget, uniformAssignment(space, start), space.units.map(() => 0));
+
+  let assignment: Assignment;
+  let fitness: PlanFile['fitness'];
+  let evalsPerSecond: number | undefined;
+  if (o.method === 'uniform') assignment = uniform;
+  else if (o.method === 'owl') {
+    if (ladder.kind !== 'sparsity') throw new SparqError('E_ARG', 'the OWL baseline allocates sparsity: use a sparsity ladder');
+    const ms = await collectMeanSquares(o.model, calib.ids);
+    // OWL's ratio is per decoder block, over all of the block's linears together.
+    const blockOf = (name: string) => /layers\.(\d+)\./.exec(name)?.[1] ?? name;
+    const parts = new Map<string, { w: Float32Array; rows: number; cols: number; meanSquare: Float64Array }[]>();
+    for (const u of manifest.units) {
+      const w = (await o.model.source.read(`${u.name}.weight`)).toF32();
+      const list = parts.get(blockOf(u.name)) ?? [];
+      list.push({ w: w.data, rows: u.rows, cols: u.cols, meanSquare: ms.get(u.name)! });
+      parts.set(blockOf(u.name), list);
+    }
+    const blockRatio = new Map([...parts].map(([b, p]) => [b, outlierRatioOf(p, o.owl?.threshold ?? 5)]));
+    const ratios = manifest.units.map((u) => blockRatio.get(blockOf(u.name))!);
+    const target = 1 - budget.total / space.units.reduce((s, u) => s + u.params * 100, 0);
+    assignment = owlAssignment(space, budget, ratios, target, ladder.levels.map((l) => l.sparsity), o.owl?.lambda ?? 0.08);
+    say(`OWL: block outlier ratios ${[...blockRatio.values()].map((r) => (100 * r).toFixed(2) + '%').join(' ')}`);
+  } else {
+    const kl = await KlFitness.create(o.model, db, calib.ids);
+    const ts = performance.now();
+    const stages = o.stages ?? [
+      { tokens: Math.max(seqlen, Math.floor(kl.totalTokens / 8)), survivors: 4 },
+      { tokens: kl.totalTokens, survivors: 1 },
+    ];
+    const r = await evoPress({
+      space,
+      budget,
+      initial: uniform,
+      fitness: kl.fn(),
+      generations: o.generations ?? 50,
+      offspring: o.offspring ?? 16,
+      stages,
+      seed: o.seed ?? 0,
+      onGeneration: (s: SearchState) => say(`generation ${s.generation}/${o.generations ?? 50}: best KL ${s.parentFitness.toPrecision(5)} (${s.evaluations} evaluations)`),
+    });
+    const secs = (performance.now() - ts) / 1000;
+    evalsPerSecond = r.state.evaluations / secs;
+    assignment = r.best;
+    fitness = { metric: 'kl', value: r.fitness, history: r.state.history, evaluations: r.state.evaluations, seconds: secs };
+    // Leave the model on the source weights for the caller.
+    for (let b = 0; b < o.model.numBlocks; b++) o.model.unloadBlock(b, { discardOverrides: true });
+  }
+  await db.close();
+  assertBudget(space, assignment, budget);
+  const plan: PlanFile = {
+    format: 'sparq-plan',
+    version: 1,
+    model: o.modelPath,
+    ladder: o.ladder,
+    method: o.method,
+    recipe: o.recipe,
+    budget,
+    achieved: {
+      cost: assignmentCost(space, assignment),
+      averageSparsity: weightedAverage(space, assignment, (l) => ladder.levels[l]!.sparsity),
+      ...(ladder.kind === 'bits' ? { bitsPerWeight: assignmentCost(space, assignment) / space.units.reduce((s, u) => s + u.params, 0) } : {}),
+    },
+    units: space.units.map((u, i) => ({ name: u.name, level: space.levels[assignment[i]!]! })),
+    ...(fitness ? { fitness } : {}),
+  };
+  await writePlan(o.out, plan);
+  if (o.report) {
+    await writeFile(o.report, planSvg(space, assignment, { title: `${o.method} plan · ${budget.label} · ${o.ladder}`, ...(fitness ? { history: fitness.history } : {}) }));
+  }
+  say(`plan written to ${o.out} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  return { plan, space, assignment, ...(evalsPerSecond !== undefined ? { evaluationsPerSecond: evalsPerSecond } : {}) };
+}
+
+
+
