@@ -49,7 +49,18 @@ export async function runCli(argv: readonly string[], io: Io = processIo): Promi
     }
     const entry = table[sub];
     if (entry && (rest.includes('--help') || rest.includes('-h'))) {
-      io.stdout(`${await renderUsage(entry.cmd, main)}\n`);
+      // Descend into nested subcommands (`sparq fpga simulate --help`) so each prints its own flags.
+      let cmd: CommandDef<any> = entry.cmd;
+      let parent: CommandDef<any> = main;
+      for (const word of rest) {
+        if (word.startsWith('-')) break;
+        const subs = typeof cmd.subCommands === 'object' && !(cmd.subCommands instanceof Promise) ? cmd.subCommands : undefined;
+        const next = subs?.[word];
+        if (next === undefined || typeof next !== 'object' || next instanceof Promise) break;
+        parent = cmd;
+        cmd = next;
+      }
+      io.stdout(`${await renderUsage(cmd, parent)}\n`);
       return 0;
     }
     if (entry) assertKnownFlags(sub, entry.args, rest);
