@@ -31,13 +31,27 @@ const FLAGS = [
 
 const mtime = (p) => (existsSync(p) ? statSync(p).mtimeMs : -1);
 const selfTime = mtime(fileURLToPath(import.meta.url));
+// Entry points are assembly/*.ts; assembly/lib/*.ts are modules they import.
 const sources = readdirSync(srcDir).filter((f) => f.endsWith('.ts'));
-const newestSource = Math.max(selfTime, ...sources.map((f) => mtime(join(srcDir, f))));
+const libDir = join(srcDir, 'lib');
+const libs = existsSync(libDir) ? readdirSync(libDir).filter((f) => f.endsWith('.ts')).map((f) => join(libDir, f)) : [];
+const newestSource = Math.max(selfTime, ...sources.map((f) => mtime(join(srcDir, f))), ...libs.map(mtime));
 
+// Each entry is built twice: baseline SIMD, and with relaxed SIMD (`-relaxed.wasm`),
+// which the runtime loads when the engine validates it (kernels branch on
+// ASC_FEATURE_RELAXED_SIMD at compile time; they only use relaxed operations
+// whose results are fully determined for the operands they pass).
+const VARIANTS = [
+  { suffix: '', extra: [] },
+  { suffix: '-relaxed', extra: ['--enable', 'relaxed-simd'] },
+];
 for (const file of sources) {
-  const out = join(outDir, file.replace(/\.ts$/, '.wasm'));
-  if (mtime(out) > newestSource && process.argv[2] !== '--force') continue;
-  const asc = join(root, 'node_modules', '.bin', 'asc');
-  execFileSync(asc, [join(srcDir, file), '-o', out, ...FLAGS], { stdio: 'inherit' });
-  console.log(`build-wasm: ${file} -> wasm/${file.replace(/\.ts$/, '.wasm')}`);
+  for (const v of VARIANTS) {
+    const name = file.replace(/\.ts$/, `${v.suffix}.wasm`);
+    const out = join(outDir, name);
+    if (mtime(out) > newestSource && process.argv[2] !== '--force') continue;
+    const asc = join(root, 'node_modules', '.bin', 'asc');
+    execFileSync(asc, [join(srcDir, file), '-o', out, ...FLAGS, ...v.extra], { stdio: 'inherit' });
+    console.log(`build-wasm: ${file} -> wasm/${name}`);
+  }
 }

@@ -5,9 +5,10 @@
  */
 import { SparqError } from '@sparq/tensor';
 import { availableParallelism } from 'node:os';
+import { PackedWeightCache } from './runtime/packed-weights';
 import { ThreadPool } from './runtime/thread-pool';
 import { WasmHeap } from './runtime/wasm-heap';
-import { instantiateDense, loadDenseModule, type DenseExports } from './runtime/wasm-module';
+import { instantiateDense, loadDenseModule, type DenseExports, type SimdVariant } from './runtime/wasm-module';
 
 /** Options of `createCpuWasmBackend`. */
 export interface CpuWasmBackendOptions {
@@ -21,6 +22,21 @@ export interface CpuWasmBackendOptions {
   minParallelWork?: number;
   /** Initial wasm memory in 64 KiB pages (it grows on demand up to 4 GiB). Default 256 (16 MiB). */
   initialPages?: number;
+  /**
+   * Let the compressed GEMV kernels (m = 1, 4/8-bit and 2:4 + 4-bit) quantize
+   * the activations to int8 per block of ≤ 128 columns and use integer dot
+   * products (llama.cpp Q4×Q8 style; error bounded as documented on
+   * `KernelSpecs`). `false` decodes the weights exactly to f32 instead
+   * (slower, f32-accurate). Default true.
+   */
+  int8Activations?: boolean;
+  /**
+   * Module build: `'auto'` (default) uses the relaxed-SIMD build when the
+   * engine supports it (faster INT4 GEMV dot products and 2:4 gathers; results
+   * bit-identical to baseline), `'baseline'` forces plain SIMD, `'relaxed'`
+   * requires relaxed SIMD (init fails with `E_KERNEL_UNSUPPORTED` otherwise).
+   */
+  simd?: SimdVariant | 'auto';
 }
 
 /** What `init()` creates. */
@@ -28,6 +44,10 @@ export interface CpuWasmRuntime {
   heap: WasmHeap;
   ex: DenseExports;
   pool: ThreadPool;
+  /** The module build in use. */
+  simd: SimdVariant;
+  /** Packed weights resident in the heap. */
+  packed: PackedWeightCache;
 }
 
 /** The backend's context: options plus the runtime once initialised. */
@@ -35,6 +55,8 @@ export interface CpuWasmContext {
   readonly threads: number;
   readonly minParallelWork: number;
   readonly initialPages: number;
+  readonly int8Activations: boolean;
+  readonly simd: SimdVariant | 'auto';
   runtime: CpuWasmRuntime | undefined;
 }
 
@@ -48,6 +70,8 @@ export function createCpuWasmContext(opts: CpuWasmBackendOptions = {}): CpuWasmC
     threads,
     minParallelWork: opts.minParallelWork ?? 1 << 19,
     initialPages: opts.initialPages ?? 256,
+    int8Activations: opts.int8Activations ?? true,
+    simd: opts.simd ?? 'auto',
     runtime: undefined,
   };
 }
@@ -55,13 +79,13 @@ export function createCpuWasmContext(opts: CpuWasmBackendOptions = {}): CpuWasmC
 /** Compiles the module, creates the memory and starts the workers. */
 export async function initCpuWasmContext(ctx: CpuWasmContext): Promise<void> {
   if (ctx.runtime) return;
-  const module = await loadDenseModule();
+  const { module, variant } = await loadDenseModule(ctx.simd);
   const heap = new WasmHeap(ctx.initialPages);
   const ex = instantiateDense(module, heap.memory);
   heap.ex = ex;
   const pool = new ThreadPool(module, heap.memory, ex, ctx.threads);
   await pool.start();
-  ctx.runtime = { heap, ex, pool };
+  ctx.runtime = { heap, ex, pool, simd: variant, packed: new PackedWeightCache(heap, variant) };
 }
 
 /** The runtime, or `E_INTERNAL` when a kernel runs before `init()`. */
@@ -76,5 +100,6 @@ export async function disposeCpuWasmContext(ctx: CpuWasmContext): Promise<void> 
   ctx.runtime = undefined;
   if (!rt) return;
   rt.heap.dispose();
+  rt.packed.dispose();
   await rt.pool.dispose();
 }

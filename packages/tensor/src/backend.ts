@@ -4,11 +4,37 @@
  * kernel. Every backend (reference, cpu-wasm, webgpu, cuda, fpga-sim) exposes
  * the same interface and is checked by the same conformance suite.
  *
- * Later issues add compressed kernels (matmulInt4, matmulNM, …) as new entries
- * of {@link KernelSpecs}; a backend that lacks one reports it as unsupported.
+ * Compressed kernels (`matmulQuant`, `matmulNM`, `matmulNMQuant`,
+ * `matmulSpqr`) consume the packed layouts of `docs/format.md` §1–§6
+ * (`packed.ts`); a backend that lacks one reports it as unsupported.
+ *
+ * Numerics of the compressed kernels: the result must equal
+ * `a · decode(w)ᵀ` where `decode` is the exact dequantization of the format
+ * (the reference decoders in `reference-packed.ts`), up to f32 summation error
+ * — except that kernels marked *int8-activation* may quantize each row of `a`
+ * to int8 (symmetric absmax scale, blocks of at most {@link INT8_ACT_MAX_BLOCK}
+ * consecutive columns) before an integer dot product, as llama.cpp does for
+ * Q4×Q8. That adds an error bounded, per output, by
+ * `√B / 254 · ‖a_i‖₂ · ‖w_j‖₂` (B the block size; Cauchy–Schwarz over blocks of
+ * the per-element rounding bound `absmax_b / 254`), which is what the
+ * conformance suite checks for those kernels.
  */
 import { SparqError } from './errors';
+import type { NMMatrix, NMQuantMatrix, PackedMatrix, QuantizedMatrix, SpqrMatrix } from './packed';
 import type { Tensor } from './tensor';
+
+/** Attributes of a kernel that has none. */
+export type NoAttrs = Record<string, never>;
+
+/**
+ * Inputs of a compressed matmul: `a` is `[m, k]` f32 activations, `w` a packed
+ * weight with `rows = n` output features and `cols = k` (the `Linear` layout),
+ * so the product is `a · decode(w)ᵀ`, `[m, n]` f32.
+ */
+export interface PackedMatmulInputs<W extends PackedMatrix> {
+  a: Tensor<'f32'>;
+  w: W;
+}
 
 /** One entry per kernel: its inputs, attributes and output. */
 export interface KernelSpecs {
@@ -23,7 +49,56 @@ export interface KernelSpecs {
     attrs: { transposeB: boolean };
     output: Tensor<'f32'>;
   };
+  /**
+   * `out = a · decode(w)ᵀ` for a group-wise quantized weight (§1, §2): any
+   * `bits` ∈ {2, 3, 4, 8}, sym or asym, any `groupSize` dividing `cols`.
+   * *int8-activation* allowed.
+   */
+  matmulQuant: {
+    inputs: PackedMatmulInputs<QuantizedMatrix>;
+    attrs: NoAttrs;
+    output: Tensor<'f32'>;
+  };
+  /**
+   * `out = a · decode(w)ᵀ` for an N:M-sparse weight with f32 values (§3),
+   * e.g. 2:4, 4:8. f32 arithmetic only (no activation quantization).
+   */
+  matmulNM: {
+    inputs: PackedMatmulInputs<NMMatrix>;
+    attrs: NoAttrs;
+    output: Tensor<'f32'>;
+  };
+  /**
+   * `out = a · decode(w)ᵀ` for an N:M-sparse weight whose kept values are
+   * group-quantized (§4) — the headline 2:4 + INT4 format. *int8-activation* allowed.
+   */
+  matmulNMQuant: {
+    inputs: PackedMatmulInputs<NMQuantMatrix>;
+    attrs: NoAttrs;
+    output: Tensor<'f32'>;
+  };
+  /**
+   * `out = a · decode(w)ᵀ` for a SpQR weight: quantized base with bilevel
+   * statistics (§2, §6) plus f16 outliers that overwrite the base (§5).
+   * *int8-activation* allowed for the base; outliers are exact.
+   */
+  matmulSpqr: {
+    inputs: PackedMatmulInputs<SpqrMatrix>;
+    attrs: NoAttrs;
+    output: Tensor<'f32'>;
+  };
 }
+
+/** Largest activation block an *int8-activation* kernel may use (see {@link KernelSpecs}). */
+export const INT8_ACT_MAX_BLOCK = 128;
+
+/** The compressed matmul kernels and the packed layout each consumes. */
+export const PACKED_MATMUL_KERNEL = {
+  quant: 'matmulQuant',
+  nm: 'matmulNM',
+  'nm-quant': 'matmulNMQuant',
+  spqr: 'matmulSpqr',
+} as const satisfies Record<PackedMatrix['kind'], KernelName>;
 
 /** A kernel name. */
 export type KernelName = keyof KernelSpecs;
@@ -55,8 +130,8 @@ export interface Backend {
   supports<K extends KernelName>(kernel: K, inputs: KernelInputs<K>, attrs: KernelAttrs<K>): true | string;
   /** Runs a kernel; throws `E_KERNEL_UNSUPPORTED` when {@link Backend.supports} says no. */
   run<K extends KernelName>(kernel: K, inputs: KernelInputs<K>, attrs: KernelAttrs<K>): Promise<KernelOutput<K>>;
-  /** Drops any cached device copy of `t` (e.g. a weight that was replaced). */
-  release(t: Tensor): void;
+  /** Drops any cached device copy of `t` (a dense or packed weight that was replaced). */
+  release(t: Tensor | PackedMatrix): void;
   /** Frees workers and device memory. The backend is unusable afterwards. */
   dispose(): Promise<void>;
 }
@@ -64,7 +139,7 @@ export interface Backend {
 /** Hooks of {@link createTableBackend}. */
 export interface TableBackendHooks<C> {
   init?(): Promise<void>;
-  release?(t: Tensor, ctx: C): void;
+  release?(t: Tensor | PackedMatrix, ctx: C): void;
   dispose?(ctx: C): Promise<void>;
 }
 

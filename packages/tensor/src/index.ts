@@ -27,8 +27,10 @@ export {
   f32ArrayToBf16,
 } from './half';
 export { Tensor, shapeSize, toF32Array, assertShape } from './tensor';
-export { createTableBackend } from './backend';
+export { createTableBackend, INT8_ACT_MAX_BLOCK, PACKED_MATMUL_KERNEL } from './backend';
 export type {
+  NoAttrs,
+  PackedMatmulInputs,
   Backend,
   KernelSpecs,
   KernelName,
@@ -40,6 +42,23 @@ export type {
   TableBackendHooks,
 } from './backend';
 export { matmulDenseRef, matmulDenseShape, referenceKernels, createReferenceBackend } from './reference-kernels';
+export {
+  packedRowBytes,
+  nmIndexBits,
+  unpackBits,
+  validatePacked,
+  decodeQuantized,
+  decodeNM,
+  decodeNMQuant,
+  decodeBilevelStat,
+  decodeSpqr,
+  decodePacked,
+  matmulPackedRef,
+  matmulQuantRef,
+  matmulNMRef,
+  matmulNMQuantRef,
+  matmulSpqrRef,
+} from './reference-packed';
 export { Rng, createRng } from './rng';
 export {
   cholesky,

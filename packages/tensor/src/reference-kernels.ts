@@ -5,6 +5,7 @@
  */
 import { type Backend, createTableBackend, type KernelInputs, type KernelAttrs, type KernelTable } from './backend';
 import { SparqError } from './errors';
+import { matmulNMQuantRef, matmulNMRef, matmulQuantRef, matmulSpqrRef } from './reference-packed';
 import { Tensor } from './tensor';
 
 /** Checks the shapes of a dense matmul and returns `[m, k, n]`. */
@@ -53,6 +54,10 @@ export function matmulDenseRef(
 /** The reference kernel table: every kernel of the contract. */
 export const referenceKernels: KernelTable<null> = {
   matmulDense: { name: 'matmulDense', run: (inputs, attrs) => matmulDenseRef(inputs, attrs) },
+  matmulQuant: { name: 'matmulQuant', run: (inputs) => matmulQuantRef(inputs) },
+  matmulNM: { name: 'matmulNM', run: (inputs) => matmulNMRef(inputs) },
+  matmulNMQuant: { name: 'matmulNMQuant', run: (inputs) => matmulNMQuantRef(inputs) },
+  matmulSpqr: { name: 'matmulSpqr', run: (inputs) => matmulSpqrRef(inputs) },
 };
 
 /** A backend made of the reference kernels (single-threaded, float64 accumulation). */

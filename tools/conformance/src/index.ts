@@ -4,9 +4,28 @@
  * reference kernels of `@sparq/tensor` under named tolerances.
  * @packageDocumentation
  */
-export { runConformance } from './run-conformance';
-export type { ConformanceOptions } from './run-conformance';
+export { runConformance, PACKED_TOLERANCE } from './run-conformance';
+export type { ConformanceOptions, PackedTolerance } from './run-conformance';
+export {
+  generatePackedCases,
+  packBitsInto,
+  packRows,
+  randomQuantized,
+  randomNM,
+  randomNMQuant,
+  randomSpqr,
+  PACKED_KERNELS,
+} from './packed-cases';
+export type { PackedMatmulCase, PackedCaseOptions } from './packed-cases';
 export { generateMatmulDenseCases, makeMatmulDenseCase, CASE_M, CASE_KN } from './cases';
 export type { MatmulDenseCase, CaseOptions } from './cases';
-export { compareF32, F32_MAX_NMSE, F32_MAX_ABS_PER_SQRT_K } from './metrics';
-export type { ErrorStats } from './metrics';
+export {
+  compareF32,
+  comparePacked,
+  F32_MAX_NMSE,
+  F32_MAX_ABS_PER_SQRT_K,
+  INT8_ACT_MAX_NMSE,
+  INT8_ACT_REL_PER_ELEMENT,
+  F32_REL_PER_ELEMENT,
+} from './metrics';
+export type { ErrorStats, PackedErrorStats } from './metrics';

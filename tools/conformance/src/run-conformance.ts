@@ -3,10 +3,36 @@
  * the backend with the reference kernel; cases the backend declares
  * unsupported are collected and printed in a summary, never silently skipped.
  */
-import { matmulDenseRef, type Backend } from '@sparq/tensor';
+import { decodePacked, matmulDenseRef, matmulPackedRef, type Backend } from '@sparq/tensor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateMatmulDenseCases, type CaseOptions } from './cases';
-import { compareF32, F32_MAX_ABS_PER_SQRT_K, F32_MAX_NMSE } from './metrics';
+import {
+  compareF32,
+  comparePacked,
+  F32_MAX_ABS_PER_SQRT_K,
+  F32_MAX_NMSE,
+  F32_REL_PER_ELEMENT,
+  INT8_ACT_MAX_NMSE,
+  INT8_ACT_REL_PER_ELEMENT,
+} from './metrics';
+import { generatePackedCases, type PackedMatmulCase } from './packed-cases';
+
+/** Tolerances of one compressed kernel: NMSE and per-element error relative to ‖a_i‖·‖w_j‖. */
+export interface PackedTolerance {
+  nmse: number;
+  rel: number;
+}
+
+/**
+ * Tolerance per compressed kernel. `matmulNM` is f32 throughout (as tight as
+ * dense); the others may quantize activations to int8 (see `KernelSpecs`).
+ */
+export const PACKED_TOLERANCE: Record<PackedMatmulCase['kernel'], PackedTolerance> = {
+  matmulNM: { nmse: F32_MAX_NMSE, rel: F32_REL_PER_ELEMENT },
+  matmulQuant: { nmse: INT8_ACT_MAX_NMSE, rel: INT8_ACT_REL_PER_ELEMENT + F32_REL_PER_ELEMENT },
+  matmulNMQuant: { nmse: INT8_ACT_MAX_NMSE, rel: INT8_ACT_REL_PER_ELEMENT + F32_REL_PER_ELEMENT },
+  matmulSpqr: { nmse: INT8_ACT_MAX_NMSE, rel: INT8_ACT_REL_PER_ELEMENT + F32_REL_PER_ELEMENT },
+};
 
 /** Options of {@link runConformance}. */
 export interface ConformanceOptions extends CaseOptions {
@@ -16,6 +42,19 @@ export interface ConformanceOptions extends CaseOptions {
   title?: string;
   /** Where the summary goes (default `console.log`). */
   log?: (line: string) => void;
+  /** Run the compressed-kernel cases too (default true). */
+  packed?: boolean;
+  /**
+   * Cases this backend is expected NOT to support, matched against the case
+   * name (a string matches as a prefix, e.g. `'matmulSpqr'`). When given, an
+   * unsupported case outside the list fails, and so does a listed case that
+   * turns out supported. When omitted, unsupported cases are only reported.
+   */
+  expectUnsupported?: readonly (string | RegExp)[];
+}
+
+function listed(name: string, list: readonly (string | RegExp)[]): boolean {
+  return list.some((p) => (typeof p === 'string' ? name.startsWith(p) : p.test(name)));
 }
 
 /**
@@ -23,10 +62,14 @@ export interface ConformanceOptions extends CaseOptions {
  * (created and initialised once, disposed after the suite). Call it at the top
  * level of a `*.test.ts` file.
  * @example
- * runConformance(() => createCpuWasmBackend({ threads: 2 }));
+ * runConformance(() => createCpuWasmBackend({ threads: 2 }), { expectUnsupported: [] });
+ * // A backend without compressed kernels yet lists them, so that gaining one is noticed too:
+ * runConformance(() => createFpgaSimBackend(), { expectUnsupported: ['matmulNM ', 'matmulNMQuant', 'matmulSpqr'] });
  */
 export function runConformance(createBackend: () => Backend, opts: ConformanceOptions = {}): void {
   const cases = generateMatmulDenseCases(opts);
+  const packedCases = opts.packed === false ? [] : generatePackedCases();
+  const expected = opts.expectUnsupported;
   const skip = opts.skipUnless?.() ?? true;
   const log = opts.log ?? ((line: string) => console.log(line));
   describe.skipIf(skip !== true)(opts.title ?? 'conformance', () => {
@@ -39,14 +82,16 @@ export function runConformance(createBackend: () => Backend, opts: ConformanceOp
     });
     afterAll(async () => {
       log(
-        `conformance [${backend?.name}]: ${passed} passed, ${unsupported.length} unsupported of ${cases.length} cases` +
-          unsupported.map((u) => `\n  unsupported: ${u}`).join(''),
+        `conformance [${backend?.name}]: ${passed} passed, ${unsupported.length} unsupported of ${cases.length + packedCases.length} cases` +
+          unsupported.map((u) => `\n  unsupported: ${u}`).join('') +
+          (expected ? `\n  expected-unsupported list: ${expected.length ? expected.map(String).join(', ') : '(empty)'}` : ''),
       );
       await backend?.dispose();
     });
     for (const c of cases) {
       it(c.name, async () => {
         const ok = backend.supports(c.kernel, c.inputs, c.attrs);
+        if (expected) expect(ok !== true, `${c.name}: supported vs. expected-unsupported list (${String(ok)})`).toBe(listed(c.name, expected));
         if (ok !== true) {
           unsupported.push(`${c.name}: ${ok}`);
           return;
@@ -58,6 +103,26 @@ export function runConformance(createBackend: () => Backend, opts: ConformanceOp
         const { nmse, maxAbs } = compareF32(out.data, ref.data);
         expect(nmse, `${c.name}: normalised MSE`).toBeLessThanOrEqual(F32_MAX_NMSE);
         expect(maxAbs, `${c.name}: max abs error`).toBeLessThanOrEqual(F32_MAX_ABS_PER_SQRT_K * Math.sqrt(Math.max(c.k, 1)));
+        passed++;
+      });
+    }
+    for (const c of packedCases) {
+      it(c.name, async () => {
+        const inputs = { a: c.a, w: c.w } as never;
+        const ok = backend.supports(c.kernel, inputs, {});
+        if (expected) expect(ok !== true, `${c.name}: supported vs. expected-unsupported list (${String(ok)})`).toBe(listed(c.name, expected));
+        if (ok !== true) {
+          unsupported.push(`${c.name}: ${ok}`);
+          return;
+        }
+        const out = await backend.run(c.kernel, inputs, {});
+        expect(out.dtype).toBe('f32');
+        expect([...out.shape]).toEqual([c.m, c.n]);
+        const ref = matmulPackedRef(c.a, c.w);
+        const tol = PACKED_TOLERANCE[c.kernel];
+        const { nmse, maxRel } = comparePacked(out.data, ref.data, c.a.data, decodePacked(c.w), c.m, c.n, c.k);
+        expect(nmse, `${c.name}: normalised MSE`).toBeLessThanOrEqual(tol.nmse);
+        expect(maxRel, `${c.name}: max error / (‖a_i‖·‖w_j‖)`).toBeLessThanOrEqual(tol.rel);
         passed++;
       });
     }

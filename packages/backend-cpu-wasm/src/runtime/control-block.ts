@@ -32,6 +32,8 @@ export const JOB = {
   MATMUL: 1,
   READ_SUM: 2,
   SIMD_PEAK: 3,
+  /** Compressed matmul; argument 0 is the descriptor pointer (assembly/lib/packed.ts). */
+  PACKED: 4,
 } as const;
 
 /** A job kind. */

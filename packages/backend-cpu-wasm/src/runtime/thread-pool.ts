@@ -113,6 +113,9 @@ export class ThreadPool {
       case JOB.SIMD_PEAK:
         this.res[CTL.RESULTS + tid] = this.ex.simdPeak(u(0), PROBE_OPERANDS);
         break;
+      case JOB.PACKED:
+        this.ex.packedMatmul(tid, nth, u(0));
+        break;
     }
   }
 }

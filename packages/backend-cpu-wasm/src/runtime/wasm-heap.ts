@@ -30,12 +30,15 @@ export class WasmHeap {
   /** The heap over `[CTL_BYTES, memory end)`. */
   readonly alloc: FreeListAllocator;
   private f32View: Float32Array;
+  private u8View: Uint8Array;
   private readonly weights = new WeakMap<Tensor, WeightEntry>();
   // Frees the wasm copy of a weight tensor that was garbage-collected without release().
   private readonly finalizer = new FinalizationRegistry<number>((ptr) => {
     if (this.alive && this.alloc.sizeOf(ptr) !== undefined) this.alloc.free(ptr);
   });
   private readonly scratch: Scratch[] = [
+    { ptr: -1, bytes: 0 },
+    { ptr: -1, bytes: 0 },
     { ptr: -1, bytes: 0 },
     { ptr: -1, bytes: 0 },
   ];
@@ -51,6 +54,7 @@ export class WasmHeap {
       shared: true,
     });
     this.f32View = new Float32Array(this.memory.buffer);
+    this.u8View = new Uint8Array(this.memory.buffer);
     this.alloc = new FreeListAllocator({
       base: CTL_BYTES,
       end: this.memory.buffer.byteLength,
@@ -62,6 +66,11 @@ export class WasmHeap {
   /** Float32 view of the whole memory (re-created after growth). */
   get f32(): Float32Array {
     return this.f32View;
+  }
+
+  /** Byte view of the whole memory (re-created after growth). */
+  get u8(): Uint8Array {
+    return this.u8View;
   }
 
   /**
@@ -103,8 +112,12 @@ export class WasmHeap {
     this.alloc.free(hit.ptr);
   }
 
-  /** A scratch region of at least `bytes` (slot 0: activations, 1: output); contents are not kept. */
-  scratchPtr(slot: 0 | 1, bytes: number): number {
+  /**
+   * A scratch region of at least `bytes`; contents are not kept. Slot 0:
+   * activations, 1: output, 2: per-thread decode rows, 3: call descriptor and
+   * quantized activations of the compressed kernels.
+   */
+  scratchPtr(slot: 0 | 1 | 2 | 3, bytes: number): number {
     const s = this.scratch[slot]!;
     if (s.bytes < bytes) {
       const want = Math.max(bytes, Math.ceil(s.bytes * 1.5));
@@ -140,6 +153,7 @@ export class WasmHeap {
       return undefined;
     }
     this.f32View = new Float32Array(this.memory.buffer);
+    this.u8View = new Uint8Array(this.memory.buffer);
     return this.memory.buffer.byteLength;
   }
 }

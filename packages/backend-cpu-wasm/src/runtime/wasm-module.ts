@@ -1,5 +1,5 @@
 /**
- * Loads and compiles `wasm/dense.wasm` once per process. The URL is relative to
+ * Loads and compiles `wasm/dense.wasm` (or its relaxed-SIMD build) once per process. The URL is relative to
  * this file, and both `src/runtime/` (tests) and `dist/` (tsup bundles into one
  * file) sit one or two levels below the package root, so both candidates are tried.
  */
@@ -12,6 +12,14 @@ export interface DenseExports {
   transpose(src: number, dst: number, rows: number, cols: number): void;
   readSum(tid: number, nth: number, ptr: number, bytes: number): number;
   simdPeak(iters: number, operands: number): number;
+  /** Compressed matmul, this thread's share; `desc` points at the call descriptor (assembly/lib/packed.ts). */
+  packedMatmul(tid: number, nth: number, desc: number): void;
+  /** Quantizes the GEMV activations of `desc` to int8 (main thread, before `packedMatmul`). */
+  prepareActInt8(desc: number): void;
+  /** Builds the activation pair table of the 2:4 f32 GEMV of `desc` (main thread). */
+  prepareNM24Pairs(desc: number): void;
+  /** Transposes the activations of `desc` into 16-row panels for the sparse 2:4 GEMM (main thread). */
+  preparePanels(desc: number): void;
 }
 
 /** Pages the module declares as its minimum memory (`--initialMemory` in build-wasm). */
@@ -19,27 +27,70 @@ export const MODULE_MIN_PAGES = 2;
 /** 4 GiB: the wasm32 limit, also the module's declared maximum. */
 export const MAX_PAGES = 65536;
 
-let compiled: Promise<WebAssembly.Module> | undefined;
+/** Which build of the module runs: baseline SIMD, or relaxed SIMD (`wasm/dense-relaxed.wasm`). */
+export type SimdVariant = 'baseline' | 'relaxed';
 
-/** The compiled module; reused by every backend instance and worker. */
-export function loadDenseModule(): Promise<WebAssembly.Module> {
-  compiled ??= (async () => {
-    const candidates = [new URL('../wasm/dense.wasm', import.meta.url), new URL('../../wasm/dense.wasm', import.meta.url)];
-    for (const url of candidates) {
-      let bytes: Buffer;
-      try {
-        bytes = await readFile(url);
-      } catch {
-        continue;
+const FILE: Record<SimdVariant, string> = { baseline: 'dense.wasm', relaxed: 'dense-relaxed.wasm' };
+const bytesCache = new Map<SimdVariant, Promise<Uint8Array<ArrayBuffer>>>();
+const compiled = new Map<SimdVariant, Promise<WebAssembly.Module>>();
+
+function moduleBytes(variant: SimdVariant): Promise<Uint8Array<ArrayBuffer>> {
+  let p = bytesCache.get(variant);
+  if (!p) {
+    p = (async () => {
+      const name = FILE[variant];
+      const candidates = [new URL(`../wasm/${name}`, import.meta.url), new URL(`../../wasm/${name}`, import.meta.url)];
+      for (const url of candidates) {
+        try {
+          return new Uint8Array(await readFile(url));
+        } catch {
+          continue;
+        }
       }
-      return WebAssembly.compile(new Uint8Array(bytes));
-    }
-    compiled = undefined;
-    throw new SparqError('E_NOT_FOUND', `cpu-wasm: wasm/dense.wasm not found next to ${import.meta.url}`, {
-      hint: 'run `pnpm --filter @sparq/backend-cpu-wasm build` (or `node scripts/build-wasm.mjs`) first',
+      bytesCache.delete(variant);
+      throw new SparqError('E_NOT_FOUND', `cpu-wasm: wasm/${name} not found next to ${import.meta.url}`, {
+        hint: 'run `pnpm --filter @sparq/backend-cpu-wasm build` (or `node scripts/build-wasm.mjs`) first',
+      });
+    })();
+    bytesCache.set(variant, p);
+  }
+  return p;
+}
+
+/**
+ * Whether this engine accepts the relaxed-SIMD build (V8 behind
+ * `--experimental-wasm-relaxed-simd` in Node 20; shipped in later V8 releases).
+ */
+export async function relaxedSimdAvailable(): Promise<boolean> {
+  try {
+    return WebAssembly.validate(await moduleBytes('relaxed'));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The compiled module of `variant` (`'auto'`: relaxed when the engine validates
+ * it, else baseline); compiled once per process and shared by every backend
+ * instance and worker. Results are bit-identical between variants: the relaxed
+ * kernels only use relaxed operations on operands where they are exact.
+ */
+export async function loadDenseModule(variant: SimdVariant | 'auto' = 'baseline'): Promise<{ module: WebAssembly.Module; variant: SimdVariant }> {
+  const v: SimdVariant = variant === 'auto' ? ((await relaxedSimdAvailable()) ? 'relaxed' : 'baseline') : variant;
+  let p = compiled.get(v);
+  if (!p) {
+    p = moduleBytes(v).then((bytes) => {
+      if (v === 'relaxed' && !WebAssembly.validate(bytes)) {
+        throw new SparqError('E_KERNEL_UNSUPPORTED', 'cpu-wasm: this engine does not support WebAssembly relaxed SIMD', {
+          hint: "use simd: 'auto' or 'baseline' (Node 20: run with --experimental-wasm-relaxed-simd)",
+        });
+      }
+      return WebAssembly.compile(bytes);
     });
-  })();
-  return compiled;
+    p.catch(() => compiled.delete(v));
+    compiled.set(v, p);
+  }
+  return { module: await p, variant: v };
 }
 
 /** Instantiates the module on a shared memory (main thread side). */
@@ -50,5 +101,14 @@ export function instantiateDense(module: WebAssembly.Module, memory: WebAssembly
     if (typeof f !== 'function') throw new SparqError('E_INTERNAL', `cpu-wasm: dense.wasm does not export ${name}`);
     return f as (...args: number[]) => number;
   };
-  return { matmul: fn('matmul'), transpose: fn('transpose'), readSum: fn('readSum'), simdPeak: fn('simdPeak') };
+  return {
+    matmul: fn('matmul'),
+    transpose: fn('transpose'),
+    readSum: fn('readSum'),
+    simdPeak: fn('simdPeak'),
+    packedMatmul: fn('packedMatmul'),
+    prepareActInt8: fn('prepareActInt8'),
+    prepareNM24Pairs: fn('prepareNM24Pairs'),
+    preparePanels: fn('preparePanels'),
+  };
 }

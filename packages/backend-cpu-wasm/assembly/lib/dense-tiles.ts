@@ -1,0 +1,182 @@
+// Dense f32 building blocks shared by the dense and the compressed kernels:
+// dot products, the GEMV row kernel and the GEMM register tiles. Not an entry
+// point (build-wasm compiles only assembly/*.ts): nothing here is a wasm export.
+
+// k-block and column-block of the GEMM: 4 rows of A × KC floats = 8 KiB stay in
+// L1 while the 2-row W tiles stream from an NB × KC block (128 KiB) held in L2.
+export const KC: i32 = 512;
+export const NB: i32 = 64;
+
+@inline export function hsum(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+}
+
+@inline export function fma4(acc: v128, x: v128, y: v128): v128 {
+  // wasm SIMD has no fused multiply-add (relaxed-simd is not portable yet).
+  return f32x4.add(acc, f32x4.mul(x, y));
+}
+
+/** One dot product over k floats; the same per-output order as gemvRows4. */
+export function dot1(a: usize, w: usize, k: i32): f32 {
+  let s0 = f32x4.splat(0);
+  let s1 = f32x4.splat(0);
+  let p: i32 = 0;
+  for (; p + 8 <= k; p += 8) {
+    const o = <usize>p << 2;
+    s0 = fma4(s0, v128.load(a + o), v128.load(w + o));
+    s1 = fma4(s1, v128.load(a + o, 16), v128.load(w + o, 16));
+  }
+  for (; p + 4 <= k; p += 4) {
+    const o = <usize>p << 2;
+    s0 = fma4(s0, v128.load(a + o), v128.load(w + o));
+  }
+  let s = hsum(f32x4.add(s0, s1));
+  for (; p < k; p++) s += load<f32>(a + (<usize>p << 2)) * load<f32>(w + (<usize>p << 2));
+  return s;
+}
+
+/**
+ * GEMV on 4 rows of W at once: out[r] = a · w_r. Two accumulators per row
+ * (8 live vectors) hide the add latency; one load of `a` feeds four rows.
+ * Per-row arithmetic is identical to dot1.
+ */
+export function gemvRows4(a: usize, w: usize, k: i32, out: usize): void {
+  const ld = <usize>k << 2;
+  const w0 = w, w1 = w + ld, w2 = w + 2 * ld, w3 = w + 3 * ld;
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
+  let b0 = f32x4.splat(0), b1 = f32x4.splat(0);
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
+  let d0 = f32x4.splat(0), d1 = f32x4.splat(0);
+  let p: i32 = 0;
+  for (; p + 8 <= k; p += 8) {
+    const o = <usize>p << 2;
+    const x0 = v128.load(a + o);
+    const x1 = v128.load(a + o, 16);
+    a0 = fma4(a0, x0, v128.load(w0 + o));
+    a1 = fma4(a1, x1, v128.load(w0 + o, 16));
+    b0 = fma4(b0, x0, v128.load(w1 + o));
+    b1 = fma4(b1, x1, v128.load(w1 + o, 16));
+    c0 = fma4(c0, x0, v128.load(w2 + o));
+    c1 = fma4(c1, x1, v128.load(w2 + o, 16));
+    d0 = fma4(d0, x0, v128.load(w3 + o));
+    d1 = fma4(d1, x1, v128.load(w3 + o, 16));
+  }
+  for (; p + 4 <= k; p += 4) {
+    const o = <usize>p << 2;
+    const x0 = v128.load(a + o);
+    a0 = fma4(a0, x0, v128.load(w0 + o));
+    b0 = fma4(b0, x0, v128.load(w1 + o));
+    c0 = fma4(c0, x0, v128.load(w2 + o));
+    d0 = fma4(d0, x0, v128.load(w3 + o));
+  }
+  let sa = hsum(f32x4.add(a0, a1));
+  let sb = hsum(f32x4.add(b0, b1));
+  let sc = hsum(f32x4.add(c0, c1));
+  let sd = hsum(f32x4.add(d0, d1));
+  for (; p < k; p++) {
+    const o = <usize>p << 2;
+    const x = load<f32>(a + o);
+    sa += x * load<f32>(w0 + o);
+    sb += x * load<f32>(w1 + o);
+    sc += x * load<f32>(w2 + o);
+    sd += x * load<f32>(w3 + o);
+  }
+  store<f32>(out, sa);
+  store<f32>(out, sb, 4);
+  store<f32>(out, sc, 8);
+  store<f32>(out, sd, 12);
+}
+
+/** out[j] = a · W[j] for j in [j0, j1); j0 a multiple of 4. */
+export function gemvRange(a: usize, w: usize, out: usize, k: i32, j0: i32, j1: i32): void {
+  const ld = <usize>k << 2;
+  let j = j0;
+  for (; j + 4 <= j1; j += 4) gemvRows4(a, w + <usize>j * ld, k, out + (<usize>j << 2));
+  for (; j < j1; j++) store<f32>(out + (<usize>j << 2), dot1(a, w + <usize>j * ld, k));
+}
+
+@inline export function addOrStore(p: usize, v: f32, acc: bool): void {
+  store<f32>(p, acc ? load<f32>(p) + v : v);
+}
+
+/**
+ * Register tile: 4 rows of A × 2 rows of W over kc floats, one f32x4
+ * accumulator per output (8 live vectors + 6 loaded operands fit the 16 x86
+ * vector registers). 6 loads feed 8 mul+add pairs, so the tile is FP-bound.
+ */
+export function tile4x2(a: usize, lda: usize, w: usize, ldw: usize, kc: i32, out: usize, ldo: usize, acc: bool): void {
+  const a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda;
+  const w0 = w, w1 = w + ldw;
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let p: i32 = 0;
+  for (; p + 4 <= kc; p += 4) {
+    const o = <usize>p << 2;
+    const y0 = v128.load(w0 + o);
+    const y1 = v128.load(w1 + o);
+    let x = v128.load(a0 + o);
+    c00 = fma4(c00, x, y0);
+    c01 = fma4(c01, x, y1);
+    x = v128.load(a1 + o);
+    c10 = fma4(c10, x, y0);
+    c11 = fma4(c11, x, y1);
+    x = v128.load(a2 + o);
+    c20 = fma4(c20, x, y0);
+    c21 = fma4(c21, x, y1);
+    x = v128.load(a3 + o);
+    c30 = fma4(c30, x, y0);
+    c31 = fma4(c31, x, y1);
+  }
+  let s00 = hsum(c00), s01 = hsum(c01), s10 = hsum(c10), s11 = hsum(c11);
+  let s20 = hsum(c20), s21 = hsum(c21), s30 = hsum(c30), s31 = hsum(c31);
+  for (; p < kc; p++) {
+    const o = <usize>p << 2;
+    const y0 = load<f32>(w0 + o), y1 = load<f32>(w1 + o);
+    const x0 = load<f32>(a0 + o), x1 = load<f32>(a1 + o), x2 = load<f32>(a2 + o), x3 = load<f32>(a3 + o);
+    s00 += x0 * y0; s01 += x0 * y1;
+    s10 += x1 * y0; s11 += x1 * y1;
+    s20 += x2 * y0; s21 += x2 * y1;
+    s30 += x3 * y0; s31 += x3 * y1;
+  }
+  addOrStore(out, s00, acc); addOrStore(out + 4, s01, acc);
+  addOrStore(out + ldo, s10, acc); addOrStore(out + ldo + 4, s11, acc);
+  addOrStore(out + 2 * ldo, s20, acc); addOrStore(out + 2 * ldo + 4, s21, acc);
+  addOrStore(out + 3 * ldo, s30, acc); addOrStore(out + 3 * ldo + 4, s31, acc);
+}
+
+/** 4 rows of A × 1 row of W (the odd last column of a share). */
+export function tile4x1(a: usize, lda: usize, w: usize, kc: i32, out: usize, ldo: usize, acc: bool): void {
+  const a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda;
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+  let p: i32 = 0;
+  for (; p + 4 <= kc; p += 4) {
+    const o = <usize>p << 2;
+    const y = v128.load(w + o);
+    c0 = fma4(c0, v128.load(a0 + o), y);
+    c1 = fma4(c1, v128.load(a1 + o), y);
+    c2 = fma4(c2, v128.load(a2 + o), y);
+    c3 = fma4(c3, v128.load(a3 + o), y);
+  }
+  let s0 = hsum(c0), s1 = hsum(c1), s2 = hsum(c2), s3 = hsum(c3);
+  for (; p < kc; p++) {
+    const o = <usize>p << 2;
+    const y = load<f32>(w + o);
+    s0 += load<f32>(a0 + o) * y;
+    s1 += load<f32>(a1 + o) * y;
+    s2 += load<f32>(a2 + o) * y;
+    s3 += load<f32>(a3 + o) * y;
+  }
+  addOrStore(out, s0, acc);
+  addOrStore(out + ldo, s1, acc);
+  addOrStore(out + 2 * ldo, s2, acc);
+  addOrStore(out + 3 * ldo, s3, acc);
+}
+
+/** Column share [j0, j1) of thread `tid`: quads of 4 columns split evenly. */
+@inline export function shareStart(tid: i32, nth: i32, n: i32): i32 {
+  const quads = (n + 3) >> 2;
+  return min(n, <i32>((<i64>quads * tid) / nth) << 2);
+}
+

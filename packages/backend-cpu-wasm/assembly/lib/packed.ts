@@ -1,0 +1,978 @@
+// Compressed matmul kernels: out [m, n] = a [m, k] · decode(W)ᵀ for the packed
+// layouts of docs/format.md §2–§6 (W has n rows of k columns).
+//
+// The JS side uploads a weight once into a kernel-friendly form (codes and
+// indices copied as packed, scales/zeros widened to f32 and interleaved as
+// (scale, zero) pairs — D_SCALE / D_ZERO point at the first pair's two words
+// and every kernel steps 8 bytes per group — outliers as u32/f32,
+// plus re-packed copies for the fast GEMV paths) and describes each call in a
+// descriptor block of u32 words (D_* below), so a job carries one pointer.
+//
+// Paths (chosen by JS, written to D_PATH):
+// - GENERIC: decode rows exactly to f32 (bit-identical to the reference
+//   decoder: SIMD for 4/8-bit with integer zero-points, the §2 expression in
+//   f64 for SpQR's non-integer ones), then the dense f32 kernels. Any bits,
+//   group size, N:M and SpQR. GEMV decodes one row at a time into a per-thread
+//   scratch row; GEMM decodes RB rows and runs the dense register tiles.
+// - Q4 / Q8 (GEMV): llama.cpp-style integer dot products. The activations are
+//   quantized once per call to int8 (absmax per block of XB columns) and stored
+//   as i16, permuted so that the codes can be used straight from the §1 byte
+//   stream: in each i16 lane of a 16-byte code vector, nibble (or byte) j is
+//   element cpl·L + j, and `(v >> 4j) & 0xf` puts those 8 codes in the 8 i16
+//   lanes for i32x4.dot_i16x8_s. The zero-point is folded out of the inner loop:
+//   Σ sw·sx·(q − z)·x = Σ sw·sx·q·x − sw·z·Σ sx·x, the last sum precomputed per group.
+// - NM24 (GEMV, 2:4 f32): a per-call table of the 6 possible activation pairs
+//   of every 4-column group; the indices are re-packed at upload into byte
+//   offsets into it, so each kept pair is one 8-byte load (no dynamic swizzle,
+//   which V8 lowers to ~5 instructions with a range fix-up).
+// - NMQ4 (GEMV, 2:4 + 4-bit, groups of 128k): int8 activations gathered with a
+//   swizzle per 8 kept slots, widened to i16 and multiplied with the codes.
+//   Codes and indices are re-packed at upload (nibble j of code lane L is slot
+//   8j + L; index layout at nmq4step) so masks come from shifts, not lookups.
+//   The relaxed build gathers 16 activations per step of 16 kept slots and
+//   multiplies them as i8 (nmq4stepRelaxed); results are bit-identical.
+// - Relaxed SIMD (dense-relaxed.wasm, ASC_FEATURE_RELAXED_SIMD): Q4 uses
+//   relaxed_dot_i8x16_i7x16 on in-place nibbles, NMQ4 as above; only on
+//   operands where the relaxed operations are exact.
+// - SP24 (GEMM, m ≥ 8, 2:4 f32 or §4 values decoded to f32): a is transposed
+//   into 16-row panels; each kept value multiplies its column's 64-byte panel
+//   line — half the multiply-adds of the dense GEMM.
+// GEMV kernels run 2–4 weight rows interleaved: on 128-bit SIMD they are
+// instruction-bound, and several rows share activation loads and keep several
+// weight streams in flight.
+//
+// Threads split the output rows (rows of W) in quads, as the dense kernel does;
+// every output is computed by the same code whatever the split, so results are
+// bit-identical for any thread count.
+
+import { dot1, gemvRange, hsum, KC, shareStart, tile4x1, tile4x2 } from './dense-tiles';
+
+// Descriptor words (u32 index into the descriptor).
+const D_KIND: i32 = 0;
+const D_M: i32 = 1;
+const D_K: i32 = 2;
+const D_N: i32 = 3;
+const D_A: i32 = 4;
+const D_OUT: i32 = 5;
+const D_BITS: i32 = 6;
+const D_GS: i32 = 7;
+const D_NN: i32 = 8;
+const D_MM: i32 = 9;
+const D_CODES: i32 = 10;
+const D_CODE_ROW: i32 = 11;
+const D_SCALE: i32 = 12;
+const D_ZERO: i32 = 13;
+const D_IDX: i32 = 14;
+const D_IDX_ROW: i32 = 15;
+const D_IDX_BITS: i32 = 16;
+const D_VALUES: i32 = 17;
+const D_ORP: i32 = 18;
+const D_OCOL: i32 = 19;
+const D_OVAL: i32 = 20;
+const D_SCRATCH: i32 = 21;
+const D_SCRATCH_STRIDE: i32 = 22;
+const D_PATH: i32 = 23;
+const D_XQ: i32 = 24;
+const D_XS: i32 = 25;
+const D_XB: i32 = 26;
+const D_XT: i32 = 27;
+const D_RCODES: i32 = 29;
+const D_RIDX: i32 = 30;
+const D_PANEL: i32 = 31;
+/** 1 when 4-bit codes are stored quad-interleaved (see gemvQ4), else 0. */
+const D_QUAD: i32 = 32;
+
+const KIND_QUANT: u32 = 1;
+const KIND_NM: u32 = 2;
+const KIND_NMQ: u32 = 3;
+const KIND_SPQR: u32 = 4;
+
+const PATH_GENERIC: u32 = 0;
+const PATH_Q4: u32 = 1;
+const PATH_Q8: u32 = 2;
+const PATH_NM24: u32 = 3;
+const PATH_NMQ4: u32 = 4;
+const PATH_SP24: u32 = 5;
+
+/** Rows of W decoded per GEMM block (RB·k·4 bytes of per-thread scratch). */
+const RB: i32 = 16;
+
+@inline function dw(d: usize, i: i32): u32 {
+  return load<u32>(d + (<usize>i << 2));
+}
+
+/** Code `i` of a §1 LSB-first stream (rows are padded so the u16 read stays in bounds). */
+@inline function getBits(row: usize, i: i32, bits: i32, mask: u32): u32 {
+  const bit = <usize>i * <usize>bits;
+  return (<u32>load<u16>(row + (bit >> 3)) >> <u32>(bit & 7)) & mask;
+}
+
+/** §2 dequantization: the product in f64 (exact for f16 scales and integer zeros), rounded once. */
+@inline function dequant(scale: f32, q: u32, zero: f32): f32 {
+  return <f32>(<f64>scale * (<f64>q - <f64>zero));
+}
+
+/**
+ * Dequantizes `count` codes starting at element `e0` of a §1 row into dst,
+ * like the scalar loop, with SIMD for 4-bit (e0, count multiples of 32) and
+ * 8-bit (multiples of 16) codes and an integer zero-point: q − z is exact in
+ * f32, so one f32 multiply rounds the exact product once, as §2 requires.
+ * `cstride` is the distance between 16-byte chunks of the row (16, or 64 in
+ * the quad-interleaved 4-bit layout).
+ */
+function decodeSpan(row: usize, e0: i32, count: i32, bits: i32, mask: u32, sc: f32, z: f32, intZero: bool, dst: usize, cstride: usize = 16): void {
+  if (intZero && bits == 4 && ((e0 | count) & 31) == 0) {
+    const vs = f32x4.splat(sc);
+    const vz = f32x4.splat(z);
+    const m4 = i8x16.splat(0x0f);
+    let src = row + <usize>(e0 >> 5) * cstride;
+    let o = dst;
+    for (let c: i32 = 0; c < count; c += 32, src += cstride, o += 128) {
+      const v = v128.load(src);
+      const lo = v128.and(v, m4);
+      const hi = v128.and(i16x8.shr_u(v, 4), m4);
+      const e = i8x16.shuffle(lo, hi, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+      const f = i8x16.shuffle(lo, hi, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+      storeBytesAsF32(e, vs, vz, o);
+      storeBytesAsF32(f, vs, vz, o + 64);
+    }
+    return;
+  }
+  if (intZero && bits == 8 && ((e0 | count) & 15) == 0) {
+    const vs = f32x4.splat(sc);
+    const vz = f32x4.splat(z);
+    let src = row + <usize>e0;
+    let o = dst;
+    for (let c: i32 = 0; c < count; c += 16, src += 16, o += 64) storeBytesAsF32(v128.load(src), vs, vz, o);
+    return;
+  }
+  if (intZero) {
+    // f32 product of an f32 scale and a small exact integer: the exact product rounded once, as in f64.
+    for (let c: i32 = 0; c < count; c++) store<f32>(dst + (<usize>c << 2), sc * (<f32>getBits(row, e0 + c, bits, mask) - z));
+    return;
+  }
+  for (let c: i32 = 0; c < count; c++) store<f32>(dst + (<usize>c << 2), dequant(sc, getBits(row, e0 + c, bits, mask), z));
+}
+
+/** 16 unsigned bytes q → 16 f32 (q − z)·s at o. */
+@inline function storeBytesAsF32(b: v128, vs: v128, vz: v128, o: usize): void {
+  const l = i16x8.extend_low_i8x16_u(b);
+  const h = i16x8.extend_high_i8x16_u(b);
+  v128.store(o, f32x4.mul(f32x4.sub(f32x4.convert_i32x4_u(i32x4.extend_low_i16x8_u(l)), vz), vs));
+  v128.store(o, f32x4.mul(f32x4.sub(f32x4.convert_i32x4_u(i32x4.extend_high_i16x8_u(l)), vz), vs), 16);
+  v128.store(o, f32x4.mul(f32x4.sub(f32x4.convert_i32x4_u(i32x4.extend_low_i16x8_u(h)), vz), vs), 32);
+  v128.store(o, f32x4.mul(f32x4.sub(f32x4.convert_i32x4_u(i32x4.extend_high_i16x8_u(h)), vz), vs), 48);
+}
+
+/** Decodes row r of W exactly into dst [k] f32. */
+function decodeRow(d: usize, r: i32, dst: usize): void {
+  const kind = dw(d, D_KIND);
+  const k = <i32>dw(d, D_K);
+  const gs = <i32>dw(d, D_GS);
+  const G = k / gs;
+  if (kind == KIND_QUANT || kind == KIND_SPQR) {
+    const bits = <i32>dw(d, D_BITS);
+    const mask: u32 = (1 << bits) - 1;
+    const quad = dw(d, D_QUAD) != 0;
+    const rowBytes = <usize>dw(d, D_CODE_ROW);
+    const row = quad
+      ? <usize>dw(d, D_CODES) + <usize>(r >> 2) * (rowBytes << 2) + (<usize>(r & 3) << 4)
+      : <usize>dw(d, D_CODES) + <usize>r * rowBytes;
+    const sp = <usize>dw(d, D_SCALE) + ((<usize>r * <usize>G) << 3);
+    const zp = <usize>dw(d, D_ZERO) + ((<usize>r * <usize>G) << 3);
+    // SpQR zero-points may be non-integer: keep the f64 expression there.
+    const intZero = kind == KIND_QUANT;
+    for (let t: i32 = 0; t < G; t++) {
+      const c = t * gs;
+      decodeSpan(row, c, gs, bits, mask, load<f32>(sp + (<usize>t << 3)), load<f32>(zp + (<usize>t << 3)), intZero, dst + (<usize>c << 2), quad ? 64 : 16);
+    }
+    if (kind == KIND_SPQR) {
+      // §5 overwrite: the outlier replaces the base value.
+      const rp = <usize>dw(d, D_ORP);
+      const cols = <usize>dw(d, D_OCOL);
+      const vals = <usize>dw(d, D_OVAL);
+      const p1 = load<u32>(rp + ((<usize>r + 1) << 2));
+      for (let p = load<u32>(rp + (<usize>r << 2)); p < p1; p++) {
+        store<f32>(dst + (<usize>load<u32>(cols + (<usize>p << 2)) << 2), load<f32>(vals + (<usize>p << 2)));
+      }
+    }
+    return;
+  }
+  // N:M (f32 values or quantized codes): zero the row, scatter the kept slots.
+  const n = <i32>dw(d, D_NN);
+  const m = <i32>dw(d, D_MM);
+  const ib = <i32>dw(d, D_IDX_BITS);
+  const imask: u32 = (1 << ib) - 1;
+  const irow = <usize>dw(d, D_IDX) + <usize>r * <usize>dw(d, D_IDX_ROW);
+  memory.fill(dst, 0, <usize>k << 2);
+  if (kind == KIND_NM) {
+    const L = (k / m) * n;
+    const vrow = <usize>dw(d, D_VALUES) + ((<usize>r * <usize>L) << 2);
+    let s: i32 = 0;
+    for (let g: i32 = 0; g < k; g += m) {
+      for (let e = 0; e < n; e++, s++) {
+        store<f32>(dst + ((<usize>g + getBits(irow, s, ib, imask)) << 2), load<f32>(vrow + (<usize>s << 2)));
+      }
+    }
+    return;
+  }
+  // KIND_NMQ: groups of gs original columns = gs·n/m compressed slots (§4).
+  const bits = <i32>dw(d, D_BITS);
+  const mask: u32 = (1 << bits) - 1;
+  const row = <usize>dw(d, D_CODES) + <usize>r * <usize>dw(d, D_CODE_ROW);
+  const sp = <usize>dw(d, D_SCALE) + ((<usize>r * <usize>G) << 3);
+  const zp = <usize>dw(d, D_ZERO) + ((<usize>r * <usize>G) << 3);
+  let s: i32 = 0;
+  let g: i32 = 0;
+  for (let t: i32 = 0; t < G; t++) {
+    const sc = load<f32>(sp + (<usize>t << 3));
+    const z = load<f32>(zp + (<usize>t << 3));
+    const gend = g + gs;
+    for (; g < gend; g += m) {
+      for (let e = 0; e < n; e++, s++) {
+        const v = dequant(sc, getBits(row, s, bits, mask), z);
+        store<f32>(dst + ((<usize>g + getBits(irow, s, ib, imask)) << 2), v);
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Activation quantization (main thread, once per GEMV call).
+
+/**
+ * Quantizes a [k] to int8 per block of XB columns (absmax / 127, round to
+ * nearest), writing:
+ * - D_XS: f32 per-block scale sx_b;
+ * - D_XQ: for Q4/Q8, i16 codes permuted per chunk of 8·cpl columns so that
+ *   xq16[chunk + 8j + L] = xq[chunk + cpl·L + j] (cpl = codes per i16 lane);
+ *   for NMQ4, plain i8 codes in column order;
+ * - D_XT: f32 per weight group t, T_t = Σ_{b ∈ t} sx_b · Σ_{i ∈ b} xq_i (Q4/Q8 zero-point term).
+ */
+export function prepareActInt8(d: usize): void {
+  const path = dw(d, D_PATH);
+  const k = <i32>dw(d, D_K);
+  const xb = <i32>dw(d, D_XB);
+  const gs = <i32>dw(d, D_GS);
+  const a = <usize>dw(d, D_A);
+  const xq = <usize>dw(d, D_XQ);
+  const xs = <usize>dw(d, D_XS);
+  const xt = <usize>dw(d, D_XT);
+  // Codes per i16 lane (4-bit: 4, 8-bit: 2): log2, so the permutation needs no division.
+  const lcpl: i32 = path == PATH_Q4 ? 2 : 1;
+  const cpl: i32 = 1 << lcpl;
+  const chunk: i32 = 8 << lcpl;
+  let tsum: f32 = 0;
+  for (let c0: i32 = 0, b: i32 = 0; c0 < k; c0 += xb, b++) {
+    let amax: f32 = 0;
+    for (let c = c0; c < c0 + xb; c++) amax = max(amax, abs(load<f32>(a + (<usize>c << 2))));
+    const sx: f32 = amax / 127;
+    const inv: f32 = amax > 0 ? <f32>127 / amax : 0;
+    store<f32>(xs + (<usize>b << 2), sx);
+    let sum: i32 = 0;
+    if (ASC_FEATURE_RELAXED_SIMD && path == PATH_Q4) {
+      // i8, per 32 columns: the 16 even columns, then the 16 odd ones (low / high nibbles).
+      for (let c = c0; c < c0 + xb; c++) {
+        const q = <i32>min(<f32>127, max(<f32>-127, nearest(load<f32>(a + (<usize>c << 2)) * inv)));
+        sum += q;
+        const e = c & 31;
+        store<i8>(xq + <usize>((c & ~31) + ((e & 1) << 4) + (e >> 1)), <i8>q);
+      }
+    } else if (path == PATH_NMQ4) {
+      for (let c = c0; c < c0 + xb; c++) {
+        const q = <i32>min(<f32>127, max(<f32>-127, nearest(load<f32>(a + (<usize>c << 2)) * inv)));
+        sum += q;
+        store<i8>(xq + <usize>c, <i8>q);
+      }
+    } else {
+      // xq16[base + 8j + l] = q[base + cpl·l + j]: chunks of 8·cpl columns (xb is a multiple).
+      for (let base = c0; base < c0 + xb; base += chunk) {
+        for (let l: i32 = 0; l < 8; l++) {
+          for (let jj: i32 = 0; jj < cpl; jj++) {
+            const c = base + (l << lcpl) + jj;
+            const q = <i32>min(<f32>127, max(<f32>-127, nearest(load<f32>(a + (<usize>c << 2)) * inv)));
+            sum += q;
+            store<i16>(xq + (<usize>(base + (jj << 3) + l) << 1), <i16>q);
+          }
+        }
+      }
+    }
+    tsum += sx * <f32>sum;
+    if ((c0 + xb) % gs == 0) {
+      store<f32>(xt + (<usize>((c0 + xb) / gs - 1) << 2), tsum);
+      tsum = 0;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// GEMV fast paths (m = 1).
+
+/**
+ * Relaxed-SIMD Q4 step (built into dense-relaxed.wasm only): 32 codes as even
+ * (low nibbles) and odd (high nibbles) i8 lanes times the int8 activations,
+ * stored per 32 columns as [16 evens | 16 odds] (xe, xo).
+ * `i16x8.relaxed_dot_i8x16_i7x16_s` (one pmaddubsw) is exact here: codes are in
+ * [0, 15] (i7) and a pair of products is at most 2·127·15, far from i16
+ * saturation. (`i32x4.relaxed_dot_i8x16_i7x16_add_s` would save the pmaddwd,
+ * but gave wrong sums under Node 20's V8 11.3 with --experimental-wasm-relaxed-simd.)
+ */
+@inline function q4dotRelaxed(v: v128, xe: v128, xo: v128, acc: v128): v128 {
+  const m4 = i8x16.splat(0x0f);
+  // i16 pair sums (pmaddubsw), both halves added in i16 (|sum| ≤ 4·127·15), then one pmaddwd by ones.
+  const p = i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(xe, v128.and(v, m4)), i16x8.relaxed_dot_i8x16_i7x16_s(xo, v128.and(i16x8.shr_u(v, 4), m4)));
+  return i32x4.add(acc, i32x4.dot_i16x8_s(p, i16x8.splat(1)));
+}
+
+/** Dynamic byte gather; the relaxed form (one pshufb) is exact for the in-range masks passed here. */
+@inline function swz(a: v128, s: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return i8x16.relaxed_swizzle(a, s);
+  return i8x16.swizzle(a, s);
+}
+
+@inline function q4dot(v: v128, m4: v128, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
+  const s0 = i32x4.add(i32x4.dot_i16x8_s(v128.and(v, m4), x0), i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(v, 4), m4), x1));
+  const s1 = i32x4.add(i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(v, 8), m4), x2), i32x4.dot_i16x8_s(i16x8.shr_u(v, 12), x3));
+  return i32x4.add(s0, s1);
+}
+
+/**
+ * Q4 GEMV of rows [j0, j1): 32 codes per 16-byte vector, int8 activations in
+ * i16 lanes. Rows go 4 at a time so each activation vector load feeds 4 rows;
+ * the codes are stored quad-interleaved at upload (chunk c of rows 4q … 4q+3
+ * is 64 contiguous bytes), so a thread's rows are one sequential stream: 2 KiB
+ * rows read as four separate streams kept the hardware prefetchers from
+ * ramping up (1.6× slower from DRAM than from L3). Integer sums are exact, so
+ * the 4-row and 1-row loops give identical results.
+ */
+function gemvQ4(d: usize, j0: i32, j1: i32): void {
+  const k = <i32>dw(d, D_K);
+  const gs = <i32>dw(d, D_GS);
+  const G = k / gs;
+  const xb = <i32>dw(d, D_XB);
+  const bpg = gs / xb;
+  const cpb = xb >> 5;
+  const codes = <usize>dw(d, D_CODES);
+  const rowBytes = <usize>dw(d, D_CODE_ROW);
+  const xq = <usize>dw(d, D_XQ);
+  const xs = <usize>dw(d, D_XS);
+  const xt = <usize>dw(d, D_XT);
+  const out = <usize>dw(d, D_OUT);
+  const scale = <usize>dw(d, D_SCALE);
+  const zero = <usize>dw(d, D_ZERO);
+  const m4 = i16x8.splat(0x000f);
+  const gstride = <usize>G << 3; // (scale, zero) f32 pairs per group
+  let j = j0;
+  for (; j + 4 <= j1; j += 4) {
+    const sp = scale + <usize>j * gstride;
+    const zp = zero + <usize>j * gstride;
+    // Quad-interleaved codes: chunk c of rows j..j+3 is 64 contiguous bytes.
+    let w = codes + <usize>j * rowBytes;
+    let x = xq;
+    let f0 = f32x4.splat(0), f1 = f32x4.splat(0), f2 = f32x4.splat(0), f3 = f32x4.splat(0);
+    let c0: f32 = 0, c1: f32 = 0, c2: f32 = 0, c3: f32 = 0;
+    let b: i32 = 0;
+    for (let t: i32 = 0; t < G; t++) {
+      const to = <usize>t << 2;
+      const so = <usize>t << 3;
+      const s0 = load<f32>(sp + so), s1 = load<f32>(sp + gstride + so);
+      const s2 = load<f32>(sp + 2 * gstride + so), s3 = load<f32>(sp + 3 * gstride + so);
+      const tt = load<f32>(xt + to);
+      c0 += s0 * load<f32>(zp + so) * tt;
+      c1 += s1 * load<f32>(zp + gstride + so) * tt;
+      c2 += s2 * load<f32>(zp + 2 * gstride + so) * tt;
+      c3 += s3 * load<f32>(zp + 3 * gstride + so) * tt;
+      for (let bb: i32 = 0; bb < bpg; bb++, b++) {
+        let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+        for (let c: i32 = 0; c < cpb; c++) {
+          if (ASC_FEATURE_RELAXED_SIMD) {
+            const xe = v128.load(x), xo = v128.load(x, 16);
+            a0 = q4dotRelaxed(v128.load(w), xe, xo, a0);
+            a1 = q4dotRelaxed(v128.load(w, 16), xe, xo, a1);
+            a2 = q4dotRelaxed(v128.load(w, 32), xe, xo, a2);
+            a3 = q4dotRelaxed(v128.load(w, 48), xe, xo, a3);
+            x += 32;
+          } else {
+            const x0 = v128.load(x), x1 = v128.load(x, 16), x2 = v128.load(x, 32), x3 = v128.load(x, 48);
+            a0 = i32x4.add(a0, q4dot(v128.load(w), m4, x0, x1, x2, x3));
+            a1 = i32x4.add(a1, q4dot(v128.load(w, 16), m4, x0, x1, x2, x3));
+            a2 = i32x4.add(a2, q4dot(v128.load(w, 32), m4, x0, x1, x2, x3));
+            a3 = i32x4.add(a3, q4dot(v128.load(w, 48), m4, x0, x1, x2, x3));
+            x += 64;
+          }
+          w += 64;
+        }
+        const sx = load<f32>(xs + (<usize>b << 2));
+        f0 = f32x4.add(f0, f32x4.mul(f32x4.convert_i32x4_s(a0), f32x4.splat(s0 * sx)));
+        f1 = f32x4.add(f1, f32x4.mul(f32x4.convert_i32x4_s(a1), f32x4.splat(s1 * sx)));
+        f2 = f32x4.add(f2, f32x4.mul(f32x4.convert_i32x4_s(a2), f32x4.splat(s2 * sx)));
+        f3 = f32x4.add(f3, f32x4.mul(f32x4.convert_i32x4_s(a3), f32x4.splat(s3 * sx)));
+      }
+    }
+    const o = out + (<usize>j << 2);
+    store<f32>(o, hsum(f0) - c0);
+    store<f32>(o, hsum(f1) - c1, 4);
+    store<f32>(o, hsum(f2) - c2, 8);
+    store<f32>(o, hsum(f3) - c3, 12);
+  }
+  for (; j < j1; j++) {
+    const sp = scale + <usize>j * gstride;
+    const zp = zero + <usize>j * gstride;
+    let w = codes + <usize>(j & ~3) * rowBytes + (<usize>(j & 3) << 4);
+    let x = xq;
+    let f0 = f32x4.splat(0);
+    let c0: f32 = 0;
+    let b: i32 = 0;
+    for (let t: i32 = 0; t < G; t++) {
+      const to = <usize>t << 2;
+      const so = <usize>t << 3;
+      const s0 = load<f32>(sp + so);
+      c0 += s0 * load<f32>(zp + so) * load<f32>(xt + to);
+      for (let bb: i32 = 0; bb < bpg; bb++, b++) {
+        let a0 = i32x4.splat(0);
+        for (let c: i32 = 0; c < cpb; c++) {
+          if (ASC_FEATURE_RELAXED_SIMD) {
+            a0 = q4dotRelaxed(v128.load(w), v128.load(x), v128.load(x, 16), a0);
+            x += 32;
+          } else {
+            a0 = i32x4.add(a0, q4dot(v128.load(w), m4, v128.load(x), v128.load(x, 16), v128.load(x, 32), v128.load(x, 48)));
+            x += 64;
+          }
+          w += 64;
+        }
+        f0 = f32x4.add(f0, f32x4.mul(f32x4.convert_i32x4_s(a0), f32x4.splat(s0 * load<f32>(xs + (<usize>b << 2)))));
+      }
+    }
+    store<f32>(out + (<usize>j << 2), hsum(f0) - c0);
+  }
+}
+
+/** Q8 GEMV of rows [j0, j1): 16 codes per vector (two bytes per i16 lane). */
+function gemvQ8(d: usize, j0: i32, j1: i32): void {
+  const k = <i32>dw(d, D_K);
+  const gs = <i32>dw(d, D_GS);
+  const G = k / gs;
+  const xb = <i32>dw(d, D_XB);
+  const bpg = gs / xb;
+  const cpb = xb >> 4;
+  const codes = <usize>dw(d, D_CODES);
+  const rowBytes = <usize>dw(d, D_CODE_ROW);
+  const xq = <usize>dw(d, D_XQ);
+  const xs = <usize>dw(d, D_XS);
+  const xt = <usize>dw(d, D_XT);
+  const out = <usize>dw(d, D_OUT);
+  const m8 = i16x8.splat(0x00ff);
+  for (let j = j0; j < j1; j++) {
+    const sp = <usize>dw(d, D_SCALE) + ((<usize>j * <usize>G) << 3);
+    const zp = <usize>dw(d, D_ZERO) + ((<usize>j * <usize>G) << 3);
+    let w = codes + <usize>j * rowBytes;
+    let x = xq;
+    let accf = f32x4.splat(0);
+    let corr: f32 = 0;
+    let b: i32 = 0;
+    for (let t: i32 = 0; t < G; t++) {
+      const sw = load<f32>(sp + (<usize>t << 3));
+      corr += sw * load<f32>(zp + (<usize>t << 3)) * load<f32>(xt + (<usize>t << 2));
+      for (let bb: i32 = 0; bb < bpg; bb++, b++) {
+        let acc0 = i32x4.splat(0);
+        let acc1 = i32x4.splat(0);
+        for (let c: i32 = 0; c < cpb; c++) {
+          const v = v128.load(w);
+          acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(v128.and(v, m8), v128.load(x)));
+          acc1 = i32x4.add(acc1, i32x4.dot_i16x8_s(i16x8.shr_u(v, 8), v128.load(x, 16)));
+          w += 16;
+          x += 32;
+        }
+        const f = sw * load<f32>(xs + (<usize>b << 2));
+        accf = f32x4.add(accf, f32x4.mul(f32x4.convert_i32x4_s(i32x4.add(acc0, acc1)), f32x4.splat(f)));
+      }
+    }
+    store<f32>(out + (<usize>j << 2), hsum(accf) - corr);
+  }
+}
+
+/**
+ * Builds the activation pair table of the 2:4 f32 GEMV (main thread, once per
+ * call): for each group g of 4 columns and each of the 6 position pairs
+ * p = (0,1) (0,2) (0,3) (1,2) (1,3) (2,3), the two activations (x[4g+i0],
+ * x[4g+i1]) at D_XQ + 48g + 8p. A row's kept pair then costs one 8-byte load
+ * at an offset stored at upload, instead of a dynamic swizzle.
+ */
+export function prepareNM24Pairs(d: usize): void {
+  const k = <i32>dw(d, D_K);
+  const a = <usize>dw(d, D_A);
+  let t = <usize>dw(d, D_XQ);
+  for (let g: i32 = 0; g < k; g += 4, t += 48) {
+    const x = a + (<usize>g << 2);
+    const x0 = load<f32>(x), x1 = load<f32>(x, 4), x2 = load<f32>(x, 8), x3 = load<f32>(x, 12);
+    store<f32>(t, x0); store<f32>(t, x1, 4);
+    store<f32>(t, x0, 8); store<f32>(t, x2, 12);
+    store<f32>(t, x0, 16); store<f32>(t, x3, 20);
+    store<f32>(t, x1, 24); store<f32>(t, x2, 28);
+    store<f32>(t, x1, 32); store<f32>(t, x3, 36);
+    store<f32>(t, x2, 40); store<f32>(t, x3, 44);
+  }
+}
+
+/** One 8-column step of the 2:4 f32 GEMV: offsets u (two bytes), pair table t, 4 values at vp. */
+@inline function nm24step(acc: v128, t: usize, u: u32, vp: usize): v128 {
+  let g = v128.load64_zero(t + <usize>(u & 255));
+  g = v128.load64_lane(t + <usize>((u >> 8) & 255), g, 1);
+  return f32x4.add(acc, f32x4.mul(g, v128.load(vp)));
+}
+
+/**
+ * 2:4 f32 GEMV of rows [j0, j1): per 8 columns (2 groups, 4 kept values) one
+ * u16 of pair-table offsets (low byte: group 2t, high byte: 48 + group 2t+1),
+ * two 8-byte loads from the pair table, one f32x4 multiply-add. Four rows run
+ * interleaved so that four value streams are in flight (memory-level
+ * parallelism); each row's arithmetic is the same as in the 1-row loop.
+ */
+function gemvNM24(d: usize, j0: i32, j1: i32): void {
+  const k = <i32>dw(d, D_K);
+  const L = k >> 1;
+  const vals = <usize>dw(d, D_VALUES);
+  const ridx = <usize>dw(d, D_RIDX);
+  const idxRow = <usize>(k >> 2);
+  const vRow = <usize>L << 2;
+  const pairs = <usize>dw(d, D_XQ);
+  const out = <usize>dw(d, D_OUT);
+  const steps = k >> 3;
+  let j = j0;
+  for (; j + 4 <= j1; j += 4) {
+    let ip = ridx + <usize>j * idxRow;
+    let vp = vals + <usize>j * vRow;
+    let t = pairs;
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    for (let s: i32 = 0; s < steps; s++) {
+      a0 = nm24step(a0, t, <u32>load<u16>(ip), vp);
+      a1 = nm24step(a1, t, <u32>load<u16>(ip + idxRow), vp + vRow);
+      a2 = nm24step(a2, t, <u32>load<u16>(ip + 2 * idxRow), vp + 2 * vRow);
+      a3 = nm24step(a3, t, <u32>load<u16>(ip + 3 * idxRow), vp + 3 * vRow);
+      ip += 2;
+      vp += 16;
+      t += 96;
+    }
+    const o = out + (<usize>j << 2);
+    store<f32>(o, hsum(a0));
+    store<f32>(o, hsum(a1), 4);
+    store<f32>(o, hsum(a2), 8);
+    store<f32>(o, hsum(a3), 12);
+  }
+  for (; j < j1; j++) {
+    let ip = ridx + <usize>j * idxRow;
+    let vp = vals + <usize>j * vRow;
+    let t = pairs;
+    let a0 = f32x4.splat(0);
+    for (let s: i32 = 0; s < steps; s++) {
+      a0 = nm24step(a0, t, <u32>load<u16>(ip), vp);
+      ip += 2;
+      vp += 16;
+      t += 96;
+    }
+    store<f32>(out + (<usize>j << 2), hsum(a0));
+  }
+}
+
+/**
+ * Relaxed-SIMD form of nmq4step (dense-relaxed.wasm only): codes re-packed so
+ * that, per 64 slots, byte l of half h holds slot 32h + l (low nibble) and
+ * 32h + 16 + l (high nibble) — 16 unsigned codes per vector, valid i7 operands.
+ * The 16 gathered activations of slots 16f … 16f+15 come from two swizzles
+ * blended into one vector; `relaxed_dot_i8x16_i7x16_s` (pmaddubsw) forms pair
+ * sums, and the zero-point term z·Σx is subtracted once per step in i16
+ * (|Σ q·x| ≤ 4·2·127·15 and |z·Σx| ≤ 15·4·2·127 both fit). Exact, like the
+ * baseline, and with the same i32 lane partition (see the end).
+ */
+@inline function nmq4stepRelaxed(w: usize, ip: usize, x: usize, z: v128): v128 {
+  const m4 = i8x16.splat(0x0f);
+  const m2 = i8x16.splat(3);
+  const base = i8x16(0, 0, 4, 4, 8, 8, 12, 12, 0, 0, 4, 4, 8, 8, 12, 12);
+  const iv = v128.load(ip);
+  const v0 = v128.load(w);
+  const v1 = v128.load(w, 16);
+  let p = i16x8.splat(0);
+  let sx = i16x8.splat(0);
+  let g = i8x16.shuffle(
+    swz(v128.load(x), v128.or(v128.and(iv, m2), base)),
+    swz(v128.load(x, 16), v128.or(v128.and(iv, m2), base)),
+    0, 1, 2, 3, 4, 5, 6, 7, 24, 25, 26, 27, 28, 29, 30, 31,
+  );
+  p = i16x8.add(p, i16x8.relaxed_dot_i8x16_i7x16_s(g, v128.and(v0, m4)));
+  sx = i16x8.add(sx, i16x8.extadd_pairwise_i8x16_s(g));
+  let k = v128.or(v128.and(i16x8.shr_u(iv, 2), m2), base);
+  g = i8x16.shuffle(swz(v128.load(x, 32), k), swz(v128.load(x, 48), k), 0, 1, 2, 3, 4, 5, 6, 7, 24, 25, 26, 27, 28, 29, 30, 31);
+  p = i16x8.add(p, i16x8.relaxed_dot_i8x16_i7x16_s(g, v128.and(i16x8.shr_u(v0, 4), m4)));
+  sx = i16x8.add(sx, i16x8.extadd_pairwise_i8x16_s(g));
+  k = v128.or(v128.and(i16x8.shr_u(iv, 4), m2), base);
+  g = i8x16.shuffle(swz(v128.load(x, 64), k), swz(v128.load(x, 80), k), 0, 1, 2, 3, 4, 5, 6, 7, 24, 25, 26, 27, 28, 29, 30, 31);
+  p = i16x8.add(p, i16x8.relaxed_dot_i8x16_i7x16_s(g, v128.and(v1, m4)));
+  sx = i16x8.add(sx, i16x8.extadd_pairwise_i8x16_s(g));
+  k = v128.or(v128.and(i16x8.shr_u(iv, 6), m2), base);
+  g = i8x16.shuffle(swz(v128.load(x, 96), k), swz(v128.load(x, 112), k), 0, 1, 2, 3, 4, 5, 6, 7, 24, 25, 26, 27, 28, 29, 30, 31);
+  p = i16x8.add(p, i16x8.relaxed_dot_i8x16_i7x16_s(g, v128.and(i16x8.shr_u(v1, 4), m4)));
+  sx = i16x8.add(sx, i16x8.extadd_pairwise_i8x16_s(g));
+  // i16 lane l now sums slots with (s mod 16) ∈ {2l, 2l+1}; adding lanes l and l+4 gives the
+  // baseline kernel's i32 lane partition ((s mod 8) ∈ {2l, 2l+1}), so the f32 sums match bit for bit.
+  const t = i16x8.sub(p, i16x8.mul(sx, z));
+  return i32x4.add(i32x4.extend_low_i16x8_s(t), i32x4.extend_high_i16x8_s(t));
+}
+
+/**
+ * One 128-column step (64 kept slots) of the 2:4 + 4-bit GEMV for one row:
+ * codes at w (32 bytes), re-packed positions at ip (16 bytes), int8
+ * activations at x (128 bytes), zero-point z; returns the i32x4 partial sums.
+ * Positions re-packed so that byte l, bits [2f, 2f+2) hold the position of
+ * slot 16f + l: `((v >> 2f) & 3) | base` is then the swizzle mask of slots
+ * 16f … 16f+15, lanes 0–7 gathering from columns 32f … 32f+15, lanes 8–15 from
+ * the next 16.
+ */
+@inline function nmq4step(w: usize, ip: usize, x: usize, z: v128): v128 {
+  const m4 = i16x8.splat(0x000f);
+  const m2 = i8x16.splat(3);
+  const base = i8x16(0, 0, 4, 4, 8, 8, 12, 12, 0, 0, 4, 4, 8, 8, 12, 12);
+  const iv = v128.load(ip);
+  const v0 = v128.load(w);
+  const v1 = v128.load(w, 16);
+  const k0 = v128.or(v128.and(iv, m2), base);
+  const k1 = v128.or(v128.and(i16x8.shr_u(iv, 2), m2), base);
+  const k2 = v128.or(v128.and(i16x8.shr_u(iv, 4), m2), base);
+  const k3 = v128.or(v128.and(i16x8.shr_u(iv, 6), m2), base);
+  let a0 = i32x4.dot_i16x8_s(i16x8.sub(v128.and(v0, m4), z), i16x8.extend_low_i8x16_s(swz(v128.load(x), k0)));
+  let a1 = i32x4.dot_i16x8_s(i16x8.sub(v128.and(i16x8.shr_u(v0, 4), m4), z), i16x8.extend_high_i8x16_s(swz(v128.load(x, 16), k0)));
+  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.sub(v128.and(i16x8.shr_u(v0, 8), m4), z), i16x8.extend_low_i8x16_s(swz(v128.load(x, 32), k1))));
+  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.sub(i16x8.shr_u(v0, 12), z), i16x8.extend_high_i8x16_s(swz(v128.load(x, 48), k1))));
+  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.sub(v128.and(v1, m4), z), i16x8.extend_low_i8x16_s(swz(v128.load(x, 64), k2))));
+  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.sub(v128.and(i16x8.shr_u(v1, 4), m4), z), i16x8.extend_high_i8x16_s(swz(v128.load(x, 80), k2))));
+  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.sub(v128.and(i16x8.shr_u(v1, 8), m4), z), i16x8.extend_low_i8x16_s(swz(v128.load(x, 96), k3))));
+  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.sub(i16x8.shr_u(v1, 12), z), i16x8.extend_high_i8x16_s(swz(v128.load(x, 112), k3))));
+  return i32x4.add(a0, a1);
+}
+
+/**
+ * 2:4 + 4-bit GEMV of rows [j0, j1), groups of 128k columns (one activation
+ * block of 128 per step). Rows go in pairs; at upload each pair's re-packed
+ * codes and positions are interleaved per step ([codes 32 B | positions 16 B]
+ * for row 2p, then for row 2p+1: 96 bytes), so a thread reads one sequential
+ * stream — short separate row streams (1.5 KiB per row at k = 4096) keep the
+ * hardware prefetchers from ramping up. Integer sums are exact, so results
+ * equal the 1-row loop's.
+ */
+function gemvNMQ4(d: usize, j0: i32, j1: i32): void {
+  const k = <i32>dw(d, D_K);
+  const gs = <i32>dw(d, D_GS);
+  const G = k / gs;
+  const steps = gs >> 7;
+  const blocks = <usize>dw(d, D_RCODES);
+  const pairBytes = <usize>(k >> 7) * 96;
+  const xq = <usize>dw(d, D_XQ);
+  const xs = <usize>dw(d, D_XS);
+  const out = <usize>dw(d, D_OUT);
+  const scale = <usize>dw(d, D_SCALE);
+  const zero = <usize>dw(d, D_ZERO);
+  const gstride = <usize>G << 3; // (scale, zero) f32 pairs per group
+  let j = j0;
+  for (; j + 2 <= j1; j += 2) {
+    const sp = scale + <usize>j * gstride;
+    const zp = zero + <usize>j * gstride;
+    let w = blocks + <usize>(j >> 1) * pairBytes;
+    let x = xq;
+    let f0 = f32x4.splat(0), f1 = f32x4.splat(0);
+    let b: i32 = 0;
+    for (let t: i32 = 0; t < G; t++) {
+      const so = <usize>t << 3;
+      const s0 = load<f32>(sp + so), s1 = load<f32>(sp + gstride + so);
+      const z0 = i16x8.splat(<i16>load<f32>(zp + so)), z1 = i16x8.splat(<i16>load<f32>(zp + gstride + so));
+      for (let st: i32 = 0; st < steps; st++, b++) {
+        const a0 = ASC_FEATURE_RELAXED_SIMD ? nmq4stepRelaxed(w, w + 32, x, z0) : nmq4step(w, w + 32, x, z0);
+        const a1 = ASC_FEATURE_RELAXED_SIMD ? nmq4stepRelaxed(w + 48, w + 80, x, z1) : nmq4step(w + 48, w + 80, x, z1);
+        const sx = load<f32>(xs + (<usize>b << 2));
+        f0 = f32x4.add(f0, f32x4.mul(f32x4.convert_i32x4_s(a0), f32x4.splat(s0 * sx)));
+        f1 = f32x4.add(f1, f32x4.mul(f32x4.convert_i32x4_s(a1), f32x4.splat(s1 * sx)));
+        w += 96;
+        x += 128;
+      }
+    }
+    store<f32>(out + (<usize>j << 2), hsum(f0));
+    store<f32>(out + (<usize>j << 2), hsum(f1), 4);
+  }
+  for (; j < j1; j++) {
+    const sp = scale + <usize>j * gstride;
+    const zp = zero + <usize>j * gstride;
+    let w = blocks + <usize>(j >> 1) * pairBytes + <usize>(j & 1) * 48;
+    let x = xq;
+    let f0 = f32x4.splat(0);
+    let b: i32 = 0;
+    for (let t: i32 = 0; t < G; t++) {
+      const so = <usize>t << 3;
+      const s0 = load<f32>(sp + so);
+      const z0 = i16x8.splat(<i16>load<f32>(zp + so));
+      for (let st: i32 = 0; st < steps; st++, b++) {
+        const a0 = ASC_FEATURE_RELAXED_SIMD ? nmq4stepRelaxed(w, w + 32, x, z0) : nmq4step(w, w + 32, x, z0);
+        f0 = f32x4.add(f0, f32x4.mul(f32x4.convert_i32x4_s(a0), f32x4.splat(s0 * load<f32>(xs + (<usize>b << 2)))));
+        w += 96;
+        x += 128;
+      }
+    }
+    store<f32>(out + (<usize>j << 2), hsum(f0));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Sparse 2:4 GEMM (m ≥ 8): half the multiply-adds of the dense GEMM.
+
+/**
+ * Transposes a [m, k] into panels of 16 rows (main thread, once per call):
+ * P[s][c][r] = a[16s + r][c], rows past m zero. One column of a panel is one
+ * 64-byte line: the 16 activations a kept weight multiplies.
+ */
+export function preparePanels(d: usize): void {
+  const m = <i32>dw(d, D_M);
+  const k = <i32>dw(d, D_K);
+  const a = <usize>dw(d, D_A);
+  const p = <usize>dw(d, D_PANEL);
+  const strips = (m + 15) >> 4;
+  for (let s: i32 = 0; s < strips; s++) {
+    const ps = p + ((<usize>s * <usize>k) << 6);
+    for (let r: i32 = 0; r < 16; r++) {
+      const i = (s << 4) + r;
+      if (i < m) {
+        const ai = a + ((<usize>i * <usize>k) << 2);
+        for (let c: i32 = 0; c < k; c++) store<f32>(ps + (<usize>c << 6) + (<usize>r << 2), load<f32>(ai + (<usize>c << 2)));
+      } else {
+        for (let c: i32 = 0; c < k; c++) store<f32>(ps + (<usize>c << 6) + (<usize>r << 2), 0);
+      }
+    }
+  }
+}
+
+@inline function storeCol16(o: usize, ldo: usize, rows: i32, c0: v128, c1: v128, c2: v128, c3: v128): void {
+  // Lanes must be constants: unrolled, stopping at the strip's valid rows.
+  store<f32>(o, f32x4.extract_lane(c0, 0)); if (rows == 1) return;
+  store<f32>(o + ldo, f32x4.extract_lane(c0, 1)); if (rows == 2) return;
+  store<f32>(o + 2 * ldo, f32x4.extract_lane(c0, 2)); if (rows == 3) return;
+  store<f32>(o + 3 * ldo, f32x4.extract_lane(c0, 3)); if (rows == 4) return;
+  store<f32>(o + 4 * ldo, f32x4.extract_lane(c1, 0)); if (rows == 5) return;
+  store<f32>(o + 5 * ldo, f32x4.extract_lane(c1, 1)); if (rows == 6) return;
+  store<f32>(o + 6 * ldo, f32x4.extract_lane(c1, 2)); if (rows == 7) return;
+  store<f32>(o + 7 * ldo, f32x4.extract_lane(c1, 3)); if (rows == 8) return;
+  store<f32>(o + 8 * ldo, f32x4.extract_lane(c2, 0)); if (rows == 9) return;
+  store<f32>(o + 9 * ldo, f32x4.extract_lane(c2, 1)); if (rows == 10) return;
+  store<f32>(o + 10 * ldo, f32x4.extract_lane(c2, 2)); if (rows == 11) return;
+  store<f32>(o + 11 * ldo, f32x4.extract_lane(c2, 3)); if (rows == 12) return;
+  store<f32>(o + 12 * ldo, f32x4.extract_lane(c3, 0)); if (rows == 13) return;
+  store<f32>(o + 13 * ldo, f32x4.extract_lane(c3, 1)); if (rows == 14) return;
+  store<f32>(o + 14 * ldo, f32x4.extract_lane(c3, 2)); if (rows == 15) return;
+  store<f32>(o + 15 * ldo, f32x4.extract_lane(c3, 3));
+}
+
+/**
+ * 16 rows of a (one panel) × 2 rows of a 2:4 weight (A and B) over `steps`
+ * × 8 columns: each kept value is broadcast and multiplied with its column's
+ * 64-byte panel line, 8 f32x4 accumulators continued from / saved to the
+ * 64-byte tile slots ta, tb. The panel offset of a kept value comes straight from the §3
+ * index byte (4 kept values, 8 columns): position bits shifted to ×64.
+ */
+function tileSp24(p: usize, ia: usize, va: usize, ib: usize, vb: usize, steps: i32, ta: usize, tb: usize): void {
+  let a0 = v128.load(ta), a1 = v128.load(ta, 16), a2 = v128.load(ta, 32), a3 = v128.load(ta, 48);
+  let b0 = v128.load(tb), b1 = v128.load(tb, 16), b2 = v128.load(tb, 32), b3 = v128.load(tb, 48);
+  for (let t: i32 = 0; t < steps; t++) {
+    const xa = <usize>load<u8>(ia + <usize>t);
+    const xb = <usize>load<u8>(ib + <usize>t);
+    const pb = p + (<usize>t << 9);
+    const wa = va + (<usize>t << 4);
+    const wb = vb + (<usize>t << 4);
+    // slot 0 (group 2t, first kept), slot 1 (group 2t, second), slots 2, 3 (group 2t+1, +256 bytes)
+    let q = pb + ((xa << 6) & 0xc0);
+    let v = v128.load32_splat(wa);
+    a0 = f32x4.add(a0, f32x4.mul(v, v128.load(q)));
+    a1 = f32x4.add(a1, f32x4.mul(v, v128.load(q, 16)));
+    a2 = f32x4.add(a2, f32x4.mul(v, v128.load(q, 32)));
+    a3 = f32x4.add(a3, f32x4.mul(v, v128.load(q, 48)));
+    q = pb + ((xb << 6) & 0xc0);
+    v = v128.load32_splat(wb);
+    b0 = f32x4.add(b0, f32x4.mul(v, v128.load(q)));
+    b1 = f32x4.add(b1, f32x4.mul(v, v128.load(q, 16)));
+    b2 = f32x4.add(b2, f32x4.mul(v, v128.load(q, 32)));
+    b3 = f32x4.add(b3, f32x4.mul(v, v128.load(q, 48)));
+    q = pb + ((xa << 4) & 0xc0);
+    v = v128.load32_splat(wa, 4);
+    a0 = f32x4.add(a0, f32x4.mul(v, v128.load(q)));
+    a1 = f32x4.add(a1, f32x4.mul(v, v128.load(q, 16)));
+    a2 = f32x4.add(a2, f32x4.mul(v, v128.load(q, 32)));
+    a3 = f32x4.add(a3, f32x4.mul(v, v128.load(q, 48)));
+    q = pb + ((xb << 4) & 0xc0);
+    v = v128.load32_splat(wb, 4);
+    b0 = f32x4.add(b0, f32x4.mul(v, v128.load(q)));
+    b1 = f32x4.add(b1, f32x4.mul(v, v128.load(q, 16)));
+    b2 = f32x4.add(b2, f32x4.mul(v, v128.load(q, 32)));
+    b3 = f32x4.add(b3, f32x4.mul(v, v128.load(q, 48)));
+    q = pb + ((xa << 2) & 0xc0);
+    v = v128.load32_splat(wa, 8);
+    a0 = f32x4.add(a0, f32x4.mul(v, v128.load(q, 256)));
+    a1 = f32x4.add(a1, f32x4.mul(v, v128.load(q, 272)));
+    a2 = f32x4.add(a2, f32x4.mul(v, v128.load(q, 288)));
+    a3 = f32x4.add(a3, f32x4.mul(v, v128.load(q, 304)));
+    q = pb + ((xb << 2) & 0xc0);
+    v = v128.load32_splat(wb, 8);
+    b0 = f32x4.add(b0, f32x4.mul(v, v128.load(q, 256)));
+    b1 = f32x4.add(b1, f32x4.mul(v, v128.load(q, 272)));
+    b2 = f32x4.add(b2, f32x4.mul(v, v128.load(q, 288)));
+    b3 = f32x4.add(b3, f32x4.mul(v, v128.load(q, 304)));
+    q = pb + (xa & 0xc0);
+    v = v128.load32_splat(wa, 12);
+    a0 = f32x4.add(a0, f32x4.mul(v, v128.load(q, 256)));
+    a1 = f32x4.add(a1, f32x4.mul(v, v128.load(q, 272)));
+    a2 = f32x4.add(a2, f32x4.mul(v, v128.load(q, 288)));
+    a3 = f32x4.add(a3, f32x4.mul(v, v128.load(q, 304)));
+    q = pb + (xb & 0xc0);
+    v = v128.load32_splat(wb, 12);
+    b0 = f32x4.add(b0, f32x4.mul(v, v128.load(q, 256)));
+    b1 = f32x4.add(b1, f32x4.mul(v, v128.load(q, 272)));
+    b2 = f32x4.add(b2, f32x4.mul(v, v128.load(q, 288)));
+    b3 = f32x4.add(b3, f32x4.mul(v, v128.load(q, 304)));
+  }
+  v128.store(ta, a0); v128.store(ta, a1, 16); v128.store(ta, a2, 32); v128.store(ta, a3, 48);
+  v128.store(tb, b0); v128.store(tb, b1, 16); v128.store(tb, b2, 32); v128.store(tb, b3, 48);
+}
+
+/** Dequantizes the kept values of row r of a §4 weight into dst [L] f32 (compressed order). */
+function decodeKeptValues(d: usize, r: i32, dst: usize): void {
+  const k = <i32>dw(d, D_K);
+  const gs = <i32>dw(d, D_GS);
+  const G = k / gs;
+  const n = <i32>dw(d, D_NN);
+  const m = <i32>dw(d, D_MM);
+  const spg = (gs / m) * n;
+  const bits = <i32>dw(d, D_BITS);
+  const mask: u32 = (1 << bits) - 1;
+  const row = <usize>dw(d, D_CODES) + <usize>r * <usize>dw(d, D_CODE_ROW);
+  const sp = <usize>dw(d, D_SCALE) + ((<usize>r * <usize>G) << 3);
+  const zp = <usize>dw(d, D_ZERO) + ((<usize>r * <usize>G) << 3);
+  for (let t: i32 = 0; t < G; t++) {
+    const s = t * spg;
+    decodeSpan(row, s, spg, bits, mask, load<f32>(sp + (<usize>t << 3)), load<f32>(zp + (<usize>t << 3)), true, dst + (<usize>s << 2));
+  }
+}
+
+/** Columns per k-block of the sparse GEMM: a 16 KiB panel block plus the block's values stay in L1. */
+const SPKB: i32 = 256;
+
+/**
+ * Sparse 2:4 GEMM of rows [j0, j1): blocks of RB weight rows (values decoded
+ * to f32 first for §4); for each 16-row panel of a, k-blocks of SPKB columns ×
+ * tiles of 2 weight rows accumulate into a per-thread RB × 16 tile buffer,
+ * stored to `out` once per panel. Every output is one accumulator chain over
+ * its row's kept slots in order, so thread splits do not change results.
+ */
+function gemmSp24(d: usize, j0: i32, j1: i32, scratch: usize): void {
+  const m = <i32>dw(d, D_M);
+  const k = <i32>dw(d, D_K);
+  const n = <i32>dw(d, D_N);
+  const L = k >> 1;
+  const quant = dw(d, D_KIND) == KIND_NMQ;
+  const idx = <usize>dw(d, D_IDX);
+  const idxRow = <usize>dw(d, D_IDX_ROW);
+  const panel = <usize>dw(d, D_PANEL);
+  const out = <usize>dw(d, D_OUT);
+  const ldo = <usize>n << 2;
+  const strips = (m + 15) >> 4;
+  const vstride = <usize>L << 2;
+  const tiles = scratch; // RB × 64 bytes, plus one spare slot
+  const dec = scratch + (<usize>(RB + 1) << 6);
+  for (let jb = j0; jb < j1; jb += RB) {
+    const je = min(jb + RB, j1);
+    let vals: usize;
+    if (quant) {
+      for (let j = jb; j < je; j++) decodeKeptValues(d, j, dec + <usize>(j - jb) * vstride);
+      vals = dec;
+    } else vals = <usize>dw(d, D_VALUES) + <usize>jb * vstride;
+    for (let s: i32 = 0; s < strips; s++) {
+      const p = panel + ((<usize>s * <usize>k) << 6);
+      memory.fill(tiles, 0, <usize>RB << 6);
+      for (let kb: i32 = 0; kb < k; kb += SPKB) {
+        const steps = min(SPKB, k - kb) >> 3;
+        const pk = p + (<usize>kb << 6);
+        const io = <usize>(kb >> 3);
+        const vo = <usize>(kb >> 1) << 2;
+        let j = jb;
+        for (; j + 2 <= je; j += 2) {
+          const v = vals + <usize>(j - jb) * vstride + vo;
+          const t = tiles + (<usize>(j - jb) << 6);
+          tileSp24(pk, idx + <usize>j * idxRow + io, v, idx + <usize>(j + 1) * idxRow + io, v + vstride, steps, t, t + 64);
+        }
+        if (j < je) {
+          const v = vals + <usize>(j - jb) * vstride + vo;
+          const t = tiles + (<usize>(j - jb) << 6);
+          // The odd last row runs as both tile rows; the second copy lands in a spare slot.
+          tileSp24(pk, idx + <usize>j * idxRow + io, v, idx + <usize>j * idxRow + io, v, steps, t, tiles + (<usize>RB << 6));
+        }
+      }
+      const rows = min(16, m - (s << 4));
+      const o = out + <usize>(s << 4) * ldo;
+      for (let j = jb; j < je; j++) {
+        const t = tiles + (<usize>(j - jb) << 6);
+        storeCol16(o + (<usize>j << 2), ldo, rows, v128.load(t), v128.load(t, 16), v128.load(t, 32), v128.load(t, 48));
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Entry.
+
+/**
+ * out [m, n] = a [m, k] · decode(W)ᵀ for this thread's share of rows of W,
+ * as described by the descriptor at `d` (see the D_* words above).
+ */
+export function packedMatmul(tid: i32, nth: i32, d: usize): void {
+  const m = <i32>dw(d, D_M);
+  const k = <i32>dw(d, D_K);
+  const n = <i32>dw(d, D_N);
+  const j0 = shareStart(tid, nth, n);
+  const j1 = shareStart(tid + 1, nth, n);
+  if (j0 >= j1) return;
+  const path = dw(d, D_PATH);
+  const a = <usize>dw(d, D_A);
+  const out = <usize>dw(d, D_OUT);
+  if (path == PATH_SP24) {
+    gemmSp24(d, j0, j1, <usize>dw(d, D_SCRATCH) + <usize>tid * <usize>dw(d, D_SCRATCH_STRIDE));
+    return;
+  }
+  if (m == 1 && path != PATH_GENERIC) {
+    if (path == PATH_Q4) gemvQ4(d, j0, j1);
+    else if (path == PATH_Q8) gemvQ8(d, j0, j1);
+    else if (path == PATH_NM24) gemvNM24(d, j0, j1);
+    else gemvNMQ4(d, j0, j1);
+    return;
+  }
+  const scratch = <usize>dw(d, D_SCRATCH) + <usize>tid * <usize>dw(d, D_SCRATCH_STRIDE);
+  const lda = <usize>k << 2;
+  const ldo = <usize>n << 2;
+  if (m == 1) {
+    for (let j = j0; j < j1; j++) {
+      decodeRow(d, j, scratch);
+      store<f32>(out + (<usize>j << 2), dot1(a, scratch, k));
+    }
+    return;
+  }
+  // GEMM: decode RB rows, then the dense 4×2 register tiles over k-blocks.
+  const m4 = m & ~3;
+  for (let jb = j0; jb < j1; jb += RB) {
+    const je = min(jb + RB, j1);
+    for (let j = jb; j < je; j++) decodeRow(d, j, scratch + <usize>(j - jb) * lda);
+    for (let pc: i32 = 0; pc < k; pc += KC) {
+      const kc = min(KC, k - pc);
+      const acc = pc > 0;
+      const po = <usize>pc << 2;
+      for (let i: i32 = 0; i < m4; i += 4) {
+        const ai = a + <usize>i * lda + po;
+        const oi = out + <usize>i * ldo;
+        let j = jb;
+        for (; j + 2 <= je; j += 2) tile4x2(ai, lda, scratch + <usize>(j - jb) * lda + po, lda, kc, oi + (<usize>j << 2), ldo, acc);
+        if (j < je) tile4x1(ai, lda, scratch + <usize>(j - jb) * lda + po, kc, oi + (<usize>j << 2), ldo, acc);
+      }
+    }
+    for (let i = m4; i < m; i++) gemvRange(a + <usize>i * lda, scratch, out + <usize>i * ldo + (<usize>jb << 2), k, 0, je - jb);
+  }
+}

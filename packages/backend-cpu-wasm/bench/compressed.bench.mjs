@@ -1,0 +1,185 @@
+// Compressed GEMV / GEMM benchmark of the cpu-wasm backend (run after build):
+//   node [--experimental-wasm-relaxed-simd] bench/compressed.bench.mjs [--out docs/benchmarks/cpu.json] [--quick] [--gemv-only]
+// Formats: dense f32 (the baseline, measured in the same run), INT4 g128
+// (asymmetric), 2:4 f32, 2:4 + INT4 g128, on 1 and 2 threads (plus one INT3
+// GEMV to show the generic decode path). GEMV cycles
+// through distinct weights whose streamed bytes total ≥ 128 MiB (4× the 32 MiB
+// L3) so weights come from DRAM; GEMM runs batch 128 on one weight. Weight
+// bytes are the sizes in the sparq format (docs/format.md §2–§4); the uploaded
+// forms stream a little more (f32 scale/zero pairs, 2:4 pair offsets). Every row
+// is reported as a ratio to dense f32 (same shape, same threads, same run) and
+// as a fraction of the measured read bandwidth (GEMV) or SIMD mul+add peak
+// (GEMM, dense-equivalent flops). `--quick` is a smoke run, not for numbers.
+// The backend uses the relaxed-SIMD build when the engine accepts it (Node 20:
+// --experimental-wasm-relaxed-simd); the variant is printed and recorded.
+import { availableParallelism, cpus } from 'node:os';
+import { resolve } from 'node:path';
+import { probeMemoryBandwidth, probeSimdPeak, summarize, table, writeJson } from '@sparq/bench';
+import { Tensor, f32ToF16 } from '@sparq/tensor';
+import { createCpuWasmBackend, createCpuWasmProbes, packedPath, relaxedSimdAvailable } from '../dist/index.js';
+
+const args = process.argv.slice(2);
+const outIdx = args.indexOf('--out');
+const outPath = outIdx >= 0 ? args[outIdx + 1] : undefined;
+const quick = args.includes('--quick');
+const gemvOnly = args.includes('--gemv-only');
+const THREADS = [...new Set([1, Math.min(2, availableParallelism())])];
+/** Streamed weight bytes cycled per GEMV case: 4× the 32 MiB L3. */
+const GEMV_SET_BYTES = 128 << 20;
+const GEMM_M = 128;
+const G = 128;
+
+// A fast deterministic byte source (xorshift32): weights only need valid, random-looking codes.
+let seed = 0x9e3779b9;
+function randomBytes(len) {
+  const u32 = new Uint32Array(Math.ceil(len / 4));
+  for (let i = 0; i < u32.length; i++) {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    u32[i] = seed >>> 0;
+  }
+  return new Uint8Array(u32.buffer, 0, len);
+}
+const uniform = (len, lo, hi) => {
+  const b = randomBytes(len * 4);
+  const u = new Uint32Array(b.buffer, 0, len);
+  const out = new Float32Array(len);
+  for (let i = 0; i < len; i++) out[i] = lo + ((u[i] >>> 8) / 16777216) * (hi - lo);
+  return out;
+};
+/** 2:4 index bytes: two groups per byte, each one of the 6 increasing position pairs. */
+const PAIRS = [[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3]].map(([a, b]) => a | (b << 2));
+function indices24(len) {
+  const r = randomBytes(len);
+  const out = new Uint8Array(len);
+  for (let i = 0; i < len; i++) out[i] = PAIRS[r[i] % 6] | (PAIRS[(r[i] >> 3) % 6] << 4);
+  return out;
+}
+const f16Scales = (len) => Uint16Array.from(uniform(len, 0.005, 0.02), f32ToF16);
+
+const FORMATS = {
+  dense: {
+    kernel: 'matmulDense',
+    make: (n, k) => new Tensor('f32', [n, k], uniform(n * k, -1, 1)),
+    bytes: (n, k) => 4 * n * k,
+  },
+  int4: {
+    kernel: 'matmulQuant',
+    make: (n, k) => ({
+      kind: 'quant', rows: n, cols: k, bits: 4, groupSize: G, sym: false,
+      codes: randomBytes((n * k) / 2), scales: f16Scales((n * k) / G), zeros: randomBytes((n * k) / G / 2),
+    }),
+    bytes: (n, k) => n * k * 0.5 + (n * k / G) * 2.5, // §2: 4-bit codes, f16 scales, 4-bit zeros
+  },
+  '2:4': {
+    kernel: 'matmulNM',
+    make: (n, k) => ({ kind: 'nm', rows: n, cols: k, n: 2, m: 4, values: uniform((n * k) / 2, -1, 1), indices: indices24(n * k / 8) }),
+    bytes: (n, k) => n * k * 2 + n * k / 8, // §3: f32 kept values, 2-bit positions
+  },
+  '2:4+int4': {
+    kernel: 'matmulNMQuant',
+    make: (n, k) => ({
+      kind: 'nm-quant', rows: n, cols: k, n: 2, m: 4, bits: 4, groupSize: G, sym: false,
+      codes: randomBytes((n * k) / 4), scales: f16Scales((n * k) / G), zeros: randomBytes((n * k) / G / 2), indices: indices24(n * k / 8),
+    }),
+    bytes: (n, k) => n * k / 4 + n * k / 8 + (n * k / G) * 2.5, // §4
+  },
+  // 3-bit has no SIMD kernel: rows are decoded exactly to f32, then the dense kernels run (reported, not a target).
+  int3: {
+    kernel: 'matmulQuant',
+    only: (s, m) => m === 1 && s.name === '4096x4096',
+    make: (n, k) => ({
+      kind: 'quant', rows: n, cols: k, bits: 3, groupSize: G, sym: false,
+      codes: randomBytes((n * k * 3) / 8), scales: f16Scales((n * k) / G), zeros: randomBytes(Math.ceil(((k / G) * 3) / 8) * n),
+    }),
+    bytes: (n, k) => (n * k * 3) / 8 + (n * k / G) * (2 + 3 / 8),
+  },
+};
+
+const simd = (await relaxedSimdAvailable()) ? 'relaxed' : 'baseline';
+const machine = { cpu: cpus()[0]?.model ?? 'unknown', vcpus: availableParallelism(), node: process.version, simd, date: new Date().toISOString() };
+console.log(`machine: ${machine.cpu}, ${machine.vcpus} vCPU, node ${machine.node}, wasm SIMD build: ${simd}${quick ? ' (--quick: smoke run)' : ''}`);
+
+// --- probes -----------------------------------------------------------------
+const probes = await createCpuWasmProbes({ threads: Math.max(...THREADS) });
+const peak = {};
+for (const t of THREADS) {
+  const bw = await probeMemoryBandwidth({ threads: t, probes, ...(quick ? { bytes: 64 << 20 } : {}) });
+  const simd = await probeSimdPeak({ threads: t, probes, ...(quick ? { iters: 2_000_000 } : {}) });
+  peak[t] = { gbps: bw.gbps, gflops: simd.gflops };
+}
+await probes.dispose();
+table(THREADS.map((t) => ({ threads: t, 'read GB/s': peak[t].gbps, 'SIMD mul+add GFLOP/s': peak[t].gflops })));
+
+// --- cases ------------------------------------------------------------------
+// One backend per (shape, batch, threads) holds every format's weights; formats
+// are timed round-robin (one pass over a format's weight set per round), so
+// interference from other processes on this shared machine hits all formats
+// alike and the ratios to dense stay meaningful. A GEMV sample is one pass over
+// the format's distinct weights (≥ 128 MiB streamed) divided by their count.
+const shapes = quick
+  ? [{ name: '1024x1024', n: 1024, k: 1024 }]
+  : [
+      { name: '4096x4096', n: 4096, k: 4096 },
+      { name: '4096x11008', n: 11008, k: 4096 },
+      { name: '11008x4096', n: 4096, k: 11008 },
+    ];
+
+const rows = [];
+for (const s of shapes) {
+  for (const m of gemvOnly ? [1] : [1, GEMM_M]) {
+    const fmts = Object.entries(FORMATS).filter(([, F]) => !F.only || F.only(s, m));
+    const sets = fmts.map(([fmt, F]) => {
+      const wBytes = F.bytes(s.n, s.k);
+      const count = m === 1 ? Math.max(1, Math.ceil((quick ? 16 << 20 : GEMV_SET_BYTES) / wBytes)) : 1;
+      return { fmt, F, wBytes, count, ws: Array.from({ length: count }, () => F.make(s.n, s.k)) };
+    });
+    const a = new Tensor('f32', [m, s.k], uniform(m * s.k, -1, 1));
+    for (const t of THREADS) {
+      const be = createCpuWasmBackend({ threads: t });
+      await be.init();
+      const call = (set, w) => (set.F.kernel === 'matmulDense' ? be.run(set.F.kernel, { a, b: w }, { transposeB: true }) : be.run(set.F.kernel, { a, w }, {}));
+      // Upload every weight and warm up (one untimed pass each).
+      for (const set of sets) for (const w of set.ws) await call(set, w);
+      const samples = sets.map(() => []);
+      const rounds = quick ? 3 : m === 1 ? 25 : 5;
+      for (let r = 0; r < rounds; r++) {
+        for (let f = 0; f < sets.length; f++) {
+          const set = sets[f];
+          const t0 = performance.now();
+          for (const w of set.ws) await call(set, w);
+          samples[f].push((performance.now() - t0) / set.count);
+        }
+      }
+      await be.dispose();
+      const stats = samples.map((x) => summarize(x));
+      const dense = stats[0].median;
+      sets.forEach((set, f) => {
+        const r = stats[f];
+        const flops = 2 * m * s.k * s.n;
+        const gbps = set.wBytes / r.median / 1e6;
+        const gflops = flops / r.median / 1e6;
+        rows.push({
+          case: `${m === 1 ? 'gemv' : `gemm m=${m}`} ${s.name}`,
+          format: set.fmt,
+          path: set.fmt === 'dense' ? 'dense' : packedPath(set.ws[0], m, true).path,
+          threads: t,
+          'median ms': r.median,
+          'p90 ms': r.p90,
+          'W MB': set.wBytes / 1e6,
+          'GB/s': gbps,
+          'dense-eq GFLOP/s': gflops,
+          'x dense': dense / r.median,
+          'of peak': m === 1 ? `${((100 * gbps) / peak[t].gbps).toFixed(0)}% bw` : `${((100 * gflops) / peak[t].gflops).toFixed(0)}% simd`,
+        });
+      });
+    }
+  }
+}
+
+table(rows);
+if (outPath) {
+  writeJson(resolve(process.cwd(), outPath), { machine, peak, rows, gemvSetBytes: GEMV_SET_BYTES, groupSize: G });
+  console.log(`wrote ${outPath}`);
+}

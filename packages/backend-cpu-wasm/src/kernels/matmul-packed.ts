@@ -1,0 +1,201 @@
+/**
+ * The compressed matmul kernels (`matmulQuant`, `matmulNM`, `matmulNMQuant`,
+ * `matmulSpqr`) on wasm SIMD: out [m, n] = a [m, k] · decode(w)ᵀ.
+ *
+ * The weight is uploaded once (cached by object identity, see
+ * runtime/packed-weights.ts); each call writes a descriptor of u32 words into
+ * scratch memory and runs one pool job. The path is chosen here:
+ * - GEMV (m = 1), `int8Activations` on: 4-bit groups (g % 32 = 0) and 8-bit
+ *   (g % 16 = 0) use the integer Q·Q8 kernels; 2:4 + 4-bit (g % 128 = 0) the
+ *   gathered integer kernel. 2:4 f32 (k % 8 = 0) uses the pair-table f32
+ *   kernel whatever the option.
+ * - GEMM (m ≥ 8) of 2:4 weights (f32, or §4 values decoded to f32 per block):
+ *   the sparse kernel on 16-row activation panels — half the multiply-adds.
+ * - everything else (2/3-bit, odd group sizes, other N:M, SpQR, other GEMMs)
+ *   decodes rows exactly to f32 and runs the dense f32 tiles.
+ * See assembly/lib/packed.ts for the kernels themselves.
+ */
+import {
+  SparqError,
+  Tensor,
+  validatePacked,
+  type KernelImpl,
+  type KernelName,
+  type PackedMatrix,
+} from '@sparq/tensor';
+import { requireRuntime, type CpuWasmContext } from '../context';
+import { JOB } from '../runtime/control-block';
+import { isNM24Fast, isNMQ4Fast, type PackedWeight } from '../runtime/packed-weights';
+
+/** Largest operand the 4 GiB wasm32 memory can hold next to the others. */
+const MAX_OPERAND_BYTES = 2 ** 31;
+/** Rows of W a GEMM thread decodes at once (must match RB in assembly/lib/packed.ts). */
+const RB = 16;
+
+/** Batch from which 2:4 GEMMs use the sparse kernel (16-row panels: smaller batches waste most of a panel). */
+const SP24_MIN_M = 8;
+
+/** Kernel path codes of the descriptor (D_PATH). */
+export const PACKED_PATH = { generic: 0, q4: 1, q8: 2, nm24: 3, nmq4: 4, sp24: 5 } as const;
+/** A kernel path. */
+export type PackedPath = keyof typeof PACKED_PATH;
+
+// Descriptor words (assembly/lib/packed.ts D_*).
+const D = {
+  KIND: 0, M: 1, K: 2, N: 3, A: 4, OUT: 5, BITS: 6, GS: 7, NN: 8, MM: 9, CODES: 10, CODE_ROW: 11, SCALE: 12, ZERO: 13,
+  IDX: 14, IDX_ROW: 15, IDX_BITS: 16, VALUES: 17, ORP: 18, OCOL: 19, OVAL: 20, SCRATCH: 21, SCRATCH_STRIDE: 22, PATH: 23,
+  XQ: 24, XS: 25, XB: 26, XT: 27, RCODES: 29, RIDX: 30, PANEL: 31, QUAD: 32,
+} as const;
+const DESC_BYTES = 256;
+
+const align64 = (x: number): number => Math.ceil(x / 64) * 64;
+
+/** Largest block in `sizes` dividing g (the int8 activation block), or 0. */
+function blockFor(g: number, sizes: readonly number[]): number {
+  for (const b of sizes) if (g % b === 0) return b;
+  return 0;
+}
+
+/**
+ * The path and activation block (columns) a call with `m` rows would take.
+ * Exported for tests and the benchmark, which report it.
+ */
+export function packedPath(w: PackedMatrix, m: number, int8Activations: boolean): { path: PackedPath; xb: number } {
+  if (m >= SP24_MIN_M && (w.kind === 'nm' || w.kind === 'nm-quant') && w.n === 2 && w.m === 4 && w.cols % 8 === 0) {
+    return { path: 'sp24', xb: 0 };
+  }
+  if (m !== 1) return { path: 'generic', xb: 0 };
+  if (isNM24Fast(w)) return { path: 'nm24', xb: 0 };
+  if (!int8Activations) return { path: 'generic', xb: 0 };
+  if (w.kind === 'quant' && w.bits === 4 && w.groupSize % 32 === 0) return { path: 'q4', xb: blockFor(w.groupSize, [128, 64, 32]) };
+  if (w.kind === 'quant' && w.bits === 8 && w.groupSize % 16 === 0) return { path: 'q8', xb: blockFor(w.groupSize, [128, 64, 32, 16]) };
+  if (w.kind === 'nm-quant' && isNMQ4Fast(w)) return { path: 'nmq4', xb: 128 };
+  return { path: 'generic', xb: 0 };
+}
+
+function validate(kernel: KernelName, a: Tensor, w: PackedMatrix, kind: PackedMatrix['kind']): true | string {
+  if (!w || w.kind !== kind) return `${kernel} needs a '${kind}' packed weight, found ${w ? `'${(w as PackedMatrix).kind}'` : 'none'}`;
+  if (a.dtype !== 'f32') return `needs f32 activations, found ${a.dtype}`;
+  if (a.rank !== 2) return `needs 2-D activations, found a [${a.shape}]`;
+  try {
+    validatePacked(w);
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+  const [m, k] = a.shape as [number, number];
+  if (k !== w.cols) return `a is [${m}, ${k}] but the weight has ${w.cols} columns`;
+  if (m * k * 4 > MAX_OPERAND_BYTES || w.rows * k * 4 > MAX_OPERAND_BYTES || m * w.rows * 4 > MAX_OPERAND_BYTES) {
+    return `operands larger than 2 GiB do not fit the 4 GiB wasm32 memory (m=${m}, k=${k}, n=${w.rows})`;
+  }
+  return true;
+}
+
+function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: CpuWasmContext): Tensor<'f32'> {
+  const ok = validate(kernel, a, w, w?.kind);
+  if (ok !== true) throw new SparqError('E_KERNEL_UNSUPPORTED', `cpu-wasm ${kernel}: ${ok}`);
+  const [m, k] = a.shape as [number, number];
+  const n = w.rows;
+  if (m === 0 || n === 0 || k === 0) return Tensor.zeros('f32', [m, n]);
+  const { heap, pool, ex, packed } = requireRuntime(ctx);
+  const pw = packed.get(w);
+  const { path, xb } = packedPath(w, m, ctx.int8Activations);
+  const nth = m * k * n < ctx.minParallelWork ? 1 : Math.min(pool.threads, Math.ceil(n / 4));
+
+  // Scratch: activations, output, per-thread decode rows, descriptor + int8 activations.
+  const aPtr = heap.scratchPtr(0, m * k * 4);
+  const outPtr = heap.scratchPtr(1, m * n * 4);
+  // Per-thread decode rows: RB rows of k (generic GEMM), one row (generic GEMV), RB rows of k/2 kept values (sparse 2:4 GEMM of §4).
+  const stride =
+    path === 'generic'
+      ? align64((m === 1 ? 1 : RB) * k * 4 + 64)
+      : path === 'sp24'
+        ? align64((RB + 1) * 64 + (w.kind === 'nm-quant' ? RB * (k / 2) * 4 : 0))
+        : 0;
+  const rowScratch = stride > 0 ? heap.scratchPtr(2, stride * nth) : 0;
+  // int8 paths: i16/i8 activations (2k bytes); 2:4 f32: the pair table (12 bytes per column).
+  const xqBytes = align64(path === 'nm24' ? k * 12 : k * 2);
+  const xsBytes = align64(Math.ceil(k / 16) * 4);
+  // Per-block scales and per-group sums: int8 paths have blocks and groups of ≥ 16 columns.
+  const xtBytes = xsBytes;
+  const panelBytes = path === 'sp24' ? Math.ceil(m / 16) * 16 * k * 4 : 0;
+  const descPtr = heap.scratchPtr(3, DESC_BYTES + xqBytes + xsBytes + xtBytes + panelBytes);
+  const xq = descPtr + DESC_BYTES;
+  const xs = xq + xqBytes;
+  const xt = xs + xsBytes;
+  const panel = xt + xtBytes;
+
+  // Views after every allocation: the memory may have grown.
+  heap.f32.set(a.data, aPtr >>> 2);
+  const d = new Uint32Array(heap.memory.buffer, descPtr, DESC_BYTES / 4);
+  d.fill(0);
+  d[D.KIND] = pw.kind;
+  d[D.M] = m;
+  d[D.K] = k;
+  d[D.N] = n;
+  d[D.A] = aPtr;
+  d[D.OUT] = outPtr;
+  fillWeight(d, pw);
+  d[D.SCRATCH] = rowScratch;
+  d[D.SCRATCH_STRIDE] = stride;
+  d[D.PATH] = PACKED_PATH[path];
+  d[D.XQ] = xq;
+  d[D.XS] = xs;
+  d[D.XB] = xb;
+  d[D.XT] = xt;
+  d[D.PANEL] = panel;
+  if (path === 'q4' || path === 'q8' || path === 'nmq4') ex.prepareActInt8(descPtr);
+  if (path === 'nm24') ex.prepareNM24Pairs(descPtr);
+  if (path === 'sp24') ex.preparePanels(descPtr);
+  pool.run(JOB.PACKED, [descPtr], nth);
+  const start = outPtr >>> 2;
+  return new Tensor('f32', [m, n], heap.f32.slice(start, start + m * n));
+}
+
+function fillWeight(d: Uint32Array, pw: PackedWeight): void {
+  d[D.BITS] = pw.bits;
+  d[D.GS] = pw.groupSize;
+  d[D.NN] = pw.n;
+  d[D.MM] = pw.m;
+  d[D.CODES] = pw.codes;
+  d[D.CODE_ROW] = pw.codeRow;
+  d[D.SCALE] = pw.stats;
+  d[D.ZERO] = pw.stats ? pw.stats + 4 : 0; // pairs: the kernels step 8 bytes per group
+  d[D.IDX] = pw.idx;
+  d[D.IDX_ROW] = pw.idxRow;
+  d[D.IDX_BITS] = pw.idxBits;
+  d[D.VALUES] = pw.values;
+  d[D.ORP] = pw.orp;
+  d[D.OCOL] = pw.ocol;
+  d[D.OVAL] = pw.oval;
+  d[D.RCODES] = pw.rcodes;
+  d[D.RIDX] = pw.ridx;
+  d[D.QUAD] = pw.quad ? 1 : 0;
+}
+
+/** The cpu-wasm `matmulQuant` (any bits/group size; Q4/Q8 integer GEMV). */
+export const matmulQuant: KernelImpl<'matmulQuant', CpuWasmContext> = {
+  name: 'matmulQuant',
+  supports: ({ a, w }) => validate('matmulQuant', a, w, 'quant'),
+  run: ({ a, w }, _attrs, ctx) => runPacked('matmulQuant', a, w, ctx),
+};
+
+/** The cpu-wasm `matmulNM` (2:4 swizzle-gather GEMV; any N:M via exact decode). */
+export const matmulNM: KernelImpl<'matmulNM', CpuWasmContext> = {
+  name: 'matmulNM',
+  supports: ({ a, w }) => validate('matmulNM', a, w, 'nm'),
+  run: ({ a, w }, _attrs, ctx) => runPacked('matmulNM', a, w, ctx),
+};
+
+/** The cpu-wasm `matmulNMQuant` (2:4 + 4-bit integer GEMV; any N:M/bits via exact decode). */
+export const matmulNMQuant: KernelImpl<'matmulNMQuant', CpuWasmContext> = {
+  name: 'matmulNMQuant',
+  supports: ({ a, w }) => validate('matmulNMQuant', a, w, 'nm-quant'),
+  run: ({ a, w }, _attrs, ctx) => runPacked('matmulNMQuant', a, w, ctx),
+};
+
+/** The cpu-wasm `matmulSpqr` (exact decode of base + outliers, dense f32 tiles). */
+export const matmulSpqr: KernelImpl<'matmulSpqr', CpuWasmContext> = {
+  name: 'matmulSpqr',
+  supports: ({ a, w }) => validate('matmulSpqr', a, w, 'spqr'),
+  run: ({ a, w }, _attrs, ctx) => runPacked('matmulSpqr', a, w, ctx),
+};

@@ -1,0 +1,226 @@
+// Compressed kernels beyond conformance: the int8-activation GEMV paths checked
+// against a float64 simulation of exactly what they are documented to compute,
+// exact mode and GEMM at f32 accuracy, thread-count independence, caching and
+// release, and errors on malformed weights.
+import { randomNM, randomNMQuant, randomQuantized, randomSpqr } from '@sparq/conformance';
+import { createRng, decodePacked, isSparqError, matmulPackedRef, Tensor, type Backend, type PackedMatrix } from '@sparq/tensor';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createCpuWasmBackend, packedPath, relaxedSimdAvailable } from './index';
+
+const rng = createRng(99);
+const randn = (m: number, k: number) => new Tensor('f32', [m, k], rng.fillNormal(new Float32Array(m * k)) as Float32Array);
+
+/** Round half to even, as wasm `f32.nearest`. */
+function nearestEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x - Math.trunc(x)) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * Float64 model of an int8-activation GEMV: a quantized per block of `xb`
+ * columns (scale absmax/127 in f32, codes nearest(x·127/absmax) clamped to
+ * ±127), times the exactly decoded weight. Returns y and Σ|terms| per row.
+ */
+function int8Gemv(a: Float32Array, W: Float32Array, n: number, k: number, xb: number): { y: Float64Array; mag: Float64Array } {
+  const xhat = new Float64Array(k);
+  for (let b = 0; b < k; b += xb) {
+    let amax = 0;
+    for (let p = b; p < b + xb; p++) amax = Math.max(amax, Math.abs(a[p]!));
+    const sx = Math.fround(amax / 127);
+    const inv = amax > 0 ? Math.fround(127 / amax) : 0;
+    for (let p = b; p < b + xb; p++) xhat[p] = sx * Math.min(127, Math.max(-127, nearestEven(Math.fround(a[p]! * inv))));
+  }
+  const y = new Float64Array(n);
+  const mag = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    for (let p = 0; p < k; p++) {
+      y[j]! += W[j * k + p]! * xhat[p]!;
+      mag[j]! += Math.abs(W[j * k + p]! * xhat[p]!);
+    }
+  }
+  return { y, mag };
+}
+
+function nmse(out: ArrayLike<number>, ref: ArrayLike<number>): number {
+  let e = 0;
+  let s = 0;
+  for (let i = 0; i < ref.length; i++) {
+    e += (out[i]! - ref[i]!) ** 2;
+    s += ref[i]! ** 2;
+  }
+  return e / s;
+}
+
+// The relaxed-SIMD build needs an engine that validates it (Node 20: --experimental-wasm-relaxed-simd).
+const relaxed = await relaxedSimdAvailable();
+if (!relaxed) console.log('relaxed-SIMD build not tested: this engine rejects relaxed SIMD (Node 20: --experimental-wasm-relaxed-simd)');
+
+describe('cpu-wasm compressed kernels', () => {
+  const backends: Backend[] = [];
+  const make = (threads: number, int8Activations = true) => {
+    const b = createCpuWasmBackend({ threads, minParallelWork: 0, int8Activations });
+    backends.push(b);
+    return b;
+  };
+  afterAll(async () => {
+    await Promise.all(backends.map((b) => b.dispose()));
+  });
+  const run = (be: Backend, a: Tensor<'f32'>, w: PackedMatrix) => {
+    const kernel = { quant: 'matmulQuant', nm: 'matmulNM', 'nm-quant': 'matmulNMQuant', spqr: 'matmulSpqr' } as const;
+    return be.run(kernel[w.kind], { a, w } as never, {});
+  };
+
+  it('int8 GEMV paths compute exactly the documented int8-activation product (float64 model)', async () => {
+    const be = make(2);
+    const weights: PackedMatrix[] = [
+      randomQuantized(rng, 37, 512, 4, 128, true),
+      randomQuantized(rng, 21, 512, 4, 32, false),
+      randomQuantized(rng, 9, 1024, 4, 1024, false),
+      randomQuantized(rng, 10, 4224, 4, 128, false), // long rows
+      randomQuantized(rng, 13, 384, 8, 64, true),
+      randomQuantized(rng, 11, 320, 8, 16, false),
+      randomNMQuant(rng, 19, 512, 2, 4, 4, 128, true),
+      randomNMQuant(rng, 23, 384, 2, 4, 4, 128, false),
+    ];
+    const seen = new Set<string>();
+    for (const w of weights) {
+      const { path, xb } = packedPath(w, 1, true);
+      seen.add(path);
+      expect(path, `${w.kind} ${JSON.stringify({ bits: (w as { bits?: number }).bits })}`).not.toBe('generic');
+      const a = randn(1, w.cols);
+      const out = await run(be, a, w);
+      const { y, mag } = int8Gemv(a.data, decodePacked(w), w.rows, w.cols, xb);
+      for (let j = 0; j < w.rows; j++) {
+        expect(Math.abs(out.data[j]! - y[j]!), `${path} row ${j}`).toBeLessThanOrEqual(1e-5 * mag[j]! + 1e-30);
+      }
+    }
+    expect([...seen].sort()).toEqual(['nmq4', 'q4', 'q8']);
+  });
+
+  it('exact mode (int8Activations: false) and every GEMM match the reference at f32 accuracy', async () => {
+    const exact = make(2, false);
+    const fast = make(2, true);
+    const weights: PackedMatrix[] = [
+      randomQuantized(rng, 33, 256, 4, 128, false),
+      randomQuantized(rng, 17, 96, 8, 32, true),
+      randomQuantized(rng, 18, 105, 3, 21, false),
+      randomNM(rng, 29, 256, 2, 4),
+      randomNMQuant(rng, 31, 256, 2, 4, 4, 128, true),
+      randomSpqr(rng, 35, 128, 3, 16, 16),
+    ];
+    for (const w of weights) {
+      const gemv = randn(1, w.cols);
+      expect(nmse((await run(exact, gemv, w)).data, matmulPackedRef(gemv, w).data), `${w.kind} exact GEMV`).toBeLessThan(1e-10);
+      for (const m of [2, 8, 13]) {
+        const a = randn(m, w.cols);
+        expect(nmse((await run(fast, a, w)).data, matmulPackedRef(a, w).data), `${w.kind} GEMM m=${m}`).toBeLessThan(1e-10);
+      }
+    }
+  });
+
+  it('decodes every format bit-exactly (GEMM with the identity as activations returns decode(w)ᵀ)', async () => {
+    const be = make(2);
+    const weights: PackedMatrix[] = [
+      randomQuantized(rng, 19, 64, 4, 32, false), // SIMD 4-bit decode
+      randomQuantized(rng, 11, 48, 8, 16, true), // SIMD 8-bit decode
+      randomQuantized(rng, 13, 21, 3, 7, false), // scalar decode
+      randomQuantized(rng, 9, 16, 2, 16, true),
+      randomNM(rng, 15, 64, 2, 4), // sparse 2:4 GEMM
+      randomNM(rng, 7, 40, 3, 5),
+      randomNMQuant(rng, 17, 256, 2, 4, 4, 128, false), // sparse 2:4 GEMM, SIMD kept-value decode
+      randomNMQuant(rng, 10, 48, 4, 8, 3, 24, true),
+      randomSpqr(rng, 21, 48, 3, 16, 5), // non-integer zero-points, outliers
+    ];
+    for (const w of weights) {
+      const k = w.cols;
+      const eye = new Float32Array(k * k);
+      for (let i = 0; i < k; i++) eye[i * k + i] = 1;
+      const out = (await run(be, new Tensor('f32', [k, k], eye), w)).data;
+      const ref = decodePacked(w);
+      let mismatches = 0;
+      for (let i = 0; i < k; i++) for (let j = 0; j < w.rows; j++) if (out[i * w.rows + j] !== ref[j * k + i]) mismatches++;
+      expect(mismatches, `${w.kind} k=${k}`).toBe(0);
+    }
+  });
+
+  it.skipIf(!relaxed)('relaxed-SIMD and baseline builds give bit-identical results', async () => {
+    const base = createCpuWasmBackend({ threads: 2, minParallelWork: 0, simd: 'baseline' });
+    const rel = createCpuWasmBackend({ threads: 2, minParallelWork: 0, simd: 'relaxed' });
+    backends.push(base, rel);
+    for (const w of [
+      randomQuantized(rng, 37, 512, 4, 128, false),
+      randomQuantized(rng, 9, 256, 4, 32, true),
+      randomNMQuant(rng, 19, 512, 2, 4, 4, 128, false),
+      randomNM(rng, 21, 256, 2, 4),
+    ]) {
+      for (const m of [1, 9]) {
+        const a = randn(m, w.cols);
+        expect(Array.from((await run(rel, a, w)).data)).toEqual(Array.from((await run(base, a, w)).data));
+      }
+    }
+  });
+
+  it('gives bit-identical results on 1 and 2 threads', async () => {
+    const one = make(1);
+    const two = make(2);
+    for (const w of [
+      randomQuantized(rng, 45, 256, 4, 64, false),
+      randomNM(rng, 41, 200, 2, 4),
+      randomNMQuant(rng, 43, 256, 2, 4, 4, 64, false),
+      randomSpqr(rng, 39, 64, 3, 16, 16),
+    ]) {
+      for (const m of [1, 6, 17]) {
+        const a = randn(m, w.cols);
+        expect(Array.from((await run(two, a, w)).data)).toEqual(Array.from((await run(one, a, w)).data));
+      }
+    }
+  });
+
+  it('caches a packed weight by identity until release()', async () => {
+    const be = make(2);
+    const w = randomNM(rng, 12, 64, 2, 4);
+    const a = randn(1, 64);
+    const y1 = await run(be, a, w);
+    const saved = w.values.slice();
+    w.values.fill(0); // outside the contract: the cached copy keeps being used…
+    expect(Array.from((await run(be, a, w)).data)).toEqual(Array.from(y1.data));
+    be.release(w); // …until release()
+    expect(Array.from((await run(be, a, w)).data).every((v) => v === 0)).toBe(true);
+    be.release(w);
+    w.values.set(saved);
+    expect(Array.from((await run(be, a, w)).data)).toEqual(Array.from(y1.data));
+  });
+
+  it('keeps memory bounded over many upload/release cycles', async () => {
+    const be = createCpuWasmBackend({ threads: 2, initialPages: 16 });
+    backends.push(be);
+    const a = randn(1, 1024);
+    for (let i = 0; i < 20; i++) {
+      const w = randomQuantized(rng, 256, 1024, 8, 128, true); // ~0.25 MiB each, 5 MiB if never freed
+      await run(be, a, w);
+      be.release(w);
+    }
+    const w = randomQuantized(rng, 64, 1024, 8, 128, true);
+    const out = await run(be, a, w);
+    expect(nmse(out.data, matmulPackedRef(a, w).data)).toBeLessThan(1e-3);
+  });
+
+  it('reports mismatched shapes and kinds, and rejects malformed contents with E_ARG', async () => {
+    const be = make(1);
+    const w = randomNM(rng, 4, 16, 2, 4);
+    expect(be.supports('matmulNM', { a: randn(1, 8), w }, {})).toMatch(/16 columns/);
+    expect(be.supports('matmulQuant', { a: randn(1, 16), w: w as never }, {})).toMatch(/'quant'/);
+    expect(be.supports('matmulNM', { a: randn(1, 16), w: { ...w, values: new Float32Array(3) } }, {})).toMatch(/values length/);
+    const badIdx = { ...w, indices: new Uint8Array(w.indices.length).fill(0) }; // positions [0, 0]: not increasing
+    let err: unknown;
+    try {
+      await be.run('matmulNM', { a: randn(1, 16), w: badIdx }, {});
+    } catch (e) {
+      err = e;
+    }
+    expect(isSparqError(err) && err.code).toBe('E_ARG');
+    const s = randomSpqr(rng, 3, 32, 3, 16, 16);
+    const badOutlier = { ...s, outliers: { rowPtr: Uint32Array.from([0, 1, 1, 1]), cols: Uint16Array.from([32]), values: Uint16Array.from([0]) } };
+    await expect(be.run('matmulSpqr', { a: randn(1, 32), w: badOutlier }, {})).rejects.toThrow(/column out of range/);
+  });
+});

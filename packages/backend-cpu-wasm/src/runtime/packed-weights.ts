@@ -1,0 +1,420 @@
+/**
+ * Uploads packed weights (`docs/format.md` §2–§6) into the wasm heap once and
+ * caches them by object identity, like dense weights. The device form is what
+ * the kernels in `assembly/lib/packed.ts` read:
+ * - codes and N:M indices copied as packed (§1), each array padded by 16 bytes
+ *   so the kernels' unaligned u16/v128 reads past a row end stay in bounds;
+ * - scales and zero-points widened to f32 and interleaved as (scale, zero)
+ *   pairs `[rows, G, 2]` (f16 exactly; SpQR's bilevel statistics decoded per §6);
+ * - N:M f32 values copied; SpQR outliers as u32 row pointers / u32 columns / f32 values;
+ * - 4-bit codes with groups of 32k stored quad-interleaved instead of row by
+ *   row (`interleaveQuads`; the GEMV reads 4 rows as one sequential stream and
+ *   the GEMM decoder follows the same layout);
+ * - extra GEMV copies (memory cost on top of the packed size): for 2:4 f32,
+ *   pair-table offsets (2 bytes per 8 columns, `repackNM24Offsets`); for 2:4 +
+ *   4-bit with groups of 128k, codes and positions re-packed and interleaved per
+ *   row pair (`repackNMQ4Codes`, `repackNMQ4Indices`, `interleavePairs`), i.e.
+ *   the codes and indices are held twice.
+ * Contents the kernels rely on (N:M positions, outlier columns) are checked here,
+ * once, so a malformed weight fails with `E_ARG` instead of corrupting memory.
+ */
+import { f16ToF32, SparqError, validatePacked, type BilevelStat, type PackedMatrix } from '@sparq/tensor';
+import type { WasmHeap } from './wasm-heap';
+import type { SimdVariant } from './wasm-module';
+
+/** Kind codes shared with the wasm descriptor. */
+export const PACKED_KIND = { quant: 1, nm: 2, 'nm-quant': 3, spqr: 4 } as const;
+
+/** A packed weight resident in wasm memory (byte offsets; 0 = absent). */
+export interface PackedWeight {
+  readonly kind: (typeof PACKED_KIND)[keyof typeof PACKED_KIND];
+  readonly rows: number;
+  readonly cols: number;
+  readonly bits: number;
+  readonly groupSize: number;
+  readonly n: number;
+  readonly m: number;
+  readonly codes: number;
+  readonly codeRow: number;
+  /** (scale, zero) f32 pairs `[rows, G, 2]`. */
+  readonly stats: number;
+  /** Codes stored quad-interleaved (`interleaveQuads`): 4-bit with groups of 32k. */
+  readonly quad: boolean;
+  readonly idx: number;
+  readonly idxRow: number;
+  readonly idxBits: number;
+  readonly values: number;
+  readonly orp: number;
+  readonly ocol: number;
+  readonly oval: number;
+  /** Re-packed 2:4 + 4-bit codes and positions for the GEMV fast path (`interleavePairs`), or 0. */
+  readonly rcodes: number;
+  /** Re-packed 2:4 positions of the f32 GEMV fast path (`repackNM24Offsets`), or 0. */
+  readonly ridx: number;
+  /** Every heap block of this weight (freed together). */
+  readonly blocks: readonly number[];
+}
+
+const PAD = 16;
+
+/** Code `i` of a §1 LSB-first stream starting at byte `off` (this backend's own reader). */
+function code(bytes: Uint8Array, off: number, i: number, bits: number): number {
+  const bit = i * bits;
+  const p = off + (bit >> 3);
+  const v = bytes[p]! | ((bytes[p + 1] ?? 0) << 8);
+  return (v >> (bit & 7)) & ((1 << bits) - 1);
+}
+
+const rowBytes = (count: number, bits: number): number => Math.ceil((count * bits) / 8);
+const indexBits = (m: number): number => Math.max(1, Math.ceil(Math.log2(m)));
+
+/** Whether a 2:4 + 4-bit weight gets the re-packed GEMV layout. */
+export function isNMQ4Fast(w: PackedMatrix): boolean {
+  return w.kind === 'nm-quant' && w.n === 2 && w.m === 4 && w.bits === 4 && w.groupSize % 128 === 0;
+}
+
+/** Whether a §2 weight's codes are stored quad-interleaved (4-bit, groups of 32k). */
+export function isQ4Quad(w: PackedMatrix): boolean {
+  return w.kind === 'quant' && w.bits === 4 && w.groupSize % 32 === 0;
+}
+
+/**
+ * 4-bit codes re-ordered so that 16-byte chunk c of rows 4q … 4q+3 lies in 64
+ * contiguous bytes (rows padded to a multiple of 4 with zero codes): the Q4
+ * GEMV, which walks 4 rows at once, then reads one sequential stream.
+ */
+function interleaveQuads(codes: Uint8Array, rows: number, codeRow: number): Uint8Array {
+  const quads = Math.ceil(rows / 4);
+  const out = new Uint8Array(quads * 4 * codeRow);
+  for (let r = 0; r < rows; r++) {
+    const q = r >> 2;
+    const lane = r & 3;
+    for (let c = 0; c < codeRow; c += 16) out.set(codes.subarray(r * codeRow + c, r * codeRow + c + 16), q * 4 * codeRow + c * 4 + lane * 16);
+  }
+  return out;
+}
+
+/** Whether a 2:4 f32 weight gets the pair-table GEMV layout. */
+export function isNM24Fast(w: PackedMatrix): boolean {
+  return w.kind === 'nm' && w.n === 2 && w.m === 4 && w.cols % 8 === 0;
+}
+
+/** Index of the position pair (i0, i1), i0 < i1 < 4, in the order (0,1) (0,2) (0,3) (1,2) (1,3) (2,3). */
+const PAIR_ID = [-1, 0, 1, 2, -1, -1, 3, 4, -1, -1, -1, 5]; // indexed by 4·i0 + i1
+
+/**
+ * 2:4 positions re-packed as byte offsets into the GEMV's activation pair
+ * table: per 2 groups a u16, low byte 8·pair(group 2t), high byte
+ * 48 + 8·pair(group 2t+1) (6 pairs × 8 bytes per group).
+ */
+function repackNM24Offsets(indices: Uint8Array, rows: number, cols: number): Uint8Array {
+  const rb = cols >> 3; // one §3 byte per 2 groups
+  const out = new Uint8Array(rows * rb * 2);
+  for (let r = 0; r < rows; r++) {
+    for (let t = 0; t < rb; t++) {
+      const b = indices[r * rb + t]!;
+      out[2 * (r * rb + t)] = 8 * PAIR_ID[4 * (b & 3) + ((b >> 2) & 3)]!;
+      out[2 * (r * rb + t) + 1] = 48 + 8 * PAIR_ID[4 * ((b >> 4) & 3) + ((b >> 6) & 3)]!;
+    }
+  }
+  return out;
+}
+
+/** The weight cache of one heap. */
+export class PackedWeightCache {
+  private readonly entries = new WeakMap<PackedMatrix, PackedWeight>();
+  // Frees the wasm copy of a packed weight that was garbage-collected without release().
+  private readonly finalizer = new FinalizationRegistry<readonly number[]>((blocks) => {
+    if (!this.alive) return;
+    for (const b of blocks) if (this.heap.alloc.sizeOf(b) !== undefined) this.heap.alloc.free(b);
+  });
+  private alive = true;
+
+  /** `variant`: the module build the kernels run in (the 2:4 + 4-bit GEMV layout differs). */
+  constructor(
+    private readonly heap: WasmHeap,
+    private readonly variant: SimdVariant = 'baseline',
+  ) {}
+
+  /** The device copy of `w`, uploading (and validating) it on first use. */
+  get(w: PackedMatrix): PackedWeight {
+    const hit = this.entries.get(w);
+    if (hit) return hit;
+    const blocks: number[] = [];
+    try {
+      const e = this.upload(w, blocks);
+      this.entries.set(w, e);
+      this.finalizer.register(w, blocks, e);
+      return e;
+    } catch (err) {
+      for (const b of blocks) this.heap.alloc.free(b);
+      throw err;
+    }
+  }
+
+  /** True when `w` has a device copy. */
+  has(w: PackedMatrix): boolean {
+    return this.entries.has(w);
+  }
+
+  /** Frees the device copy of `w`, if any. */
+  release(w: PackedMatrix): void {
+    const e = this.entries.get(w);
+    if (!e) return;
+    this.entries.delete(w);
+    this.finalizer.unregister(e);
+    for (const b of e.blocks) this.heap.alloc.free(b);
+  }
+
+  /** Marks the cache dead (the finalizer becomes a no-op). */
+  dispose(): void {
+    this.alive = false;
+  }
+
+  private bytes(src: Uint8Array, blocks: number[]): number {
+    const p = this.heap.alloc.alloc(src.length + PAD);
+    blocks.push(p);
+    const u8 = this.heap.u8; // after alloc: the memory may have grown
+    u8.set(src, p);
+    u8.fill(0, p + src.length, p + src.length + PAD);
+    return p;
+  }
+
+  private words(src: Float32Array | Uint32Array, blocks: number[]): number {
+    return this.bytes(new Uint8Array(src.buffer, src.byteOffset, src.byteLength), blocks);
+  }
+
+  private upload(w: PackedMatrix, blocks: number[]): PackedWeight {
+    validatePacked(w);
+    const { rows, cols } = w;
+    const base = {
+      kind: PACKED_KIND[w.kind],
+      rows,
+      cols,
+      bits: 0,
+      groupSize: 1,
+      n: 0,
+      m: 0,
+      codes: 0,
+      codeRow: 0,
+      stats: 0,
+      quad: false,
+      idx: 0,
+      idxRow: 0,
+      idxBits: 0,
+      values: 0,
+      orp: 0,
+      ocol: 0,
+      oval: 0,
+      rcodes: 0,
+      ridx: 0,
+      blocks,
+    };
+    switch (w.kind) {
+      case 'quant': {
+        const G = cols / w.groupSize;
+        const quad = isQ4Quad(w);
+        const codeRow = rowBytes(cols, w.bits);
+        return {
+          ...base,
+          bits: w.bits,
+          groupSize: w.groupSize,
+          codes: this.bytes(quad ? interleaveQuads(w.codes, rows, codeRow) : w.codes, blocks),
+          codeRow,
+          quad,
+          stats: this.words(groupStats(rows, G, w.bits, w.scales, w.zeros, w.sym), blocks),
+        };
+      }
+      case 'nm': {
+        const L = (cols / w.m) * w.n;
+        checkIndices(w.indices, rows, L, w.n, w.m);
+        return {
+          ...base,
+          n: w.n,
+          m: w.m,
+          idx: this.bytes(w.indices, blocks),
+          idxRow: rowBytes(L, indexBits(w.m)),
+          idxBits: indexBits(w.m),
+          values: this.words(w.values, blocks),
+          ridx: isNM24Fast(w) ? this.bytes(repackNM24Offsets(w.indices, rows, cols), blocks) : 0,
+        };
+      }
+      case 'nm-quant': {
+        const L = (cols / w.m) * w.n;
+        const G = cols / w.groupSize;
+        checkIndices(w.indices, rows, L, w.n, w.m);
+        const codeRow = rowBytes(L, w.bits);
+        return {
+          ...base,
+          bits: w.bits,
+          groupSize: w.groupSize,
+          n: w.n,
+          m: w.m,
+          codes: this.bytes(w.codes, blocks),
+          codeRow,
+          stats: this.words(groupStats(rows, G, w.bits, w.scales, w.zeros, w.sym), blocks),
+          idx: this.bytes(w.indices, blocks),
+          idxRow: rowBytes(L, indexBits(w.m)),
+          idxBits: indexBits(w.m),
+          rcodes: isNMQ4Fast(w)
+            ? this.bytes(
+                interleavePairs(repackNMQ4Codes(w.codes, rows, L, codeRow, this.variant), repackNMQ4Indices(w.indices, rows, L), rows, cols),
+                blocks,
+              )
+            : 0,
+        };
+      }
+      case 'spqr': {
+        const G = cols / w.groupSize;
+        const o = w.outliers;
+        const nnz = o.rowPtr[rows]!;
+        const ocol = new Uint32Array(nnz);
+        const oval = new Float32Array(nnz);
+        for (let r = 0; r < rows; r++) {
+          const p0 = o.rowPtr[r]!;
+          const p1 = o.rowPtr[r + 1]!;
+          if (p1 < p0 || p1 > nnz) throw bad(`outlier row pointers of row ${r} decrease or exceed nnz`, `${p0} ≤ rowPtr[${r + 1}] ≤ ${nnz}`, p1);
+          for (let p = p0; p < p1; p++) {
+            const c = o.cols[p]!;
+            if (c >= cols || (p > p0 && c <= ocol[p - 1]!)) throw bad(`outlier ${p} of row ${r}: column out of range or not increasing`, `< ${cols}`, c);
+            ocol[p] = c;
+            oval[p] = f16ToF32(o.values[p]!);
+          }
+        }
+        return {
+          ...base,
+          bits: w.bits,
+          groupSize: w.groupSize,
+          codes: this.bytes(w.codes, blocks),
+          codeRow: rowBytes(cols, w.bits),
+          stats: this.words(interleave(bilevel(w.scales, rows, G), bilevel(w.zeros, rows, G)), blocks),
+          orp: this.words(Uint32Array.from(o.rowPtr), blocks),
+          ocol: this.words(ocol, blocks),
+          oval: this.words(oval, blocks),
+        };
+      }
+    }
+  }
+}
+
+function bad(message: string, expected: unknown, found: unknown): SparqError {
+  return new SparqError('E_ARG', `cpu-wasm: packed weight: ${message}`, { details: { expected, found } });
+}
+
+/** §2 statistics as f32 (scale, zero) pairs: scales widened from f16, zero-points unpacked (sym: 2^(bits−1)). */
+function groupStats(rows: number, G: number, bits: number, scales: Uint16Array, zeros: Uint8Array | undefined, sym: boolean): Float32Array {
+  const out = new Float32Array(rows * G * 2);
+  const zb = rowBytes(G, bits);
+  for (let r = 0; r < rows; r++) {
+    for (let t = 0; t < G; t++) {
+      out[2 * (r * G + t)] = f16ToF32(scales[r * G + t]!);
+      out[2 * (r * G + t) + 1] = sym ? 2 ** (bits - 1) : code(zeros!, r * zb, t, bits);
+    }
+  }
+  return out;
+}
+
+/** (scale, zero) pairs from two `[rows, G]` arrays. */
+function interleave(scale: Float32Array, zero: Float32Array): Float32Array {
+  const out = new Float32Array(scale.length * 2);
+  for (let i = 0; i < scale.length; i++) {
+    out[2 * i] = scale[i]!;
+    out[2 * i + 1] = zero[i]!;
+  }
+  return out;
+}
+
+/** §6: first-level values `fround(f32(statScale) · (code − f32(statZero)))`, `[rows, G]`. */
+function bilevel(s: BilevelStat, rows: number, G: number): Float32Array {
+  const out = new Float32Array(rows * G);
+  const cb = rowBytes(G, s.bits);
+  for (let r = 0; r < rows; r++) {
+    const rg = Math.floor(r / s.groupRows) * G;
+    for (let t = 0; t < G; t++) {
+      out[r * G + t] = Math.fround(f16ToF32(s.scale[rg + t]!) * (code(s.codes, r * cb, t, s.bits) - f16ToF32(s.zero[rg + t]!)));
+    }
+  }
+  return out;
+}
+
+/** Checks that N:M positions are strictly increasing and below m within every group (§3). */
+function checkIndices(indices: Uint8Array, rows: number, L: number, n: number, m: number): void {
+  const ib = indexBits(m);
+  const rb = rowBytes(L, ib);
+  for (let r = 0; r < rows; r++) {
+    let prev = -1;
+    for (let s = 0; s < L; s++) {
+      if (s % n === 0) prev = -1;
+      const i = code(indices, r * rb, s, ib);
+      if (i >= m || i <= prev) throw bad(`N:M positions of row ${r}, group ${Math.floor(s / n)} are not strictly increasing below ${m}`, `< ${m}, increasing`, i);
+      prev = i;
+    }
+  }
+}
+
+/**
+ * 2:4 positions re-packed per 64 kept slots (16 bytes, same size as §3):
+ * bits [2f, 2f+2) of byte l hold the position of slot 16f + l, so the GEMV
+ * kernel gets the gather masks of 16 slots with one shift and one mask.
+ */
+function repackNMQ4Indices(indices: Uint8Array, rows: number, L: number): Uint8Array {
+  const rb = L >> 2;
+  const out = new Uint8Array(rows * rb);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < L; c += 64) {
+      for (let l = 0; l < 16; l++) {
+        let byte = 0;
+        for (let f = 0; f < 4; f++) byte |= code(indices, r * rb, c + 16 * f + l, 2) << (2 * f);
+        out[r * rb + (c >> 2) + l] = byte;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The 2:4 + 4-bit GEMV stream: per pair of rows and per 128-column step, row
+ * 2p's 32 code bytes and 16 position bytes, then row 2p+1's (96 bytes; an odd
+ * last row is paired with zeros), so the kernel reads one sequential stream.
+ */
+function interleavePairs(rcodes: Uint8Array, ridx: Uint8Array, rows: number, cols: number): Uint8Array {
+  const steps = cols >> 7;
+  const cRow = cols >> 2;
+  const iRow = cols >> 3;
+  const out = new Uint8Array(Math.ceil(rows / 2) * steps * 96);
+  for (let r = 0; r < rows; r++) {
+    const base = (r >> 1) * steps * 96 + (r & 1) * 48;
+    for (let s = 0; s < steps; s++) {
+      out.set(rcodes.subarray(r * cRow + 32 * s, r * cRow + 32 * s + 32), base + 96 * s);
+      out.set(ridx.subarray(r * iRow + 16 * s, r * iRow + 16 * s + 16), base + 96 * s + 32);
+    }
+  }
+  return out;
+}
+
+/**
+ * 2:4 + 4-bit codes re-packed for the GEMV (16 bytes per 32 kept slots).
+ * Baseline build: u16 lane l holds slots 8j + l in nibble j (i16 lanes for
+ * `dot_i16x8`). Relaxed build: byte l holds slot l (low nibble) and 16 + l
+ * (high nibble) (16 i8 lanes for `relaxed_dot_i8x16_i7x16`).
+ */
+function repackNMQ4Codes(codes: Uint8Array, rows: number, L: number, codeRow: number, variant: SimdVariant): Uint8Array {
+  const outRow = L >> 1;
+  const out = new Uint8Array(rows * outRow);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < L; c += 32) {
+      const o = r * outRow + (c >> 1);
+      if (variant === 'relaxed') {
+        for (let l = 0; l < 16; l++) out[o + l] = code(codes, r * codeRow, c + l, 4) | (code(codes, r * codeRow, c + 16 + l, 4) << 4);
+        continue;
+      }
+      for (let l = 0; l < 8; l++) {
+        let lane = 0;
+        for (let j = 0; j < 4; j++) lane |= code(codes, r * codeRow, c + 8 * j + l, 4) << (4 * j);
+        out[o + 2 * l] = lane & 255;
+        out[o + 2 * l + 1] = lane >> 8;
+      }
+    }
+  }
+  return out;
+}
