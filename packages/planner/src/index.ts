@@ -25,6 +25,7 @@ export type { EvoPressOptions, EvoPressResult, FitnessFn, SearchState, Selection
 /** OWL baseline and exact-budget repair of rounded allocations. */
 export { outlierRatio, owlAssignment, owlSparsities } from './owl';
 export { snapToBudget } from './snap';
+export type { Preference } from './snap';
 
 /** SVG report of a plan and its fitness curve. */
 export { planSvg } from './report-svg';

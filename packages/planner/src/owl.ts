@@ -87,5 +87,5 @@ export function owlAssignment(
     return best;
   });
   // Rounding residual: positive where OWL wanted more sparsity than the level gives.
-  return snapToBudget(space, budget, Int32Array.from(pos), s.map((x, i) => x - sparsityOfLevel[pos[i]!]!));
+  return snapToBudget(space, budget, Int32Array.from(pos), (i, level) => s[i]! - sparsityOfLevel[level]!);
 }

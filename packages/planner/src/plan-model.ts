@@ -136,7 +136,7 @@ export async function planModel(o: PlanModelOptions): Promise<PlanModelResult> {
   let start = 0;
   const avgAt = (l: number) => space.units.reduce((s, u) => s + u.levelCosts[l]!, 0) / space.units.length;
   for (let l = 1; l < space.levels.length; l++) if (Math.abs(avgAt(l) - meanCost) < Math.abs(avgAt(start) - meanCost)) start = l;
-  const uniform = snapToBudget(space, budget, uniformAssignment(space, start), space.units.map(() => 0));
+  const uniform = snapToBudget(space, budget, uniformAssignment(space, start));
 
   let assignment: Assignment;
   let fitness: PlanFile['fitness'];

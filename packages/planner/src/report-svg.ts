@@ -35,13 +35,14 @@ export function planSvg(space: SearchSpace, levels: ArrayLike<number>, o: PlanSv
   out.push(`<text x="${left}" y="24" font-size="15" font-weight="bold">${esc(o.title)}</text>`);
   const top = 40;
   for (let l = 0; l < L; l++) {
-    const y = top + barH - (barH * l) / (L - 1);
+    // Level l fills l+1 of L bands, so the least-compressed level still shows a bar.
+    const y = top + barH - (barH * (l + 1)) / L;
     out.push(`<line x1="${left}" x2="${left + plotW}" y1="${y}" y2="${y}" stroke="#eee"/>`);
     out.push(`<text x="${left - 6}" y="${y + 4}" text-anchor="end">${esc(space.levels[l]!)}</text>`);
   }
   for (let i = 0; i < U; i++) {
     const lv = levels[i]!;
-    const h = (barH * lv) / (L - 1);
+    const h = (barH * (lv + 1)) / L;
     out.push(
       `<rect x="${(left + i * bw + 0.5).toFixed(1)}" y="${(top + barH - h).toFixed(1)}" width="${Math.max(bw - 1, 0.5).toFixed(1)}" height="${Math.max(h, 1).toFixed(1)}" fill="#3b6ea5"><title>${esc(space.units[i]!.name)}: ${esc(space.levels[lv]!)}</title></rect>`,
     );

@@ -15,7 +15,7 @@ import type { Budget } from './budget';
 import { assignmentCost, type Assignment, type SearchSpace } from './space';
 
 /** Greedy single-level moves over `members` until their cost equals `target`; returns the remaining difference. */
-function repair(space: SearchSpace, a: Assignment, members: readonly number[], target: number, preference: readonly number[]): number {
+function repair(space: SearchSpace, a: Assignment, members: readonly number[], target: number, preference: Preference): number {
   const L = space.levels.length;
   const cost = () => members.reduce((s, i) => s + space.units[i]!.levelCosts[a[i]!]!, 0);
   for (let step = 0; step < members.length * L * 4; step++) {
@@ -30,7 +30,8 @@ function repair(space: SearchSpace, a: Assignment, members: readonly number[], t
         const after = Math.abs(diff + d);
         if (after >= Math.abs(diff)) continue;
         // Fix the most first; among equals, the unit whose preference agrees with the direction.
-        const score = after * 1e6 - (diff > 0 ? preference[i]! : -preference[i]!);
+        const p = preference(i, a[i]!);
+        const score = after * 1e6 - (diff > 0 ? p : -p);
         if (!best || score < best.score) best = { i, l, score };
       }
     }
@@ -41,13 +42,20 @@ function repair(space: SearchSpace, a: Assignment, members: readonly number[], t
 }
 
 /**
- * Adjusts `start` (level per unit) until its cost equals `budget.total`,
- * changing one unit by one level per step. `preference[i]` orders which units
- * move first: when the plan is over budget the unit with the largest
- * preference moves first (e.g. the rounding residual toward more
- * compression). Throws when the budget cannot be met.
+ * How much unit `i`, now at `level`, wants to be more compressed (e.g. the
+ * continuous target minus the level's value). Evaluated at the unit's
+ * current level, so a unit that already moved stops being preferred.
  */
-export function snapToBudget(space: SearchSpace, budget: Budget, start: Assignment, preference: readonly number[]): Assignment {
+export type Preference = (i: number, level: number) => number;
+
+/**
+ * Adjusts `start` (level per unit) until its cost equals `budget.total`,
+ * changing one unit by one level per step. `preference(i, level)` orders which
+ * units move first: when the plan is over budget the unit with the largest
+ * preference moves first (e.g. the rounding residual toward more
+ * compression), re-evaluated after every move. Throws when the budget cannot be met.
+ */
+export function snapToBudget(space: SearchSpace, budget: Budget, start: Assignment, preference: Preference = () => 0): Assignment {
   const a = start.slice();
   const U = space.units.length;
   const uniformLevel = space.levels.findIndex((_, l) => space.units.reduce((s, u) => s + u.levelCosts[l]!, 0) === budget.total);
