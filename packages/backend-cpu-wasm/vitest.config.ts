@@ -7,5 +7,7 @@ const conditions = ['@sparq/source', 'module', 'node', 'development|production']
 export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions, externalConditions: ['@sparq/source'] } },
-  test: { include: ['src/**/*.test.ts'], testTimeout: 120_000 },
+  // Relaxed SIMD is behind a flag on Node 20: enable it so both wasm modules (relaxed and baseline) are tested,
+  // and their bit-identity is checked, instead of skipping the relaxed one.
+  test: { include: ['src/**/*.test.ts'], testTimeout: 120_000, execArgv: ['--experimental-wasm-relaxed-simd'] },
 });

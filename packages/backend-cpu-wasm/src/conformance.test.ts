@@ -6,6 +6,9 @@ import { runConformance } from '@sparq/conformance';
 import { createCpuWasmBackend } from './index';
 
 runConformance(() => createCpuWasmBackend({ threads: 1 }), { title: 'cpu-wasm conformance, 1 thread', expectUnsupported: [] });
+// The tests run with relaxed SIMD enabled (vitest.config.ts), so 'auto' picks the relaxed module; the baseline
+// module — what Node 20 users get without the flag — runs the whole suite too.
+runConformance(() => createCpuWasmBackend({ threads: 1, simd: 'baseline' }), { title: 'cpu-wasm conformance, baseline SIMD, 1 thread', expectUnsupported: [] });
 runConformance(() => createCpuWasmBackend({ threads: 2, minParallelWork: 0 }), {
   title: 'cpu-wasm conformance, 2 threads',
   expectUnsupported: [],
