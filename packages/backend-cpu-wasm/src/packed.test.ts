@@ -143,7 +143,9 @@ describe('cpu-wasm compressed kernels', () => {
     }
   });
 
-  it.skipIf(!relaxed)('relaxed-SIMD and baseline builds give bit-identical results', async () => {
+  it('relaxed-SIMD and baseline builds give bit-identical results', async () => {
+    // vitest.config.ts passes --experimental-wasm-relaxed-simd; without it this check would silently not run.
+    expect(relaxed, 'the engine lacks relaxed SIMD: run the tests with --experimental-wasm-relaxed-simd').toBe(true);
     const base = createCpuWasmBackend({ threads: 2, minParallelWork: 0, simd: 'baseline' });
     const rel = createCpuWasmBackend({ threads: 2, minParallelWork: 0, simd: 'relaxed' });
     backends.push(base, rel);
