@@ -59,3 +59,16 @@ describe('parseHfConfig', () => {
     expect(e.message).toContain('yarn');
   });
 });
+
+describe('llamaHfConfig', () => {
+  it('round-trips through parseHfConfig (the stories260K llama2.c config)', async () => {
+    const { llama2cConfig, parseLlama2cHeader } = await import('./llama2c');
+    const { readFileSync } = await import('node:fs');
+    const { sharedPath } = await import('@sparq/test-utils');
+    const { llamaHfConfig } = await import('./hf-config');
+    const bin = readFileSync(sharedPath('models', 'stories260K', 'stories260K.bin'));
+    const c = llama2cConfig(parseLlama2cHeader(new Uint8Array(bin.buffer, bin.byteOffset, 28), 'stories260K.bin'));
+    const back = parseHfConfig(JSON.parse(JSON.stringify(llamaHfConfig(c))), 'config.json');
+    for (const [k, v] of Object.entries(c)) expect([k, (back as unknown as Record<string, unknown>)[k]]).toEqual([k, v]);
+  });
+});

@@ -210,3 +210,39 @@ export function parseHfConfig(json: unknown, file: string): ModelConfig {
       });
   }
 }
+
+/**
+ * A Hugging Face `LlamaForCausalLM` config for a LLaMA-architecture `c` —
+ * what an output folder of a llama2.c checkpoint (which has no config.json)
+ * carries so HF-style loaders find the model. {@link parseHfConfig} reads it
+ * back to the same config. Other architectures only come from HF folders with
+ * their own config.json, so they are refused.
+ */
+export function llamaHfConfig(c: ModelConfig): Record<string, unknown> {
+  if (c.architecture !== 'llama') {
+    throw new SparqError('E_CONFIG', `cannot write a config.json for architecture ${c.architecture} without a source config.json`, {
+      details: { expected: 'llama', found: c.architecture },
+    });
+  }
+  return {
+    architectures: ['LlamaForCausalLM'],
+    model_type: 'llama',
+    hidden_size: c.hiddenSize,
+    intermediate_size: c.intermediateSize,
+    num_hidden_layers: c.numLayers,
+    num_attention_heads: c.numHeads,
+    num_key_value_heads: c.numKvHeads,
+    head_dim: c.headDim,
+    vocab_size: c.vocabSize,
+    max_position_embeddings: c.maxPositions,
+    rms_norm_eps: c.normEps,
+    rope_theta: c.ropeTheta,
+    hidden_act: c.activation,
+    tie_word_embeddings: c.tieWordEmbeddings,
+    attention_bias: c.qkvBias,
+    mlp_bias: c.mlpBias,
+    ...(c.bosId === undefined ? {} : { bos_token_id: c.bosId }),
+    ...(c.eosIds.length === 0 ? {} : { eos_token_id: c.eosIds.length === 1 ? c.eosIds[0] : c.eosIds }),
+    torch_dtype: 'float32',
+  };
+}

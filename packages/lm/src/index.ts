@@ -9,7 +9,7 @@ export * from './hub';
 /** Supported architectures and the HF `config.json` parser. */
 export { ARCHITECTURES } from './config';
 /** Parses a Hugging Face `config.json` object (llama, mistral, qwen2, opt, gpt2). */
-export { parseHfConfig } from './hf-config';
+export { llamaHfConfig, parseHfConfig } from './hf-config';
 /** The normalised model configuration and its parts. */
 export type { Activation, Architecture, Llama3RopeScaling, ModelConfig } from './config';
 

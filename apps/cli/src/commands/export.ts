@@ -12,7 +12,7 @@ import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/
 import { basename, dirname, join, resolve } from 'node:path';
 import { defineCommand } from 'citty';
 import { isSparqContainer, openSafetensorsModel, openSparqContainer, writeSafetensorsStreaming } from '@sparq/format';
-import { findTokenizerInFolder, openLlama2cCheckpoint, resolveModelPath, type ModelConfig } from '@sparq/lm';
+import { findTokenizerInFolder, llamaHfConfig, openLlama2cCheckpoint, resolveModelPath, type ModelConfig } from '@sparq/lm';
 import { SparqError, Tensor, f32ArrayToBf16, f32ArrayToF16, type DType } from '@sparq/tensor';
 import { outputArgs } from '../options';
 import { type Io, printResult } from '../output';
@@ -45,35 +45,6 @@ function castF32(t: Tensor<'f32'>, dtype: DType): Tensor {
   if (dtype === 'f16') return new Tensor('f16', t.shape, f32ArrayToF16(t.data));
   if (dtype === 'bf16') return new Tensor('bf16', t.shape, f32ArrayToBf16(t.data));
   throw new SparqError('E_DTYPE', `cannot export a decoded weight as ${dtype}`, { details: { expected: ['f32', 'f16', 'bf16'], found: dtype } });
-}
-
-/**
- * A Hugging Face `LlamaForCausalLM` config for a llama2.c checkpoint (llama2.c
- * models are LLaMA). Mirrors `llamaHfConfig` of @sparq/compress, which the CLI
- * does not depend on; both could move to @sparq/lm.
- */
-function llamaHfConfig(c: ModelConfig): Record<string, unknown> {
-  return {
-    architectures: ['LlamaForCausalLM'],
-    model_type: 'llama',
-    hidden_size: c.hiddenSize,
-    intermediate_size: c.intermediateSize,
-    num_hidden_layers: c.numLayers,
-    num_attention_heads: c.numHeads,
-    num_key_value_heads: c.numKvHeads,
-    head_dim: c.headDim,
-    vocab_size: c.vocabSize,
-    max_position_embeddings: c.maxPositions,
-    rms_norm_eps: c.normEps,
-    rope_theta: c.ropeTheta,
-    hidden_act: c.activation,
-    tie_word_embeddings: c.tieWordEmbeddings,
-    attention_bias: c.qkvBias,
-    mlp_bias: c.mlpBias,
-    ...(c.bosId === undefined ? {} : { bos_token_id: c.bosId }),
-    ...(c.eosIds.length === 0 ? {} : { eos_token_id: c.eosIds.length === 1 ? c.eosIds[0] : c.eosIds }),
-    torch_dtype: 'float32',
-  };
 }
 
 /** Builds the command (the Io is injected for tests). */
