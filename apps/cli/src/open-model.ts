@@ -12,6 +12,7 @@ export interface ModelRunOptions {
   threads?: string | undefined;
   tokenizer?: string | undefined;
   offline?: boolean | undefined;
+  packed?: boolean | undefined;
 }
 
 /** A loaded model with the backend it runs on; `close()` frees both. */
@@ -33,6 +34,7 @@ export async function openModel(opts: ModelRunOptions, io: Io): Promise<OpenMode
     const loaded = await loadModel(resolved.path, {
       backend,
       ...(opts.tokenizer ? { tokenizer: opts.tokenizer } : {}),
+      ...(opts.packed ? { packed: true } : {}),
     });
     // Close the weight source's file handles before the backend (the model releases its backend copies).
     const close = async () => {

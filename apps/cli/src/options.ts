@@ -22,6 +22,14 @@ export const modelRunArgs = {
   offline: { type: 'boolean', description: 'never use the network (also SPARQ_OFFLINE=1 or HF_HUB_OFFLINE=1)' },
 } as const satisfies ArgsDef;
 
+/** `--packed` of the commands that run a model (eval, generate). */
+export const packedArgs = {
+  packed: {
+    type: 'boolean',
+    description: 'sparq containers: keep compressed layers packed and run them on the compressed kernels (no f32 copy)',
+  },
+} as const satisfies ArgsDef;
+
 /** Output options of every command. */
 export const outputArgs = {
   json: { type: 'boolean', description: 'print the result as JSON on stdout' },

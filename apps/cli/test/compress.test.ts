@@ -48,6 +48,10 @@ describe('sparq compress', () => {
     expect(e.code).toBe(0);
     const ppl = JSON.parse(e.out).perplexity;
     expect(Number.isFinite(ppl)).toBe(true);
+    // --packed runs the 2:4 + 4-bit layers on the compressed kernels: same perplexity as decode-then-dense.
+    const p = await sparq('eval', out, '--text', sample(), '--doc-separator', '<|endoftext|>', '--backend', 'reference', '--packed', '--json');
+    expect(p.err).not.toMatch(/error\[/);
+    expect(Math.abs(JSON.parse(p.out).perplexity - ppl) / ppl).toBeLessThan(1e-4);
     expect(ppl).toBeGreaterThan(3.5482); // dense reference PPL (MANIFEST.md): compression can only be measured against it
   });
 

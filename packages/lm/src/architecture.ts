@@ -4,7 +4,7 @@
  * is shared (block.ts).
  */
 import { SparqError, Tensor } from '@sparq/tensor';
-import type { BlockWeights, LinearWeights } from './block';
+import { packedLinear, type BlockWeights, type LinearWeights } from './block';
 import type { ModelConfig } from './config';
 import type { NormWeights } from './norm';
 import type { WeightSource } from './weight-source';
@@ -62,6 +62,15 @@ export async function readVec(src: WeightSource, name: string, n: number): Promi
 
 /** Reads `<base>.weight` `[out, in]` and, when `bias`, `<base>.bias` `[out]`. */
 export async function readLinear(src: WeightSource, base: string, out: number, inp: number, bias: boolean): Promise<LinearWeights> {
+  const packed = await src.readPacked?.(`${base}.weight`);
+  if (packed) {
+    if (packed.rows !== out || packed.cols !== inp) {
+      throw new SparqError('E_SHAPE_MISMATCH', `${base}.weight: expected [${out}, ${inp}], found packed [${packed.rows}, ${packed.cols}]`, {
+        details: { tensor: `${base}.weight`, expected: [out, inp], found: [packed.rows, packed.cols] },
+      });
+    }
+    return packedLinear(base, packed, bias ? await readVec(src, `${base}.bias`, out) : undefined);
+  }
   return {
     name: base,
     weight: await readF32(src, `${base}.weight`, [out, inp]),

@@ -3,7 +3,7 @@
  * `h = x + o(attn(norm1(x)))`, `out = h + mlp(norm2(h))`. Matmuls go through
  * the backend; norms, RoPE, attention and activations run in JS (f64 math).
  */
-import { Tensor, type Backend } from '@sparq/tensor';
+import { decodePacked, PACKED_MATMUL_KERNEL, Tensor, type Backend, type PackedMatrix } from '@sparq/tensor';
 import type { Activation, ModelConfig } from './config';
 import { attend } from './attention';
 import type { KvCache } from './kv-cache';
@@ -14,8 +14,44 @@ import { applyRope } from './rope';
 export interface LinearWeights {
   /** HF name without `.weight`, e.g. `model.layers.3.self_attn.q_proj`. */
   name: string;
+  /** The f32 weight. For a packed linear it is decoded on first access only (see {@link packedLinear}). */
   weight: Tensor<'f32'>;
   bias: Float32Array | undefined;
+  /** When set, matmuls run the compressed kernel on this packed weight instead of `weight`. */
+  packed?: PackedMatrix | undefined;
+}
+
+/**
+ * A linear whose matmuls run on the packed weight. `weight` decodes it on first
+ * read (for calibration or export) and assigning `weight` replaces the packed
+ * form, so the f32 copy exists only when something asks for it.
+ */
+export function packedLinear(name: string, packed: PackedMatrix, bias: Float32Array | undefined): LinearWeights {
+  let dense: Tensor<'f32'> | undefined;
+  const l: LinearWeights = { name, bias, packed } as LinearWeights;
+  Object.defineProperty(l, 'weight', {
+    enumerable: true,
+    get: () => (dense ??= new Tensor('f32', [packed.rows, packed.cols], decodePacked(packed))),
+    set: (t: Tensor<'f32'>) => {
+      dense = t;
+      l.packed = undefined;
+    },
+  });
+  return l;
+}
+
+/** `x · decode(w)ᵀ` through the backend's compressed kernel for `w`'s kind. */
+function packedMatmul(backend: Backend, x: Tensor<'f32'>, w: PackedMatrix): Promise<Tensor<'f32'>> {
+  switch (w.kind) {
+    case 'quant':
+      return backend.run(PACKED_MATMUL_KERNEL.quant, { a: x, w }, {});
+    case 'nm':
+      return backend.run(PACKED_MATMUL_KERNEL.nm, { a: x, w }, {});
+    case 'nm-quant':
+      return backend.run(PACKED_MATMUL_KERNEL['nm-quant'], { a: x, w }, {});
+    case 'spqr':
+      return backend.run(PACKED_MATMUL_KERNEL.spqr, { a: x, w }, {});
+  }
 }
 
 /** The weights of one block. Plain MLPs (OPT, GPT-2) use `up` = fc1 and `down` = fc2 and no `gate`. */
@@ -55,7 +91,7 @@ export interface BlockContext {
 
 /** `x · Wᵀ + b` through the backend; `x` is `[rows, in]`. */
 export async function linear(backend: Backend, x: Tensor<'f32'>, l: LinearWeights): Promise<Float32Array> {
-  const y = await backend.run('matmulDense', { a: x, b: l.weight }, { transposeB: true });
+  const y = l.packed ? await packedMatmul(backend, x, l.packed) : await backend.run('matmulDense', { a: x, b: l.weight }, { transposeB: true });
   const out = y.data;
   if (l.bias) {
     const b = l.bias;

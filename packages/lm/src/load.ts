@@ -38,6 +38,12 @@ export interface LoadModelOptions {
    * reporting progress). Use true for layer-by-layer walks of large models.
    */
   lazy?: boolean;
+  /**
+   * Sparq containers: keep compressed linears packed in memory and run them
+   * through the backend's compressed kernels (`matmulQuant`, `matmulNM`, …)
+   * instead of decoding them to f32 at load. Default false.
+   */
+  packed?: boolean;
   /** Called after each block is loaded (when not lazy). */
   onProgress?(p: LoadProgress): void;
 }
@@ -60,10 +66,10 @@ function isDir(p: string): boolean {
 const NOT_A_MODEL_HINT = 'pass a Hugging Face folder (config.json + *.safetensors) or a llama2.c .bin checkpoint';
 
 /** Opens the weights and config of a model path (no tokenizer). */
-async function openWeights(path: string): Promise<{ config: ModelConfig; source: WeightSource }> {
+async function openWeights(path: string, packed = false): Promise<{ config: ModelConfig; source: WeightSource }> {
   if (isDir(path)) {
     const config = await readHfConfig(path);
-    if (existsSync(join(path, 'sparq.json'))) return { config, source: await openSparqWeights(path) };
+    if (existsSync(join(path, 'sparq.json'))) return { config, source: await openSparqWeights(path, { packed }) };
     return { config, source: await openHfWeights(path) };
   }
   if (!path.endsWith('.bin')) {
@@ -103,7 +109,7 @@ function llama2cTokenizerBeside(file: string): string | undefined {
  * const r = await generate(model, tokenizer, 'Zoo', { maxTokens: 20 });
  */
 export async function loadModel(path: string, opts: LoadModelOptions): Promise<LoadedModel> {
-  const { config, source } = await openWeights(path);
+  const { config, source } = await openWeights(path, opts.packed ?? false);
   try {
     let tokPath = opts.tokenizer;
     if (tokPath === undefined) tokPath = source.kind === 'hf' ? findTokenizerInFolder(path) : llama2cTokenizerBeside(path);

@@ -146,7 +146,8 @@ export class CausalLM {
   unloadBlock(i: number, opts: { discardOverrides?: boolean } = {}): void {
     this.checkBlock(i);
     const w = this.blocks[i];
-    if (w) for (const l of blockLinears(w)) this.backend.release(l.weight);
+    // A packed linear's backend copy is of the packed weight; reading `weight` would decode it just to release it.
+    if (w) for (const l of blockLinears(w)) this.backend.release(l.packed ?? l.weight);
     this.blocks[i] = undefined;
     if (opts.discardOverrides) for (const n of this.spec.linearNames(this.config, i)) this.overrides.delete(n);
   }
@@ -168,14 +169,17 @@ export class CausalLM {
    */
   async setLinearWeight(name: string, w: Tensor): Promise<void> {
     const l = await this.findLinear(name);
-    const old = l.weight;
-    if (w.shape.length !== 2 || w.shape[0] !== old.shape[0] || w.shape[1] !== old.shape[1]) {
-      throw new SparqError('E_SHAPE_MISMATCH', `setLinearWeight("${name}"): expected [${old.shape.join(', ')}], found [${w.shape.join(', ')}]`, {
-        details: { tensor: name, expected: old.shape, found: w.shape },
+    // A packed linear is not decoded just to be replaced: its shape comes from the packed header.
+    const packed = l.packed;
+    const shape = packed ? [packed.rows, packed.cols] : l.weight.shape;
+    if (w.shape.length !== 2 || w.shape[0] !== shape[0] || w.shape[1] !== shape[1]) {
+      throw new SparqError('E_SHAPE_MISMATCH', `setLinearWeight("${name}"): expected [${shape.join(', ')}], found [${w.shape.join(', ')}]`, {
+        details: { tensor: name, expected: shape, found: w.shape },
       });
     }
     const f = w.toF32();
-    if (f !== old) this.backend.release(old);
+    if (packed) this.backend.release(packed);
+    else if (f !== l.weight) this.backend.release(l.weight);
     l.weight = f;
     this.overrides.set(name, f);
   }

@@ -7,6 +7,7 @@
  * `container.readPacked` instead.
  */
 import { openSparqContainer, type SparqContainer } from '@sparq/format';
+import type { PackedMatrix } from '@sparq/tensor';
 import type { WeightSource } from './weight-source';
 
 /** A {@link WeightSource} over a sparq container, with the container itself for packed access. */
@@ -23,9 +24,18 @@ export interface SparqWeightSource extends WeightSource {
  * const src = await openSparqWeights('out/stories260K.sparq');
  * const wq = await src.read('model.layers.0.self_attn.q_proj.weight'); // f32, decoded
  */
-export async function openSparqWeights(folder: string): Promise<SparqWeightSource> {
+export async function openSparqWeights(folder: string, opts: { packed?: boolean } = {}): Promise<SparqWeightSource> {
   const container = await openSparqContainer(folder);
+  // Packed execution: quant / N:M / N:M+quant / SpQR weights go to the compressed kernels as stored; bitmask
+  // (unstructured) weights have no kernel and are decoded like plain tensors.
+  const readPacked = async (name: string): Promise<PackedMatrix | undefined> => {
+    const kind = container.entry(name).kind;
+    if (kind !== 'quant' && kind !== 'nm' && kind !== 'nm-quant' && kind !== 'spqr') return undefined;
+    const p = await container.readPacked(name);
+    return p.kind === 'bitmask' ? undefined : p;
+  };
   return {
+    ...(opts.packed ? { readPacked } : {}),
     kind: 'hf',
     path: folder,
     container,

@@ -2,7 +2,7 @@
  * Lazy weight sources: a model's tensors by Hugging Face name, read one at a
  * time on demand, so a model never has to sit in memory whole.
  */
-import type { DType, Tensor } from '@sparq/tensor';
+import type { DType, PackedMatrix, Tensor } from '@sparq/tensor';
 
 /** Header facts of one stored tensor. */
 export interface WeightInfo {
@@ -29,6 +29,12 @@ export interface WeightSource {
   info(name: string): WeightInfo;
   /** Reads one tensor; throws `E_NOT_FOUND` when absent. */
   read(name: string): Promise<Tensor>;
+  /**
+   * The packed structure of a compressed weight, for kernels that run on it
+   * directly; undefined for plain tensors. Only sources opened for packed
+   * execution define it (e.g. a sparq container with `packed: true`).
+   */
+  readPacked?(name: string): Promise<PackedMatrix | undefined>;
   /** Closes open files. */
   close(): Promise<void>;
 }

@@ -4,7 +4,7 @@ import { defineCommand } from 'citty';
 import { evaluatePerplexity } from '@sparq/lm';
 import { SparqError } from '@sparq/tensor';
 import { openModel } from '../open-model';
-import { intArg, modelRunArgs, outputArgs } from '../options';
+import { intArg, modelRunArgs, outputArgs, packedArgs } from '../options';
 import { type Io, createProgress, printResult } from '../output';
 
 const args = {
@@ -17,6 +17,7 @@ const args = {
     valueHint: 'line',
   },
   ...modelRunArgs,
+  ...packedArgs,
   ...outputArgs,
 } as const;
 

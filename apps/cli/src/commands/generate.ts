@@ -3,7 +3,7 @@ import { defineCommand } from 'citty';
 import { generate } from '@sparq/lm';
 import { SparqError } from '@sparq/tensor';
 import { openModel } from '../open-model';
-import { intArg, modelRunArgs, numberArg, outputArgs } from '../options';
+import { intArg, modelRunArgs, numberArg, outputArgs, packedArgs } from '../options';
 import { type Io, printResult } from '../output';
 
 const args = {
@@ -16,6 +16,7 @@ const args = {
   topP: { type: 'string', description: 'nucleus sampling: smallest set with probability ≥ P', valueHint: 'P' },
   seed: { type: 'string', description: 'random seed for sampling (default 0)', valueHint: 'S' },
   ...modelRunArgs,
+  ...packedArgs,
   ...outputArgs,
 } as const;
 
