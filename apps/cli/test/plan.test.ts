@@ -3,16 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sharedPath } from '@sparq/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../src/cli';
-import type { Io } from '../src/output';
+import { sparq } from './run-cli';
 
-async function sparq(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: Io = { stdout: (s) => void (out += s), stderr: (s) => void (err += s), isTty: false };
-  const code = await runCli(argv, io);
-  return { code, out, err };
-}
 
 const model = () => sharedPath('models', 'stories260K', 'stories260K.bin');
 const sample = () => sharedPath('data', 'tinystories', 'tinystories_sample.txt');

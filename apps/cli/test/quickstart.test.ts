@@ -2,15 +2,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sharedPath } from '@sparq/test-utils';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../src/cli';
-import type { Io } from '../src/output';
+import { sparq } from './run-cli';
 
 describe('sparq quickstart (the README main job)', () => {
   it('compresses the default model, reports dense vs compressed perplexity and bits, and generates', async () => {
-    let out = '';
-    let err = '';
-    const io: Io = { stdout: (s) => void (out += s), stderr: (s) => void (err += s), isTty: false };
-    const code = await runCli(['quickstart', '--json'], io);
+    const { code, out, err } = await sparq('quickstart', '--json');
     expect(err).not.toMatch(/error\[/);
     expect(code).toBe(0);
     const r = JSON.parse(out);

@@ -1,24 +1,27 @@
-/** Reading an architecture config from a JSON file. */
+/** Reading the simulator's JSON files (architecture configs, plans) with clear errors. */
 import { readFileSync } from 'node:fs';
 import { SparqError } from '@sparq/tensor';
 import { type FpgaConfig, resolveFpgaConfig } from './config';
 
-/** Reads, merges over the defaults and validates the architecture config in `file`. */
-export function readFpgaConfigFile(file: string): FpgaConfig {
+/** Reads and parses JSON `file`; `what` names it in errors (`architecture config`, `plan file`). */
+export function readJsonFile(file: string, what: string): unknown {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new SparqError('E_IO', `cannot read architecture config ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
+    throw new SparqError('E_IO', `cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
       details: { file },
       cause: e,
     });
   }
-  let json: unknown;
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text);
   } catch (e) {
-    throw new SparqError('E_CONFIG', `architecture config ${file} is not valid JSON: ${(e as Error).message}`, { details: { file }, cause: e });
+    throw new SparqError('E_CONFIG', `${what} ${file} is not valid JSON: ${(e as Error).message}`, { details: { file }, cause: e });
   }
-  return resolveFpgaConfig(json, file);
+}
+
+/** Reads, merges over the defaults and validates the architecture config in `file`. */
+export function readFpgaConfigFile(file: string): FpgaConfig {
+  return resolveFpgaConfig(readJsonFile(file, 'architecture config'), file);
 }

@@ -4,8 +4,8 @@
  * docs/fpga.md, "Plan files"). First matching rule wins; `*` matches any run
  * of characters (dots included).
  */
-import { readFileSync } from 'node:fs';
 import { SparqError } from '@sparq/tensor';
+import { readJsonFile } from './config-file';
 import { DENSE, type SparsityPattern, parsePattern, patternName } from './mapping';
 
 /** What one layer runs as. */
@@ -83,20 +83,5 @@ export function parsePlan(json: unknown, where = 'plan'): CompressionPlan {
 
 /** Reads and validates a plan file. */
 export function readPlanFile(file: string): CompressionPlan {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new SparqError('E_IO', `cannot read plan file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
-      details: { file },
-      cause: e,
-    });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new SparqError('E_CONFIG', `plan file ${file} is not valid JSON: ${(e as Error).message}`, { details: { file }, cause: e });
-  }
-  return parsePlan(json, file);
+  return parsePlan(readJsonFile(file, 'plan file'), file);
 }
