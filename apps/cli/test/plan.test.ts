@@ -40,6 +40,25 @@ describe('sparq plan', () => {
     expect(existsSync(`${plan}.levels/database.json`)).toBe(true);
   });
 
+  it('plans under a latency budget from the FPGA simulator (N:M ladder, --cost fpga)', async () => {
+    const plan = join(root, 'fpga-plan.json');
+    const r = await sparq('plan', model(), '--ladder', 'nm:dense,2:4,1:4', '--budget', '2:4', '--cost', 'fpga', '--solver', 'magnitude',
+      '--generations', '2', '--offspring', '3', '--out', plan, '--json', ...FAST);
+    expect(r.err).not.toMatch(/error\[/);
+    const p = JSON.parse(r.out);
+    expect(p.budget.label).toBe('uniform 2:4 (fpga decode cycles)');
+    expect(p.achieved.cost).toBe(p.budget.total);
+    // The budget is the uniform 2:4 decode latency: strictly between all-1:4 and all-dense on the simulated array.
+    const uni = (level: string) => sparq('plan', model(), '--ladder', 'nm:dense,2:4,1:4', '--budget', level, '--cost', 'fpga', '--solver', 'magnitude',
+      '--method', 'uniform', '--out', join(root, `u-${level.replace(':', '')}.json`), '--json', ...FAST);
+    const dense = JSON.parse((await uni('dense')).out).budget.total;
+    const sparse = JSON.parse((await uni('1:4')).out).budget.total;
+    expect(sparse).toBeLessThan(p.budget.total);
+    expect(p.budget.total).toBeLessThan(dense);
+    const bad = await sparq('plan', model(), '--ladder', 'sparsity:30-70:20', '--budget', '50%', '--cost', 'fpga', '--out', join(root, 'z.json'), ...FAST);
+    expect(bad.err).toMatch(/^error\[E_ARG\]: --cost fpga needs an N:M or bits ladder/);
+  });
+
   it('rejects bad input clearly', async () => {
     const bad = await sparq('plan', model(), '--budget', '50%', '--ladder', 'sparsity:90-10:5', '--out', join(root, 'x.json'), ...FAST);
     expect(bad.code).toBe(1);

@@ -12,7 +12,7 @@ export interface Budget {
   /** Target total cost (integer, in the space's cost unit). */
   readonly total: number;
   /** Human description, e.g. `avg sparsity 50%` or `avg 3.0 bits/weight`. */
-  readonly label: string;
+  label: string;
 }
 
 /**

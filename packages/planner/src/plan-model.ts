@@ -11,15 +11,29 @@ import { assertBudget, type Budget, weightedAverage } from './budget';
 import { buildLevelDatabase, databaseSpace, LevelDatabase } from './database';
 import { evoPress, type SearchState, type SelectionStage } from './evopress';
 import { KlFitness } from './fitness';
-import { parseLadder, type Ladder } from './ladder';
+import { parseLadder, type Ladder, type Level } from './ladder';
 import { outlierRatioOf, owlAssignment } from './owl';
 import { writePlan, type PlanFile } from './plan-file';
 import { planSvg } from './report-svg';
 import { snapToBudget } from './snap';
-import { assignmentCost, uniformAssignment, type Assignment, type SearchSpace } from './space';
+import { assignmentCost, uniformAssignment, validateSpace, type Assignment, type SearchSpace } from './space';
+
+/**
+ * A pluggable cost for budgets other than the stored bits / kept weights of
+ * the database: e.g. predicted latency of each layer at each level from a
+ * backend cost model (cycles of the FPGA simulator, a CPU kernel table).
+ * Costs must be non-negative integers so budgets stay exact.
+ */
+export interface CostModel {
+  /** Shown in plans and reports, e.g. `fpga decode cycles`. */
+  name: string;
+  cost(unit: { name: string; rows: number; cols: number }, level: Level): number;
+}
 
 /** Options of {@link planModel}. */
 export interface PlanModelOptions {
+  /** Replaces the database's costs (stored bits / kept weights) by this model's, e.g. predicted latency. */
+  costModel?: CostModel;
   model: CausalLM;
   modelPath: string;
   tokenizer: Tokenizer;
@@ -123,8 +137,19 @@ export async function planModel(o: PlanModelOptions): Promise<PlanModelResult> {
       if (p.phase === undefined) say(`levels database: level ${p.level} (${p.index + 1}/${p.levels})`);
     },
   });
-  const space = databaseSpace(manifest);
+  let space = databaseSpace(manifest);
+  if (o.costModel) {
+    const cm = o.costModel;
+    space = { ...space, units: space.units.map((u, i) => ({ ...u, levelCosts: ladder.levels.map((l) => cm.cost(manifest.units[i]!, l)) })) };
+    validateSpace(space);
+  }
+  if (o.costModel && !ladder.levels.some((l) => l.label === o.budget)) {
+    throw new SparqError('E_ARG', `with the ${o.costModel.name} cost model the budget must be a ladder level (its uniform cost), found "${o.budget}"`, {
+      details: { found: o.budget, expected: ladder.levels.map((l) => l.label) },
+    });
+  }
   const budget = parseBudget(o.budget, ladder, space);
+  if (o.costModel) budget.label += ` (${o.costModel.name})`;
   const db = new LevelDatabase(o.db, manifest, o.model);
   const seqlen = o.fitnessSeqlen ?? Math.min(128, o.model.config.maxPositions);
   const calib = await sampleFitness(o.model, o.tokenizer, o.recipe, o.fitnessSamples ?? 16, seqlen, o.fitnessText);

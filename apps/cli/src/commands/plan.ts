@@ -7,7 +7,8 @@
 import { defineCommand } from 'citty';
 import { recipeFromFlags, withCalibrationFlags, parseRecipe } from '@sparq/compress';
 import { loadModel, resolveModelPath } from '@sparq/lm';
-import { planModel } from '@sparq/planner';
+import { analyzeGemm, DENSE, parsePattern, readFpgaConfigFile, resolveFpgaConfig } from '@sparq/backend-fpga-sim';
+import { planModel, type CostModel } from '@sparq/planner';
 import { SparqError } from '@sparq/tensor';
 import { readFile } from 'node:fs/promises';
 import { openBackend } from '../backends';
@@ -40,9 +41,40 @@ const args = {
   samples: { type: 'string', description: 'database calibration sequences (default 128)', valueHint: 'N' },
   seqlen: { type: 'string', description: 'tokens per calibration sequence', valueHint: 'L' },
   seed: { type: 'string', description: 'search and calibration seed (default 0)', valueHint: 'S' },
+  cost: {
+    type: 'string',
+    description: "budget cost: 'stored' (kept weights / stored bits, default) or 'fpga' (decode latency in cycles of the FPGA simulator; N:M and bits ladders)",
+    default: 'stored',
+    valueHint: 'model',
+  },
+  fpgaConfig: { type: 'string', description: "with --cost fpga: the simulator's architecture config (JSON; default array)", valueHint: 'file' },
   ...modelRunArgs,
   ...outputArgs,
 } as const;
+
+/**
+ * Decode latency of each layer at each level on the simulated FPGA array: the
+ * analytical cycles of a batch-1 GEMV (1 × in by in × out) with the level's
+ * N:M pattern and weight width (INT8 for dense / pruned levels).
+ */
+function fpgaCostModel(configFile: string | undefined, ladder: string): CostModel {
+  if (!ladder.startsWith('nm:') && !ladder.startsWith('bits:')) {
+    throw new SparqError('E_ARG', `--cost fpga needs an N:M or bits ladder (the array runs N:M patterns, not unstructured sparsity), found "${ladder}"`, {
+      details: { found: ladder, expected: 'nm:… or bits:…' },
+    });
+  }
+  const cfg = configFile ? readFpgaConfigFile(configFile) : resolveFpgaConfig({});
+  return {
+    name: 'fpga decode cycles',
+    cost: (u, l) =>
+      analyzeGemm(cfg, {
+        shape: { m: 1, k: u.cols, n: u.rows },
+        sparsity: l.pattern && !l.pattern.endsWith('%') ? parsePattern(l.pattern) : DENSE,
+        weightBits: l.bits ?? 8,
+        quantGroupSize: 0,
+      }).cycles,
+  };
+}
 
 /** Builds the command (the Io is injected for tests). */
 export function planCommand(io: Io) {
@@ -74,6 +106,11 @@ export function planCommand(io: Io) {
       } else {
         recipe = recipeFromFlags({ prune: a.solver ?? 'sparsegpt', pattern: '50%', ...calibFlags });
       }
+      const cost = String(a.cost);
+      if (cost !== 'stored' && cost !== 'fpga') {
+        throw new SparqError('E_ARG', `--cost must be stored or fpga, found "${cost}"`, { details: { expected: ['stored', 'fpga'], found: cost } });
+      }
+      const costModel = cost === 'fpga' ? fpgaCostModel(a.fpgaConfig, String(a.ladder)) : undefined;
       const resolved = await resolveModelPath(a.model, a.offline ? { offline: true } : {});
       const backend = await openBackend(a.backend, intArg('threads', a.threads, { min: 1, max: 256 }));
       try {
@@ -97,6 +134,7 @@ export function planCommand(io: Io) {
             ...(a.fitnessSamples ? { fitnessSamples: intArg('fitness-samples', a.fitnessSamples, { min: 1 })! } : {}),
             ...(a.fitnessSeqlen ? { fitnessSeqlen: intArg('fitness-seqlen', a.fitnessSeqlen, { min: 2 })! } : {}),
             ...(a.seed ? { seed: intArg('seed', a.seed, { min: 0 })! } : {}),
+            ...(costModel ? { costModel } : {}),
             onProgress: (line) => io.stderr(`${line}\n`),
           });
           printResult(io, Boolean(a.json), r.plan, () => {
