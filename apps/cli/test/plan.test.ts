@@ -40,6 +40,18 @@ describe('sparq plan', () => {
     expect(existsSync(`${plan}.levels/database.json`)).toBe(true);
   });
 
+  it('--workers 2 scores candidates on worker threads and finds exactly the in-process plan', async () => {
+    const common = ['plan', model(), '--ladder', 'sparsity:30-70:20', '--budget', '50%', '--solver', 'magnitude', '--generations', '3',
+      '--offspring', '4', '--db', join(root, 'plan.json.levels'), '--json', '--backend', 'cpu-wasm', ...FAST.filter((x) => x !== 'reference' && x !== '--backend')];
+    const one = await sparq(...common, '--out', join(root, 'w1.json'));
+    const two = await sparq(...common, '--out', join(root, 'w2.json'), '--workers', '2');
+    expect(two.err).not.toMatch(/error\[/);
+    const [a, b] = [JSON.parse(one.out), JSON.parse(two.out)];
+    expect(b.units).toEqual(a.units);
+    expect(b.fitness.history).toEqual(a.fitness.history);
+    expect(b.fitness.evaluations).toBe(a.fitness.evaluations);
+  });
+
   it('plans under a latency budget from the FPGA simulator (N:M ladder, --cost fpga)', async () => {
     const plan = join(root, 'fpga-plan.json');
     const r = await sparq('plan', model(), '--ladder', 'nm:dense,2:4,1:4', '--budget', '2:4', '--cost', 'fpga', '--solver', 'magnitude',

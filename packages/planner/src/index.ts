@@ -49,4 +49,4 @@ export type { PlanFile } from './plan-file';
 
 /** `sparq plan` as a library call. */
 export { collectMeanSquares, parseBudget, planModel, sampleFitness } from './plan-model';
-export type { CostModel, PlanModelOptions, PlanModelResult } from './plan-model';
+export type { CostModel, FitnessFactory, PlanModelOptions, PlanModelResult } from './plan-model';

@@ -9,7 +9,7 @@ import { SparqError } from '@sparq/tensor';
 import { readFile, writeFile } from 'node:fs/promises';
 import { assertBudget, type Budget, weightedAverage } from './budget';
 import { buildLevelDatabase, databaseSpace, LevelDatabase } from './database';
-import { evoPress, type SearchState, type SelectionStage } from './evopress';
+import { evoPress, type FitnessFn, type SearchState, type SelectionStage } from './evopress';
 import { KlFitness } from './fitness';
 import { parseLadder, type Ladder, type Level } from './ladder';
 import { outlierRatioOf, owlAssignment } from './owl';
@@ -30,8 +30,18 @@ export interface CostModel {
   cost(unit: { name: string; rows: number; cols: number }, level: Level): number;
 }
 
+/**
+ * Builds the fitness of a search from the levels database folder and the
+ * fitness sequences — the hook through which an application spreads
+ * evaluations over worker threads (each worker holds its own model and
+ * database reader). Results must equal {@link KlFitness}'s.
+ */
+export type FitnessFactory = (ctx: { db: string; sequences: number[][] }) => Promise<{ fn: FitnessFn; close(): Promise<void> }>;
+
 /** Options of {@link planModel}. */
 export interface PlanModelOptions {
+  /** Parallel fitness (e.g. worker threads); default: {@link KlFitness} on `model`, sequentially. */
+  fitnessFactory?: FitnessFactory;
   /** Replaces the database's costs (stored bits / kept weights) by this model's, e.g. predicted latency. */
   costModel?: CostModel;
   model: CausalLM;
@@ -185,23 +195,30 @@ export async function planModel(o: PlanModelOptions): Promise<PlanModelResult> {
     assignment = owlAssignment(space, budget, ratios, target, ladder.levels.map((l) => l.sparsity), o.owl?.lambda ?? 0.08);
     say(`OWL: block outlier ratios ${[...blockRatio.values()].map((r) => (100 * r).toFixed(2) + '%').join(' ')}`);
   } else {
-    const kl = await KlFitness.create(o.model, db, calib.ids);
+    const totalTokens = calib.ids.reduce((a, q) => a + q.length, 0);
+    const pool = o.fitnessFactory ? await o.fitnessFactory({ db: o.db, sequences: calib.ids }) : undefined;
+    const fitnessFn = pool ? pool.fn : (await KlFitness.create(o.model, db, calib.ids)).fn();
     const ts = performance.now();
     const stages = o.stages ?? [
-      { tokens: Math.max(seqlen, Math.floor(kl.totalTokens / 8)), survivors: 4 },
-      { tokens: kl.totalTokens, survivors: 1 },
+      { tokens: Math.max(seqlen, Math.floor(totalTokens / 8)), survivors: 4 },
+      { tokens: totalTokens, survivors: 1 },
     ];
-    const r = await evoPress({
-      space,
-      budget,
-      initial: uniform,
-      fitness: kl.fn(),
-      generations: o.generations ?? 50,
-      offspring: o.offspring ?? 16,
-      stages,
-      seed: o.seed ?? 0,
-      onGeneration: (s: SearchState) => say(`generation ${s.generation}/${o.generations ?? 50}: best KL ${s.parentFitness.toPrecision(5)} (${s.evaluations} evaluations)`),
-    });
+    let r: Awaited<ReturnType<typeof evoPress>>;
+    try {
+      r = await evoPress({
+        space,
+        budget,
+        initial: uniform,
+        fitness: fitnessFn,
+        generations: o.generations ?? 50,
+        offspring: o.offspring ?? 16,
+        stages,
+        seed: o.seed ?? 0,
+        onGeneration: (s: SearchState) => say(`generation ${s.generation}/${o.generations ?? 50}: best KL ${s.parentFitness.toPrecision(5)} (${s.evaluations} evaluations)`),
+      });
+    } finally {
+      await pool?.close();
+    }
     const secs = (performance.now() - ts) / 1000;
     evalsPerSecond = r.state.evaluations / secs;
     assignment = r.best;

@@ -15,6 +15,7 @@ import { openBackend } from '../backends';
 import { intArg, modelRunArgs, outputArgs } from '../options';
 import { type Io, printResult } from '../output';
 import { tokenizerFiles } from './compress';
+import { workerFitness } from '../fitness-pool';
 
 const args = {
   model: { type: 'positional', description: 'model folder, llama2.c .bin, known name (stories260K) or Hub id', required: true },
@@ -47,6 +48,7 @@ const args = {
     default: 'stored',
     valueHint: 'model',
   },
+  workers: { type: 'string', description: 'score candidates on N worker threads, each with its own model (default 1: in-process)', valueHint: 'N' },
   fpgaConfig: { type: 'string', description: "with --cost fpga: the simulator's architecture config (JSON; default array)", valueHint: 'file' },
   ...modelRunArgs,
   ...outputArgs,
@@ -110,6 +112,7 @@ export function planCommand(io: Io) {
       if (cost !== 'stored' && cost !== 'fpga') {
         throw new SparqError('E_ARG', `--cost must be stored or fpga, found "${cost}"`, { details: { expected: ['stored', 'fpga'], found: cost } });
       }
+      const workers = intArg('workers', a.workers, { min: 1, max: 64 }) ?? 1;
       const costModel = cost === 'fpga' ? fpgaCostModel(a.fpgaConfig, String(a.ladder)) : undefined;
       const resolved = await resolveModelPath(a.model, a.offline ? { offline: true } : {});
       const backend = await openBackend(a.backend, intArg('threads', a.threads, { min: 1, max: 256 }));
@@ -135,6 +138,7 @@ export function planCommand(io: Io) {
             ...(a.fitnessSeqlen ? { fitnessSeqlen: intArg('fitness-seqlen', a.fitnessSeqlen, { min: 2 })! } : {}),
             ...(a.seed ? { seed: intArg('seed', a.seed, { min: 0 })! } : {}),
             ...(costModel ? { costModel } : {}),
+            ...(workers > 1 ? { fitnessFactory: workerFitness(workers, resolved.path, a.tokenizer) } : {}),
             onProgress: (line) => io.stderr(`${line}\n`),
           });
           printResult(io, Boolean(a.json), r.plan, () => {
