@@ -71,6 +71,22 @@ describe('sparq plan', () => {
     expect(bad.err).toMatch(/^error\[E_ARG\]: --cost fpga needs an N:M or bits ladder/);
   });
 
+  it('plans under a latency budget from a CPU kernel benchmark table (--cost cpu)', async () => {
+    const table = join(__dirname, '..', '..', '..', 'docs', 'benchmarks', 'cpu-quiet.json');
+    const run = (budget: string, ladder = 'nm:dense,2:4') =>
+      sparq('plan', model(), '--ladder', ladder, '--budget', budget, '--cost', 'cpu', '--cost-table', table, '--solver', 'magnitude', '--method', 'uniform',
+        '--out', join(root, `cpu-${budget.replace(':', '')}-${ladder.split(',').length}.json`), '--json', ...FAST);
+    const r = await run('2:4');
+    expect(r.err).not.toMatch(/error\[/);
+    const p = JSON.parse(r.out);
+    expect(p.budget.label).toMatch(/^uniform 2:4 \(cpu decode ps/);
+    expect(p.achieved.cost).toBe(p.budget.total);
+    // The table's 2:4 GEMV is faster per weight than its dense GEMV, so the 2:4 budget is below the dense one.
+    expect(p.budget.total).toBeLessThan(JSON.parse((await run('dense')).out).budget.total);
+    const missing = await run('2:4', 'nm:dense,2:4,1:4');
+    expect(missing.err).toMatch(/^error\[E_ARG\]: cost table .* has no 2-thread GEMV measurement of format "1:4"/);
+  });
+
   it('rejects bad input clearly', async () => {
     const bad = await sparq('plan', model(), '--budget', '50%', '--ladder', 'sparsity:90-10:5', '--out', join(root, 'x.json'), ...FAST);
     expect(bad.code).toBe(1);

@@ -8,7 +8,8 @@ import { defineCommand } from 'citty';
 import { recipeFromFlags, withCalibrationFlags, parseRecipe } from '@sparq/compress';
 import { loadModel, resolveModelPath } from '@sparq/lm';
 import { analyzeGemm, DENSE, parsePattern, readFpgaConfigFile, resolveFpgaConfig } from '@sparq/backend-fpga-sim';
-import { planModel, type CostModel } from '@sparq/planner';
+import { parseLadder, planModel, type CostModel, type Level } from '@sparq/planner';
+import { readFileSync } from 'node:fs';
 import { SparqError } from '@sparq/tensor';
 import { readFile } from 'node:fs/promises';
 import { openBackend } from '../backends';
@@ -44,11 +45,17 @@ const args = {
   seed: { type: 'string', description: 'search and calibration seed (default 0)', valueHint: 'S' },
   cost: {
     type: 'string',
-    description: "budget cost: 'stored' (kept weights / stored bits, default) or 'fpga' (decode latency in cycles of the FPGA simulator; N:M and bits ladders)",
+    description:
+      "budget cost: 'stored' (kept weights / stored bits, default), 'fpga' (decode latency in cycles of the FPGA simulator) or 'cpu' (decode latency from a CPU kernel benchmark table, --cost-table); fpga and cpu need N:M or bits ladders",
     default: 'stored',
     valueHint: 'model',
   },
   workers: { type: 'string', description: 'score candidates on N worker threads, each with its own model (default 1: in-process)', valueHint: 'N' },
+  costTable: {
+    type: 'string',
+    description: 'with --cost cpu: a compressed-kernel benchmark JSON (bench/compressed.bench.mjs --out; e.g. docs/benchmarks/cpu-quiet.json)',
+    valueHint: 'file',
+  },
   fpgaConfig: { type: 'string', description: "with --cost fpga: the simulator's architecture config (JSON; default array)", valueHint: 'file' },
   ...modelRunArgs,
   ...outputArgs,
@@ -75,6 +82,55 @@ function fpgaCostModel(configFile: string | undefined, ladder: string): CostMode
         weightBits: l.bits ?? 8,
         quantGroupSize: 0,
       }).cycles,
+  };
+}
+
+/**
+ * Decode latency from a CPU kernel benchmark table (the JSON of
+ * `bench/compressed.bench.mjs`): each format's measured GEMV time per weight
+ * (median over the table's shapes, at `threads`), times the layer's weights,
+ * in integer picoseconds. Formats the table did not measure are refused.
+ */
+function cpuTableCostModel(file: string | undefined, ladder: string, threads: number): CostModel {
+  if (!file) throw new SparqError('E_ARG', '--cost cpu needs --cost-table <bench JSON> (e.g. docs/benchmarks/cpu-quiet.json)');
+  if (!ladder.startsWith('nm:') && !ladder.startsWith('bits:')) {
+    throw new SparqError('E_ARG', `--cost cpu needs an N:M or bits ladder, found "${ladder}"`, { details: { found: ladder, expected: 'nm:… or bits:…' } });
+  }
+  let table: { rows?: { case: string; format: string; threads: number; 'median ms': number }[] };
+  try {
+    table = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new SparqError('E_IO', `cannot read cost table ${file}: ${(e as Error).message}`, { details: { file } });
+  }
+  const perWeight = new Map<string, number[]>();
+  for (const r of table.rows ?? []) {
+    const m = /^gemv (\d+)x(\d+)$/.exec(r.case);
+    if (!m || r.threads !== threads) continue;
+    const ns = (r['median ms'] * 1e6) / (Number(m[1]) * Number(m[2]));
+    perWeight.set(r.format, [...(perWeight.get(r.format) ?? []), ns]);
+  }
+  const median = (v: number[]) => [...v].sort((x, y) => x - y)[Math.floor(v.length / 2)]!;
+  const formatOf = (l: Level) => (l.dense ? 'dense' : l.bits !== undefined ? `int${l.bits}` : l.pattern!);
+  // Fail before the (slow) levels database is built when the table lacks a level's format.
+  for (const l of parseLadder(ladder).levels) {
+    if (!perWeight.has(formatOf(l))) {
+      throw new SparqError('E_ARG', `cost table ${file} has no ${threads}-thread GEMV measurement of format "${formatOf(l)}"`, {
+        details: { file, expected: [...perWeight.keys()], found: formatOf(l) },
+      });
+    }
+  }
+  return {
+    name: `cpu decode ps (${file}, ${threads} threads)`,
+    cost: (u, l) => {
+      const f = formatOf(l);
+      const v = perWeight.get(f);
+      if (!v) {
+        throw new SparqError('E_ARG', `cost table ${file} has no ${threads}-thread GEMV measurement of format "${f}"`, {
+          details: { file, expected: [...perWeight.keys()], found: f },
+        });
+      }
+      return Math.round(u.rows * u.cols * median(v) * 1000);
+    },
   };
 }
 
@@ -109,11 +165,16 @@ export function planCommand(io: Io) {
         recipe = recipeFromFlags({ prune: a.solver ?? 'sparsegpt', pattern: '50%', ...calibFlags });
       }
       const cost = String(a.cost);
-      if (cost !== 'stored' && cost !== 'fpga') {
-        throw new SparqError('E_ARG', `--cost must be stored or fpga, found "${cost}"`, { details: { expected: ['stored', 'fpga'], found: cost } });
+      if (cost !== 'stored' && cost !== 'fpga' && cost !== 'cpu') {
+        throw new SparqError('E_ARG', `--cost must be stored, fpga or cpu, found "${cost}"`, { details: { expected: ['stored', 'fpga', 'cpu'], found: cost } });
       }
       const workers = intArg('workers', a.workers, { min: 1, max: 64 }) ?? 1;
-      const costModel = cost === 'fpga' ? fpgaCostModel(a.fpgaConfig, String(a.ladder)) : undefined;
+      const costModel =
+        cost === 'fpga'
+          ? fpgaCostModel(a.fpgaConfig, String(a.ladder))
+          : cost === 'cpu'
+            ? cpuTableCostModel(a.costTable, String(a.ladder), intArg('threads', a.threads, { min: 1, max: 256 }) ?? 2)
+            : undefined;
       const resolved = await resolveModelPath(a.model, a.offline ? { offline: true } : {});
       const backend = await openBackend(a.backend, intArg('threads', a.threads, { min: 1, max: 256 }));
       try {
