@@ -50,4 +50,28 @@ describe('planModel on stories260K', () => {
     expect(JSON.parse(readFileSync(join(dir, 'evo.json'), 'utf8')).format).toBe('sparq-plan');
     await model.dispose();
   });
+
+  it('an interrupted search resumes from the last generation and ends where an uninterrupted one does', async () => {
+    const backend = createReferenceBackend();
+    const modelPath = sharedPath('models', 'stories260K', 'stories260K.bin');
+    const { model, tokenizer } = await loadModel(modelPath, { backend });
+    const recipe = validateRecipe({
+      stages: [{ type: 'prune', method: 'wanda', pattern: '50%' }],
+      calibration: { source: 'self', samples: 4, seqlen: 32, seed: 0 },
+    });
+    const common = { model, modelPath, tokenizer, recipe, ladder: 'sparsity:30-70:20', budget: '50%', db: join(dir, 'db'), fitnessSamples: 4, fitnessSeqlen: 32, method: 'evopress' as const, generations: 5, offspring: 4, seed: 2 };
+    const full = await planModel({ ...common, out: join(dir, 'full.json') });
+    const out = join(dir, 'resumed.json');
+    await expect(
+      planModel({ ...common, out, onProgress: (l) => { if (l.startsWith('generation 3/')) throw new Error('interrupted'); } }),
+    ).rejects.toThrow('interrupted');
+    expect(existsSync(`${out}.search.json`)).toBe(true);
+    const lines: string[] = [];
+    const resumed = await planModel({ ...common, out, onProgress: (l) => void lines.push(l) });
+    expect(lines.some((l) => l.startsWith('resuming the search from generation 3'))).toBe(true);
+    expect(resumed.plan.units).toEqual(full.plan.units);
+    expect(resumed.plan.fitness!.history).toEqual(full.plan.fitness!.history);
+    expect(existsSync(`${out}.search.json`)).toBe(false);
+    await model.dispose();
+  });
 });

@@ -6,7 +6,8 @@
 import { sampleSelfCalibration, sampleTextCalibration, type CalibrationData, type Recipe } from '@sparq/compress';
 import type { CausalLM, Tokenizer } from '@sparq/lm';
 import { SparqError } from '@sparq/tensor';
-import { readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { assertBudget, type Budget, weightedAverage } from './budget';
 import { buildLevelDatabase, databaseSpace, LevelDatabase } from './database';
 import { evoPress, type FitnessFn, type SearchState, type SelectionStage } from './evopress';
@@ -162,9 +163,10 @@ export async function planModel(o: PlanModelOptions): Promise<PlanModelResult> {
   if (o.costModel) budget.label += ` (${o.costModel.name})`;
   const db = new LevelDatabase(o.db, manifest, o.model);
   const seqlen = o.fitnessSeqlen ?? Math.min(128, o.model.config.maxPositions);
-  const calib = await sampleFitness(o.model, o.tokenizer, o.recipe, o.fitnessSamples ?? 16, seqlen, o.fitnessText);
-  // The model must hold source weights for the dense reference.
+  // The model must hold the source weights (a previous, interrupted search may have left a candidate in it) before
+  // it samples the fitness tokens and computes the dense reference.
   for (let b = 0; b < o.model.numBlocks; b++) o.model.unloadBlock(b, { discardOverrides: true });
+  const calib = await sampleFitness(o.model, o.tokenizer, o.recipe, o.fitnessSamples ?? 16, seqlen, o.fitnessText);
 
   // Start: the uniform plan at the closest level, repaired onto the budget exactly.
   const meanCost = budget.total / space.units.length;
@@ -203,6 +205,17 @@ export async function planModel(o: PlanModelOptions): Promise<PlanModelResult> {
       { tokens: Math.max(seqlen, Math.floor(totalTokens / 8)), survivors: 4 },
       { tokens: totalTokens, survivors: 1 },
     ];
+    // Resumable: the search state after each generation lives beside the plan until the search finishes.
+    const statePath = `${o.out}.search.json`;
+    const searchKey = JSON.stringify({ model: o.modelPath, ladder: o.ladder, budget: budget.total, seed: o.seed ?? 0, offspring: o.offspring ?? 16, stages, costs: space.units.map((u) => u.levelCosts) });
+    let resume: SearchState | undefined;
+    if (existsSync(statePath)) {
+      const saved = JSON.parse(await readFile(statePath, 'utf8')) as { key: string; state: SearchState };
+      if (saved.key === searchKey) {
+        resume = saved.state;
+        say(`resuming the search from generation ${resume.generation} (${statePath})`);
+      }
+    }
     let r: Awaited<ReturnType<typeof evoPress>>;
     try {
       r = await evoPress({
@@ -214,11 +227,19 @@ export async function planModel(o: PlanModelOptions): Promise<PlanModelResult> {
         offspring: o.offspring ?? 16,
         stages,
         seed: o.seed ?? 0,
-        onGeneration: (s: SearchState) => say(`generation ${s.generation}/${o.generations ?? 50}: best KL ${s.parentFitness.toPrecision(5)} (${s.evaluations} evaluations)`),
+        ...(resume ? { resume } : {}),
+        onGeneration: async (s: SearchState) => {
+          // Persist before reporting, so an interruption at any point resumes from the last finished generation.
+          const tmp = `${statePath}.tmp-${process.pid}`;
+          await writeFile(tmp, JSON.stringify({ key: searchKey, state: s }));
+          await rename(tmp, statePath);
+          say(`generation ${s.generation}/${o.generations ?? 50}: best KL ${s.parentFitness.toPrecision(5)} (${s.evaluations} evaluations)`);
+        },
       });
     } finally {
       await pool?.close();
     }
+    await rm(statePath, { force: true });
     const secs = (performance.now() - ts) / 1000;
     evalsPerSecond = r.state.evaluations / secs;
     assignment = r.best;
