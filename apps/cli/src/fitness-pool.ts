@@ -21,7 +21,7 @@ function workerScript(): string {
 
 /** A {@link FitnessFactory} running `workers` threads over `modelPath`. */
 export function workerFitness(workers: number, modelPath: string, tokenizer: string | undefined): FitnessFactory {
-  return async ({ db, sequences }) => {
+  return async ({ db, sequences, metric }) => {
     const script = workerScript();
     const pending = new Map<number, { resolve(f: number): void; reject(e: Error): void }>();
     let nextId = 0;
@@ -30,7 +30,7 @@ export function workerFitness(workers: number, modelPath: string, tokenizer: str
         new Promise<Worker>((resolve, reject) => {
           // execArgv: [] so the worker resolves workspace packages to their built dist even when the parent runs with
           // source conditions (as the tests do).
-          const w = new Worker(script, { workerData: { modelPath, tokenizer, db, sequences }, execArgv: [] });
+          const w = new Worker(script, { workerData: { modelPath, tokenizer, db, sequences, metric }, execArgv: [] });
           w.on('message', (m: { ready?: true; fatal?: string; id?: number; fitness?: number; error?: string }) => {
             if (m.ready) resolve(w);
             else if (m.fatal) reject(new SparqError('E_INTERNAL', `fitness worker failed to start: ${m.fatal}`));

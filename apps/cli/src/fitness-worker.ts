@@ -14,6 +14,7 @@ export interface FitnessWorkerData {
   tokenizer?: string;
   db: string;
   sequences: number[][];
+  metric: 'kl' | 'nll';
 }
 
 /** One scoring request and its answer. */
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
   await backend.init();
   const { model } = await loadModel(d.modelPath, { backend, ...(d.tokenizer ? { tokenizer: d.tokenizer } : {}) });
   const db = await LevelDatabase.load(d.db, model);
-  const kl = await KlFitness.create(model, db, d.sequences);
+  const kl = await KlFitness.create(model, db, d.sequences, d.metric);
   // Requests are chained: KlFitness swaps weights into one model, so evaluations must not interleave.
   let chain = Promise.resolve();
   port.on('message', (req: FitnessRequest | 'close') => {

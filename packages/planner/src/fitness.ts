@@ -43,12 +43,14 @@ export class KlFitness {
     private readonly model: CausalLM,
     private readonly db: LevelDatabase,
     private readonly sequences: readonly (readonly number[])[],
+    /** `kl` (default): KL(dense ‖ candidate); `nll`: the candidate's mean next-token NLL (log-perplexity). */
+    readonly metric: 'kl' | 'nll' = 'kl',
   ) {}
 
   /** Computes the dense reference distributions (the model must hold the source weights). */
-  static async create(model: CausalLM, db: LevelDatabase, sequences: readonly (readonly number[])[]): Promise<KlFitness> {
+  static async create(model: CausalLM, db: LevelDatabase, sequences: readonly (readonly number[])[], metric: 'kl' | 'nll' = 'kl'): Promise<KlFitness> {
     if (sequences.length === 0) throw new SparqError('E_ARG', 'KL fitness needs at least one calibration sequence');
-    const f = new KlFitness(model, db, sequences);
+    const f = new KlFitness(model, db, sequences, metric);
     const V = model.config.vocabSize;
     for (const s of sequences) f.dense.push(logSoftmax((await model.forward(s)).data, s.length, V));
     return f;
@@ -69,7 +71,7 @@ export class KlFitness {
     this.current = a.slice();
   }
 
-  /** Mean KL(dense ‖ candidate) per token over the stage's sequences. */
+  /** Mean KL(dense ‖ candidate) per token (or mean NLL with metric `nll`) over the stage's sequences. */
   async evaluate(a: Assignment, stage: SelectionStage): Promise<number> {
     await this.apply(a);
     const V = this.model.config.vocabSize;
@@ -79,6 +81,14 @@ export class KlFitness {
       const seq = this.sequences[s]!;
       const lq = logSoftmax((await this.model.forward(seq)).data, seq.length, V);
       const lp = this.dense[s]!;
+      if (this.metric === 'nll') {
+        // Perplexity option: the candidate's NLL of the sequence's own next tokens (positions 0 … n−2).
+        for (let t = 0; t + 1 < seq.length; t++) {
+          kl -= lq[t * V + seq[t + 1]!]!;
+          n++;
+        }
+        continue;
+      }
       for (let t = 0; t < seq.length; t++) {
         let k = 0;
         const o = t * V;

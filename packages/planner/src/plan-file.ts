@@ -21,7 +21,7 @@ export interface PlanFile {
   /** Achieved: cost (equals budget.total), parameter-weighted average sparsity and stored bits per weight where known. */
   achieved: { cost: number; averageSparsity: number; bitsPerWeight?: number };
   units: { name: string; level: string }[];
-  fitness?: { metric: 'kl'; value: number; history: number[]; evaluations: number; seconds: number };
+  fitness?: { metric: 'kl' | 'nll'; value: number; history: number[]; evaluations: number; seconds: number };
 }
 
 /** Reads and checks a plan file. */

@@ -7,6 +7,7 @@ import { createReferenceBackend } from '@sparq/tensor';
 import { sharedPath } from '@sparq/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LevelDatabase } from './database';
+import { KlFitness } from './fitness';
 import { planRecipe, readPlan } from './plan-file';
 import { planModel } from './plan-model';
 
@@ -72,6 +73,35 @@ describe('planModel on stories260K', () => {
     expect(resumed.plan.units).toEqual(full.plan.units);
     expect(resumed.plan.fitness!.history).toEqual(full.plan.fitness!.history);
     expect(existsSync(`${out}.search.json`)).toBe(false);
+    await model.dispose();
+  });
+
+  it('the nll fitness metric is the candidate model\'s mean next-token NLL (float64 log-sum-exp in the test)', async () => {
+    const backend = createReferenceBackend();
+    const { model } = await loadModel(sharedPath('models', 'stories260K', 'stories260K.bin'), { backend });
+    const db = await LevelDatabase.load(join(dir, 'db'), model);
+    const seqs = [[1, 410, 469, 347, 286, 261, 376, 300], [1, 87, 300, 42, 99, 410]];
+    const fit = await KlFitness.create(model, db, seqs, 'nll');
+    const a = new Int32Array(db.manifest.units.length).fill(2); // every layer at 70 %
+    const got = await fit.evaluate(a, { tokens: 100, survivors: 1 });
+    // Independent: install the same weights, take raw logits, log-sum-exp in float64.
+    for (let u = 0; u < a.length; u++) await model.setLinearWeight(db.manifest.units[u]!.name, await db.weight(u, 2));
+    let sum = 0;
+    let n = 0;
+    for (const q of seqs) {
+      const logits = (await model.forward(q)).data;
+      const V = model.config.vocabSize;
+      for (let t = 0; t + 1 < q.length; t++) {
+        let m = -Infinity;
+        for (let v = 0; v < V; v++) m = Math.max(m, logits[t * V + v]!);
+        let z = 0;
+        for (let v = 0; v < V; v++) z += Math.exp(logits[t * V + v]! - m);
+        sum += m + Math.log(z) - logits[t * V + q[t + 1]!]!;
+        n++;
+      }
+    }
+    expect(got).toBeCloseTo(sum / n, 5);
+    await db.close();
     await model.dispose();
   });
 });

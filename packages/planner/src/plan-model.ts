@@ -37,10 +37,12 @@ export interface CostModel {
  * evaluations over worker threads (each worker holds its own model and
  * database reader). Results must equal {@link KlFitness}'s.
  */
-export type FitnessFactory = (ctx: { db: string; sequences: number[][] }) => Promise<{ fn: FitnessFn; close(): Promise<void> }>;
+export type FitnessFactory = (ctx: { db: string; sequences: number[][]; metric: 'kl' | 'nll' }) => Promise<{ fn: FitnessFn; close(): Promise<void> }>;
 
 /** Options of {@link planModel}. */
 export interface PlanModelOptions {
+  /** `kl` (default): KL divergence to the dense model; `nll`: the candidate's mean NLL (log-perplexity) of the fitness tokens. */
+  fitnessMetric?: 'kl' | 'nll';
   /** Parallel fitness (e.g. worker threads); default: {@link KlFitness} on `model`, sequentially. */
   fitnessFactory?: FitnessFactory;
   /** Replaces the database's costs (stored bits / kept weights) by this model's, e.g. predicted latency. */
@@ -198,8 +200,8 @@ export async function planModel(o: PlanModelOptions): Promise<PlanModelResult> {
     say(`OWL: block outlier ratios ${[...blockRatio.values()].map((r) => (100 * r).toFixed(2) + '%').join(' ')}`);
   } else {
     const totalTokens = calib.ids.reduce((a, q) => a + q.length, 0);
-    const pool = o.fitnessFactory ? await o.fitnessFactory({ db: o.db, sequences: calib.ids }) : undefined;
-    const fitnessFn = pool ? pool.fn : (await KlFitness.create(o.model, db, calib.ids)).fn();
+    const pool = o.fitnessFactory ? await o.fitnessFactory({ db: o.db, sequences: calib.ids, metric: o.fitnessMetric ?? 'kl' }) : undefined;
+    const fitnessFn = pool ? pool.fn : (await KlFitness.create(o.model, db, calib.ids, o.fitnessMetric ?? 'kl')).fn();
     const ts = performance.now();
     const stages = o.stages ?? [
       { tokens: Math.max(seqlen, Math.floor(totalTokens / 8)), survivors: 4 },
@@ -207,7 +209,7 @@ export async function planModel(o: PlanModelOptions): Promise<PlanModelResult> {
     ];
     // Resumable: the search state after each generation lives beside the plan until the search finishes.
     const statePath = `${o.out}.search.json`;
-    const searchKey = JSON.stringify({ model: o.modelPath, ladder: o.ladder, budget: budget.total, seed: o.seed ?? 0, offspring: o.offspring ?? 16, stages, costs: space.units.map((u) => u.levelCosts) });
+    const searchKey = JSON.stringify({ metric: o.fitnessMetric ?? 'kl', model: o.modelPath, ladder: o.ladder, budget: budget.total, seed: o.seed ?? 0, offspring: o.offspring ?? 16, stages, costs: space.units.map((u) => u.levelCosts) });
     let resume: SearchState | undefined;
     if (existsSync(statePath)) {
       const saved = JSON.parse(await readFile(statePath, 'utf8')) as { key: string; state: SearchState };
@@ -233,7 +235,7 @@ export async function planModel(o: PlanModelOptions): Promise<PlanModelResult> {
           const tmp = `${statePath}.tmp-${process.pid}`;
           await writeFile(tmp, JSON.stringify({ key: searchKey, state: s }));
           await rename(tmp, statePath);
-          say(`generation ${s.generation}/${o.generations ?? 50}: best KL ${s.parentFitness.toPrecision(5)} (${s.evaluations} evaluations)`);
+          say(`generation ${s.generation}/${o.generations ?? 50}: best ${(o.fitnessMetric ?? 'kl').toUpperCase()} ${s.parentFitness.toPrecision(5)} (${s.evaluations} evaluations)`);
         },
       });
     } finally {
@@ -243,7 +245,7 @@ export async function planModel(o: PlanModelOptions): Promise<PlanModelResult> {
     const secs = (performance.now() - ts) / 1000;
     evalsPerSecond = r.state.evaluations / secs;
     assignment = r.best;
-    fitness = { metric: 'kl', value: r.fitness, history: r.state.history, evaluations: r.state.evaluations, seconds: secs };
+    fitness = { metric: o.fitnessMetric ?? 'kl', value: r.fitness, history: r.state.history, evaluations: r.state.evaluations, seconds: secs };
     // Leave the model on the source weights for the caller.
     for (let b = 0; b < o.model.numBlocks; b++) o.model.unloadBlock(b, { discardOverrides: true });
   }

@@ -50,6 +50,7 @@ const args = {
     default: 'stored',
     valueHint: 'model',
   },
+  fitness: { type: 'string', description: "EvoPress fitness: 'kl' (KL divergence to the dense model, default) or 'ppl' (the candidate's perplexity of the fitness tokens)", default: 'kl', valueHint: 'kl|ppl' },
   workers: { type: 'string', description: 'score candidates on N worker threads, each with its own model (default 1: in-process)', valueHint: 'N' },
   costTable: {
     type: 'string',
@@ -169,6 +170,10 @@ export function planCommand(io: Io) {
         throw new SparqError('E_ARG', `--cost must be stored, fpga or cpu, found "${cost}"`, { details: { expected: ['stored', 'fpga', 'cpu'], found: cost } });
       }
       const workers = intArg('workers', a.workers, { min: 1, max: 64 }) ?? 1;
+      const fitness = String(a.fitness);
+      if (fitness !== 'kl' && fitness !== 'ppl') {
+        throw new SparqError('E_ARG', `--fitness must be kl or ppl, found "${fitness}"`, { details: { expected: ['kl', 'ppl'], found: fitness } });
+      }
       const costModel =
         cost === 'fpga'
           ? fpgaCostModel(a.fpgaConfig, String(a.ladder))
@@ -199,6 +204,7 @@ export function planCommand(io: Io) {
             ...(a.fitnessSeqlen ? { fitnessSeqlen: intArg('fitness-seqlen', a.fitnessSeqlen, { min: 2 })! } : {}),
             ...(a.seed ? { seed: intArg('seed', a.seed, { min: 0 })! } : {}),
             ...(costModel ? { costModel } : {}),
+            fitnessMetric: fitness === 'ppl' ? 'nll' : 'kl',
             ...(workers > 1 ? { fitnessFactory: workerFitness(workers, resolved.path, a.tokenizer) } : {}),
             onProgress: (line) => io.stderr(`${line}\n`),
           });
@@ -209,7 +215,7 @@ export function planCommand(io: Io) {
                 (r.plan.achieved.bitsPerWeight !== undefined ? `, ${r.plan.achieved.bitsPerWeight.toFixed(3)} bits/weight` : ''),
             ];
             if (r.plan.fitness) {
-              lines.push(`fitness (KL): ${r.plan.fitness.history[0]!.toPrecision(5)} → ${r.plan.fitness.value.toPrecision(5)} in ${r.plan.fitness.evaluations} evaluations (${r.evaluationsPerSecond?.toFixed(1)} /s)`);
+              lines.push(`fitness (${r.plan.fitness.metric === 'nll' ? 'mean NLL' : 'KL'}): ${r.plan.fitness.history[0]!.toPrecision(5)} → ${r.plan.fitness.value.toPrecision(5)} in ${r.plan.fitness.evaluations} evaluations (${r.evaluationsPerSecond?.toFixed(1)} /s)`);
             }
             lines.push('', ...r.plan.units.map((u) => `${u.level.padStart(6)}  ${u.name}`), '', `wrote ${a.out}; apply with: sparq compress ${a.model} --plan ${a.out} --out <dir>`);
             return lines.join('\n');
