@@ -87,6 +87,17 @@ describe('sparq plan', () => {
     expect(missing.err).toMatch(/^error\[E_ARG\]: cost table .* has no 2-thread GEMV measurement of format "1:4"/);
   });
 
+  it('bits ladders take a size budget (average bits/weight) and stay within it', async () => {
+    const r = await sparq('plan', model(), '--ladder', 'bits:2,3,4,8', '--budget', '3.5bits', '--solver', 'rtn', '--generations', '2', '--offspring', '3',
+      '--out', join(root, 'bits.json'), '--json', ...FAST);
+    expect(r.err).not.toMatch(/error\[/);
+    const p = JSON.parse(r.out);
+    expect(p.budget.label).toMatch(/^at most 3.5 bits\/weight/);
+    expect(p.achieved.cost).toBe(p.budget.total);
+    expect(p.achieved.bitsPerWeight).toBeLessThanOrEqual(3.5);
+    expect(p.achieved.bitsPerWeight).toBeGreaterThan(3.3);
+  });
+
   it('rejects bad input clearly', async () => {
     const bad = await sparq('plan', model(), '--budget', '50%', '--ladder', 'sparsity:90-10:5', '--out', join(root, 'x.json'), ...FAST);
     expect(bad.code).toBe(1);

@@ -10,9 +10,11 @@ import { assignmentCost, type Assignment, type SearchSpace } from './space';
 /** A budget: the exact total cost every candidate must have. */
 export interface Budget {
   /** Target total cost (integer, in the space's cost unit). */
-  readonly total: number;
+  total: number;
   /** Human description, e.g. `avg sparsity 50%` or `avg 3.0 bits/weight`. */
   label: string;
+  /** A limit rather than an exact target (sizes in bits / bytes): the plan starts at the largest cost within it. */
+  atMost?: boolean;
 }
 
 /**

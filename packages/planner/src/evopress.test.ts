@@ -119,3 +119,20 @@ describe('evoPress', () => {
     ).rejects.toThrow(/exactly 1 survivor/);
   });
 });
+
+describe('fillToBudget', () => {
+  it('returns the costliest greedy plan within a size limit, never above it', async () => {
+    const { fillToBudget } = await import('./plan-model');
+    const space: SearchSpace = {
+      levels: ['w8', 'w4', 'w3', 'w2'],
+      units: [100, 100, 300].map((p, i) => ({ name: `u${i}`, params: p, levelCosts: [8, 4, 3, 2].map((b) => b * p) })),
+    };
+    // Cheapest: 2 bits everywhere = 1000; limit 1650 allows raising units greedily by the smallest steps.
+    const a = fillToBudget(space, 1650);
+    const c = assignmentCost(space, a);
+    expect(c).toBeLessThanOrEqual(1650);
+    // No single further upgrade fits.
+    for (let i = 0; i < 3; i++) for (let l = 0; l < a[i]!; l++) expect(c - space.units[i]!.levelCosts[a[i]!]! + space.units[i]!.levelCosts[l]!).toBeGreaterThan(1650);
+    expect(() => fillToBudget(space, 999)).toThrow(/below the cheapest plan/);
+  });
+});

@@ -48,5 +48,5 @@ export { planRecipe, readPlan, writePlan } from './plan-file';
 export type { PlanFile } from './plan-file';
 
 /** `sparq plan` as a library call. */
-export { collectMeanSquares, parseBudget, planModel, sampleFitness } from './plan-model';
+export { collectMeanSquares, fillToBudget, parseBudget, planModel, sampleFitness } from './plan-model';
 export type { CostModel, FitnessFactory, PlanModelOptions, PlanModelResult } from './plan-model';

@@ -83,6 +83,33 @@ export interface PlanModelResult {
   evaluationsPerSecond?: number;
 }
 
+/**
+ * The costliest assignment whose cost is ≤ `limit`, greedily: every unit at its
+ * cheapest level, then the cheapest single-level upgrades that still fit, one
+ * at a time (ties: lower unit index). Throws when even the cheapest plan does not fit.
+ */
+export function fillToBudget(space: SearchSpace, limit: number): Assignment {
+  const L = space.levels.length;
+  const cheapest = space.units.map((u) => u.levelCosts.indexOf(Math.min(...u.levelCosts)));
+  const a = Int32Array.from(cheapest);
+  let cost = assignmentCost(space, a);
+  if (cost > limit) {
+    throw new SparqError('E_ARG', `the budget ${limit} is below the cheapest plan (${cost})`, { details: { expected: `≥ ${cost}`, found: limit } });
+  }
+  for (;;) {
+    let best: { i: number; l: number; d: number } | undefined;
+    space.units.forEach((u, i) => {
+      for (let l = 0; l < L; l++) {
+        const d = u.levelCosts[l]! - u.levelCosts[a[i]!]!;
+        if (d > 0 && cost + d <= limit && (!best || d < best.d)) best = { i, l, d };
+      }
+    });
+    if (!best) return a;
+    a[best.i] = best.l;
+    cost += best.d;
+  }
+}
+
 /** The budget named by `spec` on a database's space. */
 export function parseBudget(spec: string, ladder: Ladder, space: SearchSpace): Budget {
   const at = ladder.levels.findIndex((l) => l.label === spec);
@@ -91,13 +118,22 @@ export function parseBudget(spec: string, ladder: Ladder, space: SearchSpace): B
     for (const u of space.units) total += u.levelCosts[at]!;
     return { total, label: `uniform ${spec}` };
   }
+  // Bits ladders: an average bits/weight or a total size; the plan starts at the largest reachable cost ≤ it.
+  const bits = /^(\d+(?:\.\d+)?)\s*bits$/.exec(spec);
+  const size = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|KiB|MiB|GiB)$/.exec(spec);
+  if ((bits || size) && ladder.kind === 'bits') {
+    const params = space.units.reduce((s, u) => s + u.params, 0);
+    const unit: Record<string, number> = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
+    const total = bits ? Math.floor(Number(bits[1]) * params) : Math.floor(Number(size![1]) * unit[size![2]!]! * 8);
+    return { total, label: bits ? `at most ${bits[1]} bits/weight` : `at most ${size![1]} ${size![2]}`, atMost: true };
+  }
   const pct = /^(\d+(?:\.\d+)?)%$/.exec(spec);
   if (pct && ladder.kind === 'sparsity') {
     const keep = 100 - Number(pct[1]);
     if (!Number.isInteger(keep)) throw new SparqError('E_ARG', `budget ${spec}: use a whole percent for exact budgets`);
     return { total: space.units.reduce((s, u) => s + u.params * keep, 0), label: `average sparsity ${spec}` };
   }
-  throw new SparqError('E_ARG', `budget "${spec}" is neither a level of the ladder (${ladder.levels.map((l) => l.label).join(', ')}) nor an average sparsity like 50%`, {
+  throw new SparqError('E_ARG', `budget "${spec}" is neither a level of the ladder (${ladder.levels.map((l) => l.label).join(', ')}), an average sparsity like 50% (sparsity ladders) nor a size like 3.5bits or 120KB (bits ladders)`, {
     details: { found: spec, expected: ladder.levels.map((l) => l.label) },
   });
 }
@@ -163,6 +199,15 @@ export async function planModel(o: PlanModelOptions): Promise<PlanModelResult> {
   }
   const budget = parseBudget(o.budget, ladder, space);
   if (o.costModel) budget.label += ` (${o.costModel.name})`;
+  let fitted: Assignment | undefined;
+  if (budget.atMost) {
+    // Start at the largest cost that fits, then search on exactly that cost.
+    const fit = fillToBudget(space, budget.total);
+    fitted = fit;
+    budget.label += ` (plans cost ${assignmentCost(space, fit)})`;
+    budget.total = assignmentCost(space, fit);
+    budget.atMost = false;
+  }
   const db = new LevelDatabase(o.db, manifest, o.model);
   const seqlen = o.fitnessSeqlen ?? Math.min(128, o.model.config.maxPositions);
   // The model must hold the source weights (a previous, interrupted search may have left a candidate in it) before
@@ -175,7 +220,7 @@ export async function planModel(o: PlanModelOptions): Promise<PlanModelResult> {
   let start = 0;
   const avgAt = (l: number) => space.units.reduce((s, u) => s + u.levelCosts[l]!, 0) / space.units.length;
   for (let l = 1; l < space.levels.length; l++) if (Math.abs(avgAt(l) - meanCost) < Math.abs(avgAt(start) - meanCost)) start = l;
-  const uniform = snapToBudget(space, budget, uniformAssignment(space, start));
+  const uniform = fitted ?? snapToBudget(space, budget, uniformAssignment(space, start));
 
   let assignment: Assignment;
   let fitness: PlanFile['fitness'];
