@@ -89,3 +89,6 @@ export type { SparqContainer, ContainerEntry, StoredComponent, ReadOptions } fro
 /** GPTQ (AutoGPTQ / GPTQModel) int32 packing interop. */
 export { exportGptq, importGptq } from './gptq-pack';
 export type { GptqTensors, GptqZeroConvention, GptqExportOptions, GptqImportOptions, GptqImport } from './gptq-pack';
+
+/** The dense float64 weight matrix the pruning and quantization solvers share. */
+export type { WeightMatrix } from './weight-matrix';

@@ -32,7 +32,8 @@ function logSoftmax(logits: Float32Array, T: number, V: number): Float32Array {
  * later stages see a superset of earlier ones.
  */
 export class KlFitness {
-  private dense: Float32Array[] = [];
+  /** Per sequence: the dense model's log-probabilities and probabilities (exp taken once, not per candidate). */
+  private dense: { logp: Float32Array; p: Float64Array }[] = [];
   private current: Int32Array | undefined;
   /** Candidates evaluated so far. */
   evaluations = 0;
@@ -52,7 +53,13 @@ export class KlFitness {
     if (sequences.length === 0) throw new SparqError('E_ARG', 'KL fitness needs at least one calibration sequence');
     const f = new KlFitness(model, db, sequences, metric);
     const V = model.config.vocabSize;
-    for (const s of sequences) f.dense.push(logSoftmax((await model.forward(s)).data, s.length, V));
+    // The NLL metric needs no dense reference.
+    if (metric === 'kl') {
+      for (const s of sequences) {
+        const logp = logSoftmax((await model.forward(s)).data, s.length, V);
+        f.dense.push({ logp, p: Float64Array.from(logp, Math.exp) }); // f64: exactly the per-term exp it replaces
+      }
+    }
     return f;
   }
 
@@ -80,7 +87,6 @@ export class KlFitness {
     for (let s = 0; s < this.sequences.length && n < stage.tokens; s++) {
       const seq = this.sequences[s]!;
       const lq = logSoftmax((await this.model.forward(seq)).data, seq.length, V);
-      const lp = this.dense[s]!;
       if (this.metric === 'nll') {
         // Perplexity option: the candidate's NLL of the sequence's own next tokens (positions 0 … n−2).
         for (let t = 0; t + 1 < seq.length; t++) {
@@ -89,12 +95,12 @@ export class KlFitness {
         }
         continue;
       }
+      const { logp: lp, p: pd } = this.dense[s]!;
       for (let t = 0; t < seq.length; t++) {
         let k = 0;
         const o = t * V;
         for (let v = 0; v < V; v++) {
-          const p = Math.exp(lp[o + v]!);
-          k += p * (lp[o + v]! - lq[o + v]!);
+          k += pd[o + v]! * (lp[o + v]! - lq[o + v]!);
         }
         kl += k;
         n++;

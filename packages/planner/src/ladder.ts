@@ -10,6 +10,7 @@
  * - `bits:2,3,4,8` (or with `16` = dense): quantization bit-widths; cost =
  *   exact stored bits of the unit from the level's container accounting.
  */
+import { recipePattern } from '@sparq/compress';
 import { SparqError } from '@sparq/tensor';
 
 /** One rung of a ladder. */
@@ -62,11 +63,15 @@ export function parseLadder(spec: string): Ladder {
   if (kind === 'nm') {
     const levels = rest.split(',').map((t): Level => {
       if (t === 'dense') return { label: 'dense', dense: true, sparsity: 0 };
-      const m = /^(\d+):(\d+)$/.exec(t);
-      if (!m) bad(spec, `"${t}" is not N:M or dense`);
-      const [n, mm] = [Number(m[1]), Number(m[2])];
-      if (!(n >= 1 && n < mm && mm <= 16)) bad(spec, `${t}: need 1 ≤ N < M ≤ 16`);
-      return { label: t, dense: false, pattern: t, sparsity: 1 - n / mm };
+      // The recipe's own pattern parser decides what an N:M level is, so ladders and recipes agree.
+      let p;
+      try {
+        p = recipePattern(t);
+      } catch (e) {
+        bad(spec, `"${t}": ${(e as Error).message}`);
+      }
+      if (p.kind !== 'nm') bad(spec, `"${t}" is not N:M or dense`);
+      return { label: t, dense: false, pattern: t, sparsity: 1 - p.n / p.m };
     });
     levels.sort((a, b) => a.sparsity - b.sparsity);
     if (levels.length < 2) bad(spec, 'a ladder needs at least 2 levels');

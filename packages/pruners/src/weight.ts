@@ -2,14 +2,11 @@
  * The weight matrix and result types shared by every pruner, and the input
  * checks they all run first.
  */
+import type { WeightMatrix } from '@sparq/format';
 import { SparqError } from '@sparq/tensor';
 
-/** Row-major float64 weight, rows = output features, cols = input features. */
-export interface WeightMatrix {
-  rows: number;
-  cols: number;
-  data: Float64Array;
-}
+/** Re-exported from @sparq/format, shared with the sibling solver package. */
+export type { WeightMatrix };
 
 /** What a pruner returns. */
 export interface PruneResult {

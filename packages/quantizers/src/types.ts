@@ -2,14 +2,10 @@
  * Shared shapes of the quantization solvers: the weight matrix they read,
  * the quantization spec they follow and the result they return.
  */
+import type { WeightMatrix } from '@sparq/format';
 
-/** A dense float64 weight, row-major, `rows` = output features, `cols` = input features. */
-export interface WeightMatrix {
-  rows: number;
-  cols: number;
-  /** `rows × cols` values, row-major. Never modified by the solvers. */
-  data: Float64Array;
-}
+/** Re-exported from @sparq/format, shared with the sibling solver package. */
+export type { WeightMatrix };
 
 /** What to quantize to (the packed layout of `docs/format.md` §2). */
 export interface QuantSpec {

@@ -108,7 +108,11 @@ async function buildRecipe(a: Record<string, unknown>): Promise<Recipe> {
       hint: 'put the stages in the recipe file; --calib, --samples, --seqlen and --seed may override its calibration',
     });
   }
-  const file = String(a.recipe);
+  return readRecipeFile(String(a.recipe), flags);
+}
+
+/** Reads and validates a recipe file (YAML or JSON); calibration flags override its calibration. */
+export async function readRecipeFile(file: string, flags: RecipeFlags): Promise<Recipe> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');

@@ -5,17 +5,16 @@
  * Apply the result with `sparq compress <model> --plan plan.json --out <dir>`.
  */
 import { defineCommand } from 'citty';
-import { recipeFromFlags, withCalibrationFlags, parseRecipe } from '@sparq/compress';
+import { recipeFromFlags } from '@sparq/compress';
 import { loadModel, resolveModelPath } from '@sparq/lm';
 import { analyzeGemm, DENSE, parsePattern, readFpgaConfigFile, resolveFpgaConfig } from '@sparq/backend-fpga-sim';
 import { parseLadder, planModel, type CostModel, type Level } from '@sparq/planner';
 import { readFileSync } from 'node:fs';
 import { SparqError } from '@sparq/tensor';
-import { readFile } from 'node:fs/promises';
 import { openBackend } from '../backends';
 import { intArg, modelRunArgs, outputArgs } from '../options';
 import { type Io, printResult } from '../output';
-import { tokenizerFiles } from './compress';
+import { readRecipeFile, tokenizerFiles } from './compress';
 import { workerFitness } from '../fitness-pool';
 
 const args = {
@@ -154,11 +153,7 @@ export function planCommand(io: Io) {
       };
       let recipe;
       if (a.recipe !== undefined) {
-        const file = String(a.recipe);
-        const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
-          throw new SparqError('E_IO', `cannot read recipe ${file}: ${e.code ?? e.message}`, { details: { file } });
-        });
-        recipe = withCalibrationFlags(parseRecipe(text, file), calibFlags);
+        recipe = await readRecipeFile(String(a.recipe), calibFlags);
       } else if (bitsLadder) {
         const g = a.group === undefined || a.group === 'channel' ? -1 : intArg('group', a.group, { min: 1 })!;
         recipe = recipeFromFlags({ quant: a.solver ?? 'gptq', bits: 4, group: g, ...calibFlags });

@@ -10,12 +10,12 @@ import { fileURLToPath } from 'node:url';
 import { defineCommand } from 'citty';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { compressModel, parseRecipe, recipeFromFlags, type Recipe } from '@sparq/compress';
+import { compressModel, recipeFromFlags, type Recipe } from '@sparq/compress';
 import { openSparqContainer } from '@sparq/format';
 import { DEFAULT_MODEL, evaluatePerplexity, generate } from '@sparq/lm';
 import { readText } from './eval';
 import { type OpenModel, openModel } from '../open-model';
-import { tokenizerFiles } from './compress';
+import { readRecipeFile, tokenizerFiles } from './compress';
 import { modelRunArgs, outputArgs } from '../options';
 import { type Io, createProgress, printResult } from '../output';
 
@@ -73,7 +73,7 @@ export function quickstartCommand(io: Io) {
       try {
         io.stderr(`model ${dense.path} (${dense.model.config.architecture}, ${dense.model.parameterCount().toLocaleString('en-US')} parameters) on ${dense.backend.name}\n`);
         densePpl = await score(dense, 'dense');
-        recipe = a.recipe ? parseRecipe(await readText(a.recipe), a.recipe) : defaultRecipe(dense.model.config.maxPositions);
+        recipe = a.recipe ? await readRecipeFile(a.recipe, {}) : defaultRecipe(dense.model.config.maxPositions);
         await compressModel({
           model: dense.model,
           tokenizer: dense.tokenizer,
