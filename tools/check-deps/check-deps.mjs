@@ -25,6 +25,7 @@ export const ALLOWED = {
   '@sparq/planner': ['@sparq/tensor', '@sparq/format', '@sparq/lm', '@sparq/compress'],
   '@sparq/cli': '*',
   '@sparq/docs': '*',
+  '@sparq/web': '*',
 };
 
 /** Extra devDependencies allowed (tests may run models on a concrete backend). */
