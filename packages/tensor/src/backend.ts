@@ -87,7 +87,71 @@ export interface KernelSpecs {
     attrs: NoAttrs;
     output: Tensor<'f32'>;
   };
+  /**
+   * *Optional model kernel.* RMSNorm over the last dimension (HF
+   * `LlamaRMSNorm`, as `applyNorm` in `@sparq/lm`):
+   * `out[r, i] = weight[i] · (x[r, i] / sqrt(mean_i(x[r, ·]²) + eps))`.
+   * `x` is `[m, d]` f32, `weight` is `[d]` f32, `out` is `[m, d]` f32.
+   */
+  rmsNorm: {
+    inputs: { x: Tensor<'f32'>; weight: Tensor<'f32'> };
+    attrs: { eps: number };
+    output: Tensor<'f32'>;
+  };
+  /**
+   * *Optional model kernel.* Rotary position embedding in Hugging Face's
+   * rotate-half layout (`apply_rotary_pos_emb`, as `applyRope` in `@sparq/lm`).
+   * `x` is `[m, heads · headDim]` f32 (queries or keys, `heads` inferred from the
+   * width); row r sits at absolute position `positions[r]` (`[m]` i32, ≥ 0);
+   * `invFreq` is `[headDim / 2]` f64, the inverse frequencies (`ropeInvFreq` in
+   * `@sparq/lm`, LLaMA-3 scaling already applied). With `a = positions[r] ·
+   * invFreq[i]` (computed in float64, so long positions keep their precision),
+   * for every head and i < headDim/2, `x1 = x[…, i]`, `x2 = x[…, i + headDim/2]`:
+   * `out[…, i] = x1·cos a − x2·sin a`, `out[…, i + headDim/2] = x2·cos a + x1·sin a`.
+   * Returns a new `[m, heads · headDim]` f32 tensor; `x` is not modified.
+   */
+  rope: {
+    inputs: { x: Tensor<'f32'>; positions: Tensor<'i32'>; invFreq: Tensor<'f64'> };
+    attrs: { headDim: number };
+    output: Tensor<'f32'>;
+  };
+  /**
+   * *Optional model kernel.* Causal scaled-dot-product attention of `m` new
+   * queries against a key/value cache (as `attend` in `@sparq/lm`).
+   * `q` is `[m, numHeads · headDim]` f32 (post-RoPE), query row i at absolute
+   * position `qPos0 + i`; `k` and `v` are `[t, numKvHeads · headDim]` f32, key
+   * row j at position j (the whole cache including the new rows). Query head h
+   * reads KV head `floor(h / (numHeads / numKvHeads))` (grouped-query attention,
+   * HF `repeat_kv`; `numKvHeads` must divide `numHeads`). Query position p sees
+   * key j iff `j ≤ p` and, with a `slidingWindow` w, `j > p − w`. Scores are
+   * `q·k / sqrt(headDim)`, softmax over the visible keys, output the
+   * probability-weighted sum of values: `[m, numHeads · headDim]` f32.
+   * Requires `qPos0 ≥ 0` and `qPos0 + m ≤ t` (every query sees at least itself).
+   */
+  attention: {
+    inputs: { q: Tensor<'f32'>; k: Tensor<'f32'>; v: Tensor<'f32'> };
+    attrs: { numHeads: number; numKvHeads: number; headDim: number; qPos0: number; slidingWindow?: number };
+    output: Tensor<'f32'>;
+  };
+  /**
+   * *Optional model kernel.* The gated MLP activation of LLaMA-family models:
+   * `out = silu(gate) ⊙ up` with `silu(x) = x / (1 + e^(−x))`; `gate` and `up`
+   * are `[m, f]` f32, `out` is `[m, f]` f32.
+   */
+  siluMul: {
+    inputs: { gate: Tensor<'f32'>; up: Tensor<'f32'> };
+    attrs: NoAttrs;
+    output: Tensor<'f32'>;
+  };
 }
+
+/**
+ * The optional model kernels (everything a LLaMA-family forward pass needs
+ * besides the matmuls). Any backend may lack them (`supports()` says so); a
+ * caller such as `@sparq/lm` runs them when supported and otherwise computes
+ * the same thing in JS.
+ */
+export const MODEL_KERNELS = ['rmsNorm', 'rope', 'attention', 'siluMul'] as const satisfies readonly KernelName[];
 
 /** Largest activation block an *int8-activation* kernel may use (see {@link KernelSpecs}). */
 export const INT8_ACT_MAX_BLOCK = 128;

@@ -27,7 +27,7 @@ export {
   f32ArrayToBf16,
 } from './half';
 export { Tensor, shapeSize, toF32Array, assertShape } from './tensor';
-export { createTableBackend, INT8_ACT_MAX_BLOCK, PACKED_MATMUL_KERNEL } from './backend';
+export { createTableBackend, INT8_ACT_MAX_BLOCK, PACKED_MATMUL_KERNEL, MODEL_KERNELS } from './backend';
 export type {
   NoAttrs,
   PackedMatmulInputs,
@@ -41,7 +41,20 @@ export type {
   KernelTable,
   TableBackendHooks,
 } from './backend';
-export { matmulDenseRef, matmulDenseShape, referenceKernels, createReferenceBackend } from './reference-kernels';
+export {
+  matmulDenseRef,
+  matmulDenseShape,
+  rmsNormRef,
+  rmsNormShape,
+  ropeRef,
+  ropeShape,
+  attentionRef,
+  attentionShape,
+  siluMulRef,
+  siluMulShape,
+  referenceKernels,
+  createReferenceBackend,
+} from './reference-kernels';
 export {
   packedRowBytes,
   nmIndexBits,

@@ -27,5 +27,8 @@ export {
   INT8_ACT_MAX_NMSE,
   INT8_ACT_REL_PER_ELEMENT,
   F32_REL_PER_ELEMENT,
+  MODEL_MAX_NMSE,
 } from './metrics';
+export { generateModelCases } from './model-cases';
+export type { ModelKernelCase } from './model-cases';
 export type { ErrorStats, PackedErrorStats } from './metrics';

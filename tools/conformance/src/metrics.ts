@@ -106,3 +106,11 @@ export function comparePacked(
   }
   return { nmse, maxRel };
 }
+
+/**
+ * Max normalised MSE of the optional model kernels (`rmsNorm`, `rope`,
+ * `attention`, `siluMul`) against their float64 references. f32 arithmetic
+ * with f32 `exp`/`sqrt`/`inverseSqrt` (a few ulps each) lands near 1e-13; an
+ * indexing or masking bug on these sizes gives ≳ 1e-3. Same limit as f32 matmuls.
+ */
+export const MODEL_MAX_NMSE = 1e-10;

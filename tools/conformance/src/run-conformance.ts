@@ -3,7 +3,15 @@
  * the backend with the reference kernel; cases the backend declares
  * unsupported are collected and printed in a summary, never silently skipped.
  */
-import { decodePacked, matmulDenseRef, matmulPackedRef, type Backend } from '@sparq/tensor';
+import {
+  decodePacked,
+  matmulDenseRef,
+  matmulPackedRef,
+  referenceKernels,
+  type Backend,
+  type KernelAttrs,
+  type KernelInputs,
+} from '@sparq/tensor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateMatmulDenseCases, type CaseOptions } from './cases';
 import {
@@ -14,7 +22,9 @@ import {
   F32_REL_PER_ELEMENT,
   INT8_ACT_MAX_NMSE,
   INT8_ACT_REL_PER_ELEMENT,
+  MODEL_MAX_NMSE,
 } from './metrics';
+import { generateModelCases, type ModelKernelCase } from './model-cases';
 import { generatePackedCases, type PackedMatmulCase } from './packed-cases';
 
 /** Tolerances of one compressed kernel: NMSE and per-element error relative to ‖a_i‖·‖w_j‖. */
@@ -45,6 +55,13 @@ export interface ConformanceOptions extends CaseOptions {
   /** Run the compressed-kernel cases too (default true). */
   packed?: boolean;
   /**
+   * Run the cases of the optional model kernels (`rmsNorm`, `rope`,
+   * `attention`, `siluMul`; `MODEL_KERNELS` in @sparq/tensor) too. Default
+   * false, so backends that predate them keep their lists; a backend that
+   * implements any of them turns this on (and lists the ones it lacks).
+   */
+  modelKernels?: boolean;
+  /**
    * Cases this backend is expected NOT to support, matched against the case
    * name (a string matches as a prefix, e.g. `'matmulSpqr'`). When given, an
    * unsupported case outside the list fails, and so does a listed case that
@@ -69,6 +86,7 @@ function listed(name: string, list: readonly (string | RegExp)[]): boolean {
 export function runConformance(createBackend: () => Backend, opts: ConformanceOptions = {}): void {
   const cases = generateMatmulDenseCases(opts);
   const packedCases = opts.packed === false ? [] : generatePackedCases();
+  const modelCases: ModelKernelCase[] = opts.modelKernels ? generateModelCases() : [];
   const expected = opts.expectUnsupported;
   const skip = opts.skipUnless?.() ?? true;
   const log = opts.log ?? ((line: string) => console.log(line));
@@ -82,7 +100,7 @@ export function runConformance(createBackend: () => Backend, opts: ConformanceOp
     });
     afterAll(async () => {
       log(
-        `conformance [${backend?.name}]: ${passed} passed, ${unsupported.length} unsupported of ${cases.length + packedCases.length} cases` +
+        `conformance [${backend?.name}]: ${passed} passed, ${unsupported.length} unsupported of ${cases.length + packedCases.length + modelCases.length} cases` +
           unsupported.map((u) => `\n  unsupported: ${u}`).join('') +
           (expected ? `\n  expected-unsupported list: ${expected.length ? expected.map(String).join(', ') : '(empty)'}` : ''),
       );
@@ -123,6 +141,26 @@ export function runConformance(createBackend: () => Backend, opts: ConformanceOp
         const { nmse, maxRel } = comparePacked(out.data, ref.data, c.a.data, decodePacked(c.w), c.m, c.n, c.k);
         expect(nmse, `${c.name}: normalised MSE`).toBeLessThanOrEqual(tol.nmse);
         expect(maxRel, `${c.name}: max error / (‖a_i‖·‖w_j‖)`).toBeLessThanOrEqual(tol.rel);
+        passed++;
+      });
+    }
+    for (const c of modelCases) {
+      it(c.name, async () => {
+        // The union `ModelKernelCase` pairs each kernel with its own inputs; the
+        // Backend methods are generic in K, so widen once here.
+        const { kernel, inputs, attrs } = c as { kernel: 'rmsNorm'; inputs: KernelInputs<'rmsNorm'>; attrs: KernelAttrs<'rmsNorm'> };
+        const ok = backend.supports(kernel, inputs, attrs);
+        if (expected) expect(ok !== true, `${c.name}: supported vs. expected-unsupported list (${String(ok)})`).toBe(listed(c.name, expected));
+        if (ok !== true) {
+          unsupported.push(`${c.name}: ${ok}`);
+          return;
+        }
+        const out = await backend.run(kernel, inputs, attrs);
+        const ref = await referenceKernels[kernel]!.run(inputs, attrs, null);
+        expect(out.dtype).toBe('f32');
+        expect([...out.shape]).toEqual([...ref.shape]);
+        const { nmse } = compareF32(out.data, ref.data);
+        expect(nmse, `${c.name}: normalised MSE`).toBeLessThanOrEqual(MODEL_MAX_NMSE);
         passed++;
       });
     }

@@ -39,3 +39,5 @@ export function sharedPath(...parts: string[]): string {
 
 export { layerFixturesDir, loadLayerCases, readFixtureSafetensors } from './layer-fixtures';
 export type { FixtureTensor, LayerCase } from './layer-fixtures';
+export { launchWebGpuPage, webGpuAdapterInfo, chromiumPath, CHROMIUM_ARGS, TEST_ORIGIN, BLANK_PAGE } from './browser';
+export type { WebGpuPage, WebGpuPageOptions, WebGpuAdapterInfo, ServedFiles, ServedFile } from './browser';
