@@ -1,14 +1,15 @@
 /**
  * One pre-norm transformer block, shared by every architecture:
  * `h = x + o(attn(norm1(x)))`, `out = h + mlp(norm2(h))`. Matmuls go through
- * the backend; norms, RoPE, attention and activations run in JS (f64 math).
+ * the backend; RMSNorm, RoPE, attention and SiLU-gating go through it too when
+ * it supports those optional model kernels (`model-kernels.ts`), and
+ * otherwise run in JS (f64 math), as do LayerNorm and the other activations.
  */
 import { decodePacked, PACKED_MATMUL_KERNEL, Tensor, type Backend, type PackedMatrix } from '@sparq/tensor';
 import type { Activation, ModelConfig } from './config';
-import { attend } from './attention';
 import type { KvCache } from './kv-cache';
-import { applyNorm, type NormWeights } from './norm';
-import { applyRope } from './rope';
+import { attendRows, gatedActivation, normRows, ropeRows } from './model-kernels';
+import type { NormWeights } from './norm';
 
 /** One linear layer: weight `[out, in]` f32 (PyTorch Linear layout), optional bias. */
 export interface LinearWeights {
@@ -166,29 +167,29 @@ export async function runBlock(
   const qDim = c.numHeads * c.headDim;
   const kvDim = c.numKvHeads * c.headDim;
 
-  const h1 = new Tensor('f32', [rows, D], applyNorm(x, rows, w.norm1));
+  const h1 = new Tensor('f32', [rows, D], await normRows(ctx.backend, x, rows, w.norm1));
   await report(ctx, [w.q, w.k, w.v], h1);
-  const q = await linear(ctx.backend, h1, w.q);
-  const k = await linear(ctx.backend, h1, w.k);
+  let q = await linear(ctx.backend, h1, w.q);
+  let k = await linear(ctx.backend, h1, w.k);
   const v = await linear(ctx.backend, h1, w.v);
   if (ctx.invFreq) {
     // Biases (Qwen2) are added before RoPE, as in HF.
     const pos = Array.from({ length: rows }, (_, r) => startPos + (r % seqLen));
-    applyRope(q, rows, c.numHeads, c.headDim, pos, ctx.invFreq);
-    applyRope(k, rows, c.numKvHeads, c.headDim, pos, ctx.invFreq);
+    q = await ropeRows(ctx.backend, q, rows, c.numHeads, c.headDim, pos, ctx.invFreq);
+    k = await ropeRows(ctx.backend, k, rows, c.numKvHeads, c.headDim, pos, ctx.invFreq);
   }
   const att = new Float32Array(rows * qDim);
   const shape = { numHeads: c.numHeads, numKvHeads: c.numKvHeads, headDim: c.headDim, slidingWindow: c.slidingWindow };
   if (cache) {
     const kv = cache.write(ctx.layer, k, v, seqLen);
-    attend(q, kv.keys, kv.values, seqLen, startPos + seqLen, startPos, shape, att);
+    await attendRows(ctx.backend, q, kv.keys, kv.values, seqLen, startPos + seqLen, startPos, shape, att);
   } else {
     // Each sequence is independent: keys at positions startPos…, queries likewise.
     for (let b = 0; b < batch; b++) {
       const qs = q.subarray(b * seqLen * qDim, (b + 1) * seqLen * qDim);
       const ks = k.subarray(b * seqLen * kvDim, (b + 1) * seqLen * kvDim);
       const vs = v.subarray(b * seqLen * kvDim, (b + 1) * seqLen * kvDim);
-      attend(qs, ks, vs, seqLen, seqLen, 0, shape, att.subarray(b * seqLen * qDim, (b + 1) * seqLen * qDim));
+      await attendRows(ctx.backend, qs, ks, vs, seqLen, seqLen, 0, shape, att.subarray(b * seqLen * qDim, (b + 1) * seqLen * qDim));
     }
   }
   const attT = new Tensor('f32', [rows, qDim], att);
@@ -197,14 +198,13 @@ export async function runBlock(
   const h = new Float32Array(rows * D);
   for (let i = 0; i < h.length; i++) h[i] = x[i]! + o[i]!;
 
-  const h2 = new Tensor('f32', [rows, D], applyNorm(h, rows, w.norm2));
+  const h2 = new Tensor('f32', [rows, D], await normRows(ctx.backend, h, rows, w.norm2));
   let mid: Float32Array;
   if (w.gate) {
     await report(ctx, [w.gate, w.up], h2);
-    mid = await linear(ctx.backend, h2, w.gate);
+    const gate = await linear(ctx.backend, h2, w.gate);
     const up = await linear(ctx.backend, h2, w.up);
-    activate(mid, c.activation);
-    for (let i = 0; i < mid.length; i++) mid[i] = mid[i]! * up[i]!;
+    mid = await gatedActivation(ctx.backend, gate, up, rows, c.activation, activate);
   } else {
     await report(ctx, [w.up], h2);
     mid = await linear(ctx.backend, h2, w.up);

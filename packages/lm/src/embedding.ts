@@ -5,7 +5,7 @@
 import { SparqError, Tensor, type Backend } from '@sparq/tensor';
 import type { GlobalWeights } from './architecture';
 import type { ModelConfig } from './config';
-import { applyNorm } from './norm';
+import { normRows } from './model-kernels';
 
 /**
  * Hidden states `[batch, seqLen, hidden]` of one sequence or several of equal
@@ -65,7 +65,7 @@ export async function lmHead(
     for (let b = 0; b < B; b++) x.set(hidden.subarray((b * T + T - 1) * D, (b * T + T) * D), b * D);
     t = 1;
   }
-  const normed = applyNorm(x, B * t, g.finalNorm);
+  const normed = await normRows(backend, x, B * t, g.finalNorm);
   // A tied head is the embedding Tensor itself, so the backend caches one copy.
   const logits = await backend.run('matmulDense', { a: new Tensor('f32', [B * t, D], normed), b: g.lmHead }, { transposeB: true });
   return logits.reshape([B, t, c.vocabSize]);

@@ -5,7 +5,8 @@
 import { createRng, SparqError } from '@sparq/tensor';
 import type { CausalLM } from './model';
 import { sampleToken, validateSampling, type SamplingOptions } from './sampling';
-import { createTokenDecoder, type Tokenizer } from './tokenizer/index';
+import { createTokenDecoder } from './tokenizer/token-decoder';
+import type { Tokenizer } from './tokenizer/types';
 
 /** Options of {@link generate}. */
 export interface GenerateOptions extends SamplingOptions {

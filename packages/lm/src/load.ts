@@ -11,21 +11,11 @@ import { openHfWeights, readHfConfig } from './hf-source';
 import { openLlama2cCheckpoint } from './llama2c';
 import { CausalLM } from './model';
 import { openSparqWeights } from './sparq-source';
-import { findTokenizerInFolder, loadTokenizer, type Tokenizer } from './tokenizer/index';
+import type { LoadedModel, LoadProgress, ModelSource } from './model-source';
+import { findTokenizerInFolder, loadTokenizer } from './tokenizer/index';
 import type { WeightSource } from './weight-source';
 
-/** Where a model came from. */
-export interface ModelSource {
-  /** `sparq`: a sparq container (an HF-shaped folder with `sparq.json`; packed weights decoded on read). */
-  kind: 'hf' | 'llama2c' | 'sparq';
-  path: string;
-}
-
-/** Progress of {@link loadModel}: blocks loaded so far. */
-export interface LoadProgress {
-  done: number;
-  total: number;
-}
+export type { LoadedModel, LoadProgress, ModelSource } from './model-source';
 
 /** Options of {@link loadModel}. */
 export interface LoadModelOptions {
@@ -46,13 +36,6 @@ export interface LoadModelOptions {
   packed?: boolean;
   /** Called after each block is loaded (when not lazy). */
   onProgress?(p: LoadProgress): void;
-}
-
-/** What {@link loadModel} returns. */
-export interface LoadedModel {
-  model: CausalLM;
-  tokenizer: Tokenizer;
-  source: ModelSource;
 }
 
 function isDir(p: string): boolean {

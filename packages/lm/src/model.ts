@@ -10,6 +10,7 @@ import type { ModelConfig } from './config';
 import { gpt2Spec } from './gpt2';
 import { KvCache } from './kv-cache';
 import { llamaSpec } from './llama';
+import { releaseNorm } from './model-kernels';
 import { embedTokens, lmHead } from './embedding';
 import { optSpec } from './opt';
 import { ropeInvFreq } from './rope';
@@ -147,7 +148,11 @@ export class CausalLM {
     this.checkBlock(i);
     const w = this.blocks[i];
     // A packed linear's backend copy is of the packed weight; reading `weight` would decode it just to release it.
-    if (w) for (const l of blockLinears(w)) this.backend.release(l.packed ?? l.weight);
+    if (w) {
+      for (const l of blockLinears(w)) this.backend.release(l.packed ?? l.weight);
+      releaseNorm(this.backend, w.norm1);
+      releaseNorm(this.backend, w.norm2);
+    }
     this.blocks[i] = undefined;
     if (opts.discardOverrides) for (const n of this.spec.linearNames(this.config, i)) this.overrides.delete(n);
   }
@@ -245,6 +250,7 @@ export class CausalLM {
     if (this.globals) {
       const g = await this.globals;
       this.backend.release(g.lmHead);
+      releaseNorm(this.backend, g.finalNorm);
       this.globals = undefined;
     }
     await this.source.close();

@@ -4,7 +4,7 @@
  */
 import { SparqError, Tensor } from '@sparq/tensor';
 import type { CausalLM } from './model';
-import type { Tokenizer } from './tokenizer/index';
+import type { Tokenizer } from './tokenizer/types';
 
 /** Options of {@link evaluatePerplexity}. */
 export interface PerplexityOptions {

@@ -1,20 +1,12 @@
 /**
- * A sparq container as a lazy {@link WeightSource}: the folder is HF-shaped
- * (`config.json`, tokenizer files, safetensors shards), and every logical
- * weight is read by its HF name — plain tensors as stored, packed weights
- * decoded to f32 on read (docs/format.md §10). Models therefore run on a
- * container unchanged; compressed kernels can take the packed structure from
- * `container.readPacked` instead.
+ * A sparq container folder as a lazy {@link WeightSource} (Node): the folder
+ * is HF-shaped (`config.json`, tokenizer files, safetensors shards), and every
+ * logical weight is read by its HF name — see `container-source.ts`.
  */
-import { openSparqContainer, type SparqContainer } from '@sparq/format';
-import type { PackedMatrix } from '@sparq/tensor';
-import type { WeightSource } from './weight-source';
+import { openSparqContainer } from '@sparq/format';
+import { containerWeightSource, type SparqWeightSource } from './container-source';
 
-/** A {@link WeightSource} over a sparq container, with the container itself for packed access. */
-export interface SparqWeightSource extends WeightSource {
-  /** The open container (packed weights, manifest, accounting, checksums). */
-  readonly container: SparqContainer;
-}
+export type { SparqWeightSource } from './container-source';
 
 /**
  * Opens the container in `folder` as a weight source. Its `kind` is `'hf'`
@@ -25,27 +17,5 @@ export interface SparqWeightSource extends WeightSource {
  * const wq = await src.read('model.layers.0.self_attn.q_proj.weight'); // f32, decoded
  */
 export async function openSparqWeights(folder: string, opts: { packed?: boolean } = {}): Promise<SparqWeightSource> {
-  const container = await openSparqContainer(folder);
-  // Packed execution: quant / N:M / N:M+quant / SpQR weights go to the compressed kernels as stored; bitmask
-  // (unstructured) weights have no kernel and are decoded like plain tensors.
-  const readPacked = async (name: string): Promise<PackedMatrix | undefined> => {
-    const kind = container.entry(name).kind;
-    if (kind !== 'quant' && kind !== 'nm' && kind !== 'nm-quant' && kind !== 'spqr') return undefined;
-    const p = await container.readPacked(name);
-    return p.kind === 'bitmask' ? undefined : p;
-  };
-  return {
-    ...(opts.packed ? { readPacked } : {}),
-    kind: 'hf',
-    path: folder,
-    container,
-    names: () => container.names(),
-    has: (name) => container.has(name),
-    info(name) {
-      const e = container.entry(name);
-      return { name, dtype: e.dtype, shape: e.shape };
-    },
-    read: (name) => container.readTensor(name),
-    close: () => container.close(),
-  };
+  return containerWeightSource(await openSparqContainer(folder), opts);
 }

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { sharedPath } from '@sparq/test-utils';
 import { describe, expect, it } from 'vitest';
-import { createGpt2BpeTokenizer, loadGpt2BpeTokenizer, parseMerges } from './gpt2-bpe';
+import { createGpt2BpeTokenizer, parseMerges } from './gpt2-bpe';
+import { loadGpt2BpeTokenizer } from './load-files';
 import { createTokenDecoder } from './token-decoder';
 
 const vocabPath = sharedPath('models', 'gpt2-tokenizer', 'vocab.json');

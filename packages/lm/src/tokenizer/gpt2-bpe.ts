@@ -7,10 +7,8 @@
  * rank-ordered merges with a word cache, ByteLevel decoder, and
  * `<|endoftext|>` as an added special token.
  */
-import { dirname, join } from 'node:path';
 import { SparqError } from '@sparq/tensor';
 import { createHfTokenizer, type HfTokenizer } from './hf';
-import { readJson, readText } from './read-file';
 
 /** GPT-2's only special token: end of text, also used as BOS by GPT-2. */
 export const GPT2_END_OF_TEXT = '<|endoftext|>';
@@ -71,7 +69,8 @@ export function gpt2TokenizerJson(vocab: Record<string, number>, merges: [string
   };
 }
 
-function checkVocab(vocab: unknown, file: string): Record<string, number> {
+/** Checks a parsed vocab.json (token → id); `E_TOKENIZER` naming the file otherwise. Internal. */
+export function checkVocab(vocab: unknown, file: string): Record<string, number> {
   if (!vocab || typeof vocab !== 'object' || Array.isArray(vocab)) {
     throw new SparqError('E_TOKENIZER', `${file}: expected a JSON object of token → id`, { details: { file } });
   }
@@ -112,15 +111,4 @@ export function createGpt2BpeTokenizer(
     },
     { file, kind: 'gpt2-bpe' },
   );
-}
-
-/**
- * Loads `vocab.json` and `merges.txt` (default: `merges.txt` beside the vocab).
- * @example
- * const tok = await loadGpt2BpeTokenizer('models/gpt2-tokenizer/vocab.json');
- */
-export async function loadGpt2BpeTokenizer(vocabPath: string, mergesPath = join(dirname(vocabPath), 'merges.txt')): Promise<HfTokenizer> {
-  const vocab = checkVocab(await readJson(vocabPath, 'GPT-2 vocab.json'), vocabPath);
-  const merges = parseMerges(await readText(mergesPath, 'GPT-2 merges.txt'), mergesPath);
-  return createGpt2BpeTokenizer(vocab, merges, { file: vocabPath });
 }

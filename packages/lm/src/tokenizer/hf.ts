@@ -5,12 +5,9 @@
  * BOS/EOS ids and the add-BOS convention, id range checks, empty decodes, and
  * errors as `SparqError`.
  */
-import { dirname, join } from 'node:path';
-import { existsSync } from 'node:fs';
 import { Tokenizer as LibTokenizer } from '@huggingface/tokenizers';
 import { SparqError } from '@sparq/tensor';
 import type { DecodeOptions, EncodeOptions, Tokenizer, TokenizerKind } from './types';
-import { readJson } from './read-file';
 
 /** The fields of `tokenizer_config.json` that sparq reads; other fields pass through to the library. */
 export interface HfTokenizerConfig {
@@ -189,21 +186,4 @@ export function createHfTokenizer(tokenizerJson: unknown, config: HfTokenizerCon
     });
   }
   return new HfTokenizer(lib, config, opts.kind ?? 'hf');
-}
-
-/**
- * Loads `tokenizer.json` at `path`, with `tokenizer_config.json` from the same
- * folder when it exists (BOS/EOS names, `add_bos_token`).
- * @example
- * const tok = await loadHfTokenizer('models/qwen/tokenizer.json');
- */
-export async function loadHfTokenizer(path: string): Promise<HfTokenizer> {
-  const json = await readJson(path, 'tokenizer.json');
-  const cfgPath = join(dirname(path), 'tokenizer_config.json');
-  let config: HfTokenizerConfig = {};
-  if (existsSync(cfgPath)) {
-    const c = await readJson(cfgPath, 'tokenizer_config.json');
-    if (c && typeof c === 'object' && !Array.isArray(c)) config = c as HfTokenizerConfig;
-  }
-  return createHfTokenizer(json, config, { file: path });
 }

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { isSparqError } from '@sparq/tensor';
 import { sharedPath } from '@sparq/test-utils';
 import { describe, expect, it } from 'vitest';
-import { loadLlama2cTokenizer, parseLlama2cTokenizer } from './llama2c';
+import { parseLlama2cTokenizer } from './llama2c';
+import { loadLlama2cTokenizer } from './load-files';
 
 const tokPath = sharedPath('models', 'stories260K', 'tok512.bin');
 const tokBytes = new Uint8Array(readFileSync(tokPath));

@@ -9,7 +9,6 @@
  */
 import { SparqError } from '@sparq/tensor';
 import type { DecodeOptions, EncodeOptions, Tokenizer } from './types';
-import { readBytes } from './read-file';
 
 /** llama2.c's fixed control ids (sentencepiece defaults: 0 `<unk>`, 1 BOS, 2 EOS). */
 const BOS_ID = 1;
@@ -315,14 +314,4 @@ export function parseLlama2cTokenizer(bytes: Uint8Array, opts: Llama2cTokenizerO
   }
   if (pieces.length === 0) throw malformed(file, 'no pieces after the header');
   return new Llama2cTokenizer(maxTokenLength, pieces, Float32Array.from(scores));
-}
-
-/**
- * Reads and parses a llama2.c `tokenizer.bin` (see {@link parseLlama2cTokenizer}).
- * @example
- * const tok = await loadLlama2cTokenizer('tok512.bin');
- * tok.encode('Zoo'); // [1, 410, 469, 347]
- */
-export async function loadLlama2cTokenizer(path: string, opts: Omit<Llama2cTokenizerOptions, 'file'> = {}): Promise<Llama2cTokenizer> {
-  return parseLlama2cTokenizer(await readBytes(path, 'llama2.c tokenizer'), { ...opts, file: path });
 }

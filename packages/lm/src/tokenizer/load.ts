@@ -5,9 +5,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { SparqError } from '@sparq/tensor';
-import { loadGpt2BpeTokenizer } from './gpt2-bpe';
-import { loadHfTokenizer } from './hf';
-import { loadLlama2cTokenizer } from './llama2c';
+import { loadGpt2BpeTokenizer, loadHfTokenizer, loadLlama2cTokenizer } from './load-files';
 import { readBytes } from './read-file';
 import type { Tokenizer } from './types';
 
