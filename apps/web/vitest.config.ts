@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+// Resolve workspace packages to their TypeScript sources (the `@sparq/source`
+// export condition), so tests never need a prior build of sibling packages.
+const conditions = ['@sparq/source', 'module', 'node', 'development|production'];
+
+export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions, externalConditions: ['@sparq/source'] } },
+  // Browser tests drive headless Chromium with WebGPU on SwiftShader (slow): generous per-test time.
+  test: { include: ['src/**/*.test.ts', 'test/**/*.test.ts'], testTimeout: 180_000, hookTimeout: 180_000 },
+});
