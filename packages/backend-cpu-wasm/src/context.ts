@@ -5,10 +5,10 @@
  */
 import { SparqError } from '@sparq/tensor';
 import { availableParallelism } from 'node:os';
-import { PackedWeightCache } from './runtime/packed-weights';
+import { DEFAULT_MAX_MEMORY_BYTES, MemorySet } from './runtime/memory-set';
 import { ThreadPool } from './runtime/thread-pool';
 import { WasmHeap } from './runtime/wasm-heap';
-import { instantiateDense, loadDenseModule, type DenseExports, type SimdVariant } from './runtime/wasm-module';
+import { instantiateDense, loadDenseModule, type SimdVariant } from './runtime/wasm-module';
 
 /** Options of `createCpuWasmBackend`. */
 export interface CpuWasmBackendOptions {
@@ -20,8 +20,17 @@ export interface CpuWasmBackendOptions {
    * crossover on a 2-vCPU VM: a futex wake costs ~50–100 µs when the worker sleeps).
    */
   minParallelWork?: number;
-  /** Initial wasm memory in 64 KiB pages (it grows on demand up to 4 GiB). Default 256 (16 MiB). */
+  /** Initial size of the first wasm memory in 64 KiB pages (it grows on demand). Default 256 (16 MiB). */
   initialPages?: number;
+  /**
+   * Largest size of one wasm memory in bytes (whole 64 KiB pages; 1 MiB to
+   * 4 GiB). A wasm32 memory cannot exceed 4 GiB, so weights are spread over
+   * several memories: each weight lives whole in one, and a new memory is
+   * opened when none has room (1/4 of each, at most 256 MiB, stays free for
+   * per-call scratch). A single weight larger than that fails with
+   * `E_KERNEL_UNSUPPORTED`. Default 4 GiB − 64 MiB; small values are for tests.
+   */
+  maxMemoryBytes?: number;
   /**
    * Let the compressed GEMV kernels (m = 1, 4/8-bit and 2:4 + 4-bit) quantize
    * the activations to int8 per block of ≤ 128 columns and use integer dot
@@ -41,13 +50,11 @@ export interface CpuWasmBackendOptions {
 
 /** What `init()` creates. */
 export interface CpuWasmRuntime {
-  heap: WasmHeap;
-  ex: DenseExports;
+  /** The wasm memories and the weights placed in them. */
+  memories: MemorySet;
   pool: ThreadPool;
   /** The module build in use. */
   simd: SimdVariant;
-  /** Packed weights resident in the heap. */
-  packed: PackedWeightCache;
 }
 
 /** The backend's context: options plus the runtime once initialised. */
@@ -55,6 +62,7 @@ export interface CpuWasmContext {
   readonly threads: number;
   readonly minParallelWork: number;
   readonly initialPages: number;
+  readonly maxMemoryBytes: number;
   readonly int8Activations: boolean;
   readonly simd: SimdVariant | 'auto';
   runtime: CpuWasmRuntime | undefined;
@@ -70,6 +78,7 @@ export function createCpuWasmContext(opts: CpuWasmBackendOptions = {}): CpuWasmC
     threads,
     minParallelWork: opts.minParallelWork ?? 1 << 19,
     initialPages: opts.initialPages ?? 256,
+    maxMemoryBytes: MemorySet.pagesFor(opts.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES) * 65536,
     int8Activations: opts.int8Activations ?? true,
     simd: opts.simd ?? 'auto',
     runtime: undefined,
@@ -80,12 +89,12 @@ export function createCpuWasmContext(opts: CpuWasmBackendOptions = {}): CpuWasmC
 export async function initCpuWasmContext(ctx: CpuWasmContext): Promise<void> {
   if (ctx.runtime) return;
   const { module, variant } = await loadDenseModule(ctx.simd);
-  const heap = new WasmHeap(ctx.initialPages);
+  const heap = new WasmHeap(ctx.initialPages, ctx.maxMemoryBytes / 65536);
   const ex = instantiateDense(module, heap.memory);
   heap.ex = ex;
   const pool = new ThreadPool(module, heap.memory, ex, ctx.threads);
   await pool.start();
-  ctx.runtime = { heap, ex, pool, simd: variant, packed: new PackedWeightCache(heap, variant) };
+  ctx.runtime = { memories: new MemorySet(module, pool, { heap, ex }, { simd: variant }), pool, simd: variant };
 }
 
 /** The runtime, or `E_INTERNAL` when a kernel runs before `init()`. */
@@ -99,7 +108,6 @@ export async function disposeCpuWasmContext(ctx: CpuWasmContext): Promise<void> 
   const rt = ctx.runtime;
   ctx.runtime = undefined;
   if (!rt) return;
-  rt.heap.dispose();
-  rt.packed.dispose();
+  rt.memories.dispose();
   await rt.pool.dispose();
 }

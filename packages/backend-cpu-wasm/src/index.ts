@@ -4,7 +4,8 @@
  * GEMV/GEMM on `worker_threads` sharing one wasm memory.
  * @packageDocumentation
  */
-export { createCpuWasmBackend } from './backend';
+export { createCpuWasmBackend, cpuWasmMemoryStats } from './backend';
+export type { CpuWasmMemoryStats } from './backend';
 export type { CpuWasmBackendOptions, CpuWasmContext, CpuWasmRuntime } from './context';
 export { cpuWasmKernels } from './kernels/index';
 export { matmulDense } from './kernels/matmul-dense';

@@ -77,6 +77,8 @@ describe('cpu-wasm compressed kernels', () => {
       randomQuantized(rng, 21, 512, 4, 32, false),
       randomQuantized(rng, 9, 1024, 4, 1024, false),
       randomQuantized(rng, 10, 4224, 4, 128, false), // long rows
+      randomQuantized(rng, 150, 8320, 4, 128, false), // Q4 layout: 3 blocks of quads (2 rows left over), k-segments of 2816, 2816, 2688
+      randomQuantized(rng, 70, 4160, 4, 32, true), // 2 segments of 2080 columns
       randomQuantized(rng, 13, 384, 8, 64, true),
       randomQuantized(rng, 11, 320, 8, 16, false),
       randomNMQuant(rng, 19, 512, 2, 4, 4, 128, true),
@@ -105,6 +107,7 @@ describe('cpu-wasm compressed kernels', () => {
       randomQuantized(rng, 17, 96, 8, 32, true),
       randomQuantized(rng, 18, 105, 3, 21, false),
       randomNM(rng, 29, 256, 2, 4),
+      randomNM(rng, 150, 4160, 2, 4), // long rows, 2 rows past the last quad
       randomNMQuant(rng, 31, 256, 2, 4, 4, 128, true),
       randomSpqr(rng, 35, 128, 3, 16, 16),
     ];
@@ -122,10 +125,12 @@ describe('cpu-wasm compressed kernels', () => {
     const be = make(2);
     const weights: PackedMatrix[] = [
       randomQuantized(rng, 19, 64, 4, 32, false), // SIMD 4-bit decode
+      randomQuantized(rng, 70, 4608, 4, 512, false), // Q4 layout with 2 blocks and k-segments of 2560 + 2048
       randomQuantized(rng, 11, 48, 8, 16, true), // SIMD 8-bit decode
       randomQuantized(rng, 13, 21, 3, 7, false), // scalar decode
       randomQuantized(rng, 9, 16, 2, 16, true),
       randomNM(rng, 15, 64, 2, 4), // sparse 2:4 GEMM
+      randomNM(rng, 70, 2304, 2, 4), // several sparse-GEMM k-blocks and row blocks
       randomNM(rng, 7, 40, 3, 5),
       randomNMQuant(rng, 17, 256, 2, 4, 4, 128, false), // sparse 2:4 GEMM, SIMD kept-value decode
       randomNMQuant(rng, 10, 48, 4, 8, 3, 24, true),
@@ -151,6 +156,7 @@ describe('cpu-wasm compressed kernels', () => {
     backends.push(base, rel);
     for (const w of [
       randomQuantized(rng, 37, 512, 4, 128, false),
+      randomQuantized(rng, 70, 8320, 4, 128, false),
       randomQuantized(rng, 9, 256, 4, 32, true),
       randomNMQuant(rng, 19, 512, 2, 4, 4, 128, false),
       randomNM(rng, 21, 256, 2, 4),
@@ -167,7 +173,9 @@ describe('cpu-wasm compressed kernels', () => {
     const two = make(2);
     for (const w of [
       randomQuantized(rng, 45, 256, 4, 64, false),
+      randomQuantized(rng, 150, 8320, 4, 128, false), // threads split the Q4 layout's blocks of quads
       randomNM(rng, 41, 200, 2, 4),
+      randomNM(rng, 150, 4160, 2, 4),
       randomNMQuant(rng, 43, 256, 2, 4, 4, 64, false),
       randomSpqr(rng, 39, 64, 3, 16, 16),
     ]) {

@@ -36,7 +36,8 @@ export const SIMD_PEAK_FLOPS_PER_ITER = 64;
 export async function createCpuWasmProbes(opts: { threads?: number } = {}): Promise<CpuWasmProbes> {
   const ctx = createCpuWasmContext({ threads: opts.threads, initialPages: 256 });
   await initCpuWasmContext(ctx);
-  const { heap, pool } = requireRuntime(ctx);
+  const { memories, pool } = requireRuntime(ctx);
+  const heap = memories.primary.heap;
   let buf = -1;
   let bufBytes = 0;
   return {

@@ -79,8 +79,42 @@ const D_XT: i32 = 27;
 const D_RCODES: i32 = 29;
 const D_RIDX: i32 = 30;
 const D_PANEL: i32 = 31;
-/** 1 when 4-bit codes are stored quad-interleaved (see gemvQ4), else 0. */
+/** Columns per k-segment when 4-bit codes use the Q4 GEMV layout (see gemvQ4), else 0. */
 const D_QUAD: i32 = 32;
+
+/** Quads per block of the Q4 GEMV layout (Q4_BLOCK_QUADS in src/runtime/packed-weights.ts). */
+const Q4_QB: i32 = 16;
+
+/**
+ * Byte offset of the (scale, zero) pair of group t of row r in the Q4 GEMV
+ * layout's statistics: like the codes, blocks of Q4_QB quads → k-segments of
+ * gps groups → rows of the block → groups, so the GEMV reads them as one
+ * sequential stream too (row-major statistics were read with a row stride
+ * per segment).
+ */
+@inline function q4StatOffset(n: i32, G: i32, gps: i32, r: i32, t: i32): usize {
+  const b0 = (r >> 2) - (r >> 2) % Q4_QB; // first quad of the block
+  const rowsBlk = min(Q4_QB, ((n + 3) >> 2) - b0) << 2;
+  const t0 = t - t % gps;
+  const gl = min(gps, G - t0);
+  return (<usize>(b0 << 2) * <usize>G + <usize>t0 * <usize>rowsBlk + <usize>(r - (b0 << 2)) * <usize>gl + <usize>(t - t0)) << 3;
+}
+
+/**
+ * Address of the 16-byte chunk holding elements e0 … e0+31 of row r in the Q4
+ * GEMV layout (blocks of Q4_QB quads → k-segments of segCols columns → quads →
+ * 64-byte chunks of 4 rows); e0 is a multiple of 32. Chunks of one segment
+ * follow each other at a 64-byte stride.
+ */
+@inline function q4ChunkAddr(codes: usize, rowBytes: usize, n: i32, segCols: i32, r: i32, e0: i32): usize {
+  const q = r >> 2;
+  const b = q / Q4_QB;
+  const qb = <usize>min(Q4_QB, ((n + 3) >> 2) - b * Q4_QB);
+  const s = e0 / segCols;
+  const s0 = <usize>(s * segCols) >> 1;
+  const len = min(<usize>segCols >> 1, rowBytes - s0);
+  return codes + <usize>(b * Q4_QB) * (rowBytes << 2) + s0 * (qb << 2) + <usize>(q - b * Q4_QB) * (len << 2) + (<usize>((e0 - s * segCols) >> 5) << 6) + (<usize>(r & 3) << 4);
+}
 
 const KIND_QUANT: u32 = 1;
 const KIND_NM: u32 = 2;
@@ -173,18 +207,24 @@ function decodeRow(d: usize, r: i32, dst: usize): void {
   if (kind == KIND_QUANT || kind == KIND_SPQR) {
     const bits = <i32>dw(d, D_BITS);
     const mask: u32 = (1 << bits) - 1;
-    const quad = dw(d, D_QUAD) != 0;
+    const segCols = <i32>dw(d, D_QUAD);
     const rowBytes = <usize>dw(d, D_CODE_ROW);
-    const row = quad
-      ? <usize>dw(d, D_CODES) + <usize>(r >> 2) * (rowBytes << 2) + (<usize>(r & 3) << 4)
-      : <usize>dw(d, D_CODES) + <usize>r * rowBytes;
+    const row = <usize>dw(d, D_CODES) + <usize>r * rowBytes;
     const sp = <usize>dw(d, D_SCALE) + ((<usize>r * <usize>G) << 3);
     const zp = <usize>dw(d, D_ZERO) + ((<usize>r * <usize>G) << 3);
     // SpQR zero-points may be non-integer: keep the f64 expression there.
     const intZero = kind == KIND_QUANT;
     for (let t: i32 = 0; t < G; t++) {
       const c = t * gs;
-      decodeSpan(row, c, gs, bits, mask, load<f32>(sp + (<usize>t << 3)), load<f32>(zp + (<usize>t << 3)), intZero, dst + (<usize>c << 2), quad ? 64 : 16);
+      if (segCols > 0) {
+        // Q4 GEMV layout: a group lies within one segment (segments are whole groups), its chunks 64 bytes apart.
+        const so = q4StatOffset(<i32>dw(d, D_N), G, segCols / gs, r, t);
+        const sc = load<f32>(<usize>dw(d, D_SCALE) + so);
+        const z = load<f32>(<usize>dw(d, D_ZERO) + so);
+        decodeSpan(q4ChunkAddr(<usize>dw(d, D_CODES), rowBytes, <i32>dw(d, D_N), segCols, r, c), 0, gs, bits, mask, sc, z, intZero, dst + (<usize>c << 2), 64);
+      } else {
+        decodeSpan(row, c, gs, bits, mask, load<f32>(sp + (<usize>t << 3)), load<f32>(zp + (<usize>t << 3)), intZero, dst + (<usize>c << 2));
+      }
     }
     if (kind == KIND_SPQR) {
       // §5 overwrite: the outlier replaces the base value.
@@ -292,7 +332,9 @@ export function prepareActInt8(d: usize): void {
             const c = base + (l << lcpl) + jj;
             const q = <i32>min(<f32>127, max(<f32>-127, nearest(load<f32>(a + (<usize>c << 2)) * inv)));
             sum += q;
-            store<i16>(xq + (<usize>(base + (jj << 3) + l) << 1), <i16>q);
+            // Q4: nibble jj's activations pre-scaled by 256, 16, 1, 256 (see q4dot).
+            const f: i32 = path == PATH_Q4 ? (jj == 1 ? 16 : jj == 2 ? 1 : 256) : 1;
+            store<i16>(xq + (<usize>(base + (jj << 3) + l) << 1), <i16>(q * f));
           }
         }
       }
@@ -311,17 +353,25 @@ export function prepareActInt8(d: usize): void {
 /**
  * Relaxed-SIMD Q4 step (built into dense-relaxed.wasm only): 32 codes as even
  * (low nibbles) and odd (high nibbles) i8 lanes times the int8 activations,
- * stored per 32 columns as [16 evens | 16 odds] (xe, xo).
- * `i16x8.relaxed_dot_i8x16_i7x16_s` (one pmaddubsw) is exact here: codes are in
- * [0, 15] (i7) and a pair of products is at most 2·127·15, far from i16
- * saturation. (`i32x4.relaxed_dot_i8x16_i7x16_add_s` would save the pmaddwd,
- * but gave wrong sums under Node 20's V8 11.3 with --experimental-wasm-relaxed-simd.)
+ * stored per 32 columns as [16 evens | 16 odds] (xe, xo), added to the i16
+ * accumulator `acc`. `i16x8.relaxed_dot_i8x16_i7x16_s` (one pmaddubsw) is
+ * exact here: codes are in [0, 15] (i7), and an i16 lane gathers 4 products
+ * per 32 columns, so over an activation block of at most 128 columns it stays
+ * within 16·127·15 = 30480 (no saturation). The caller widens the block sum
+ * with one pmaddwd by ones (q4widen), so i32 lane l sums bytes 4l … 4l+3 as in
+ * the baseline kernel. (`i32x4.relaxed_dot_i8x16_i7x16_add_s` gave wrong sums
+ * under Node 20's V8 11.3 with --experimental-wasm-relaxed-simd.)
  */
 @inline function q4dotRelaxed(v: v128, xe: v128, xo: v128, acc: v128): v128 {
   const m4 = i8x16.splat(0x0f);
-  // i16 pair sums (pmaddubsw), both halves added in i16 (|sum| ≤ 4·127·15), then one pmaddwd by ones.
-  const p = i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(xe, v128.and(v, m4)), i16x8.relaxed_dot_i8x16_i7x16_s(xo, v128.and(i16x8.shr_u(v, 4), m4)));
-  return i32x4.add(acc, i32x4.dot_i16x8_s(p, i16x8.splat(1)));
+  return i16x8.add(acc, i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(xe, v128.and(v, m4)), i16x8.relaxed_dot_i8x16_i7x16_s(xo, v128.and(i16x8.shr_u(v, 4), m4))));
+}
+
+/** Block sum of the Q4 kernels as i32x4: relaxed build, i16 pair sums widened (pmaddwd by ones); baseline, ÷ 256 (see q4dot). */
+@inline function q4widen(a: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return i32x4.dot_i16x8_s(a, i16x8.splat(1));
+  // Undo the ×256 of the pre-scaled activations (exact: every partial sum is a multiple of 256).
+  return i32x4.shr_s(a, 8);
 }
 
 /** Dynamic byte gather; the relaxed form (one pshufb) is exact for the in-range masks passed here. */
@@ -330,22 +380,154 @@ export function prepareActInt8(d: usize): void {
   return i8x16.swizzle(a, s);
 }
 
-@inline function q4dot(v: v128, m4: v128, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
-  const s0 = i32x4.add(i32x4.dot_i16x8_s(v128.and(v, m4), x0), i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(v, 4), m4), x1));
-  const s1 = i32x4.add(i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(v, 8), m4), x2), i32x4.dot_i16x8_s(i16x8.shr_u(v, 12), x3));
+/**
+ * Baseline Q4 step: 32 codes (nibble j of i16 lane l = element 8j + l) times
+ * i16 activations pre-scaled by 256, 16, 1, 256 for j = 0 … 3 (prepareActInt8),
+ * so each nibble needs one mask or shift instead of a shift and a mask: every
+ * product is 256 × code × x exactly (|x| ≤ 127 · 256 fits i16, sums fit i32),
+ * and the caller divides the block sum by 256 (an exact arithmetic shift).
+ */
+@inline function q4dot(v: v128, m0: v128, m1: v128, m2: v128, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
+  const s0 = i32x4.add(i32x4.dot_i16x8_s(v128.and(v, m0), x0), i32x4.dot_i16x8_s(v128.and(v, m1), x1));
+  const s1 = i32x4.add(i32x4.dot_i16x8_s(v128.and(v, m2), x2), i32x4.dot_i16x8_s(i16x8.shr_u(v, 12), x3));
   return i32x4.add(s0, s1);
 }
 
 /**
  * Q4 GEMV of rows [j0, j1): 32 codes per 16-byte vector, int8 activations in
- * i16 lanes. Rows go 4 at a time so each activation vector load feeds 4 rows;
- * the codes are stored quad-interleaved at upload (chunk c of rows 4q … 4q+3
- * is 64 contiguous bytes), so a thread's rows are one sequential stream: 2 KiB
- * rows read as four separate streams kept the hardware prefetchers from
- * ramping up (1.6× slower from DRAM than from L3). Integer sums are exact, so
- * the 4-row and 1-row loops give identical results.
+ * i16 lanes (i8 in the relaxed build). Rows go 4 at a time (a quad) so each
+ * activation vector load feeds 4 rows. The codes are laid out at upload in
+ * blocks of Q4_QB quads × k-segments of D_QUAD columns × quads × 64-byte
+ * chunks (chunk c of the quad's 4 rows), and the kernel walks them in that
+ * order: a thread reads one sequential stream (separate 2 KiB row streams kept
+ * the hardware prefetchers from ramping up: 1.6× slower from DRAM), and a
+ * segment's activations (≤ 8 KiB) stay in L1 while the block's quads stream past
+ * (re-reading all k activations per quad was 1.5× slower from DRAM at
+ * k = 11008, where they no longer fit next to the stream). The (scale, zero)
+ * statistics follow the same block → segment order (q4StatOffset). Each quad's f32
+ * accumulators are parked in per-thread scratch between segments, so every
+ * output is the same sequence of operations as in one pass over k: results do
+ * not depend on the layout or the thread split. A last partial quad
+ * (n % 4 ≠ 0) runs on the layout's zero padding; only its real rows are stored.
+ * The segment loop is its own function (q4Segment): written inline in this
+ * loop nest, the same code measured 5–10 % slower.
  */
-function gemvQ4(d: usize, j0: i32, j1: i32): void {
+function gemvQ4(d: usize, j0: i32, j1: i32, scratch: usize): void {
+  const k = <i32>dw(d, D_K);
+  const n = <i32>dw(d, D_N);
+  const gs = <i32>dw(d, D_GS);
+  const G = k / gs;
+  const codes = <usize>dw(d, D_CODES);
+  const rowBytes = <usize>dw(d, D_CODE_ROW);
+  const segCols = <i32>dw(d, D_QUAD);
+  const gps = segCols / gs; // groups per segment
+  const out = <usize>dw(d, D_OUT);
+  const nq = (n + 3) >> 2;
+  // Whole quads; the thread owning the last rows also runs a partial last quad (n % 4 ≠ 0) on its zero padding.
+  const q0 = j0 >> 2;
+  const q1 = (j1 + 3) >> 2;
+  for (let qa = q0; qa < q1; ) {
+    const blk = qa / Q4_QB;
+    const qe = min((blk + 1) * Q4_QB, q1);
+    const qb = <usize>min(Q4_QB, nq - blk * Q4_QB);
+    const blockBase = codes + <usize>(blk * Q4_QB) * (rowBytes << 2);
+    // Per quad 128 bytes of state: f0..f3 (f32x4), then c0..c3 (f32).
+    memory.fill(scratch, 0, <usize>(qe - qa) << 7);
+    for (let t0: i32 = 0; t0 < G; t0 += gps) {
+      const t1 = min(G, t0 + gps);
+      const sb = <usize>(t0 * gs) >> 1; // segment start, bytes into a row
+      const len = min(<usize>segCols >> 1, rowBytes - sb);
+      const w = blockBase + sb * (qb << 2) + <usize>(qa - blk * Q4_QB) * (len << 2);
+      q4Segment(d, qe - qa, t0, t1, w, q4StatOffset(n, G, gps, qa << 2, t0), <usize>(t1 - t0) << 3, scratch);
+    }
+    for (let q = qa; q < qe; q++) {
+      const st = scratch + (<usize>(q - qa) << 7);
+      const o = out + (<usize>q << 4);
+      const rows = min(4, j1 - (q << 2));
+      store<f32>(o, hsum(v128.load(st)) - load<f32>(st, 64));
+      if (rows > 1) store<f32>(o, hsum(v128.load(st, 16)) - load<f32>(st, 68), 4);
+      if (rows > 2) store<f32>(o, hsum(v128.load(st, 32)) - load<f32>(st, 72), 8);
+      if (rows > 3) store<f32>(o, hsum(v128.load(st, 48)) - load<f32>(st, 76), 12);
+    }
+    qa = qe;
+  }
+}
+
+/**
+ * One k-segment (groups [t0, t1)) of `nq` consecutive quads of the Q4 GEMV:
+ * codes from `w` on (the quads' segment chunks follow each other), statistics
+ * at byte offset `so0` (rows `gstride` bytes apart), accumulators continued
+ * from / saved to 128 bytes of state per quad at `st`.
+ */
+function q4Segment(d: usize, nq: i32, t0: i32, t1: i32, w: usize, so0: usize, gstride: usize, st: usize): void {
+  const gs = <i32>dw(d, D_GS);
+  const xb = <i32>dw(d, D_XB);
+  const bpg = gs / xb;
+  const cpb = xb >> 5;
+  const xq = <usize>dw(d, D_XQ);
+  const xs = <usize>dw(d, D_XS);
+  const xt = <usize>dw(d, D_XT);
+  const m0 = i16x8.splat(0x000f), m1 = i16x8.splat(0x00f0), m2 = i16x8.splat(0x0f00);
+  // Activation bytes per column: i16 (baseline) or i8 (relaxed).
+  const xcol: i32 = ASC_FEATURE_RELAXED_SIMD ? 1 : 2;
+  let sp = <usize>dw(d, D_SCALE) + so0;
+  let zp = <usize>dw(d, D_ZERO) + so0;
+  for (let q: i32 = 0; q < nq; q++, st += 128, sp += gstride << 2, zp += gstride << 2) {
+    let x = xq + <usize>(t0 * gs * xcol);
+    let f0 = v128.load(st), f1 = v128.load(st, 16), f2 = v128.load(st, 32), f3 = v128.load(st, 48);
+    let c0 = load<f32>(st, 64), c1 = load<f32>(st, 68), c2 = load<f32>(st, 72), c3 = load<f32>(st, 76);
+    let b = t0 * bpg;
+    for (let t = t0; t < t1; t++) {
+      const to = <usize>t << 2;
+      const so = <usize>(t - t0) << 3;
+      const s0 = load<f32>(sp + so), s1 = load<f32>(sp + gstride + so);
+      const s2 = load<f32>(sp + 2 * gstride + so), s3 = load<f32>(sp + 3 * gstride + so);
+      const tt = load<f32>(xt + to);
+      c0 += s0 * load<f32>(zp + so) * tt;
+      c1 += s1 * load<f32>(zp + gstride + so) * tt;
+      c2 += s2 * load<f32>(zp + 2 * gstride + so) * tt;
+      c3 += s3 * load<f32>(zp + 3 * gstride + so) * tt;
+      for (let bb: i32 = 0; bb < bpg; bb++, b++) {
+        let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+        for (let c: i32 = 0; c < cpb; c++) {
+          if (ASC_FEATURE_RELAXED_SIMD) {
+            const xe = v128.load(x), xo = v128.load(x, 16);
+            a0 = q4dotRelaxed(v128.load(w), xe, xo, a0);
+            a1 = q4dotRelaxed(v128.load(w, 16), xe, xo, a1);
+            a2 = q4dotRelaxed(v128.load(w, 32), xe, xo, a2);
+            a3 = q4dotRelaxed(v128.load(w, 48), xe, xo, a3);
+            x += 32;
+          } else {
+            const x0 = v128.load(x), x1 = v128.load(x, 16), x2 = v128.load(x, 32), x3 = v128.load(x, 48);
+            a0 = i32x4.add(a0, q4dot(v128.load(w), m0, m1, m2, x0, x1, x2, x3));
+            a1 = i32x4.add(a1, q4dot(v128.load(w, 16), m0, m1, m2, x0, x1, x2, x3));
+            a2 = i32x4.add(a2, q4dot(v128.load(w, 32), m0, m1, m2, x0, x1, x2, x3));
+            a3 = i32x4.add(a3, q4dot(v128.load(w, 48), m0, m1, m2, x0, x1, x2, x3));
+            x += 64;
+          }
+          w += 64;
+        }
+        a0 = q4widen(a0); a1 = q4widen(a1); a2 = q4widen(a2); a3 = q4widen(a3);
+        const sx = load<f32>(xs + (<usize>b << 2));
+        f0 = f32x4.add(f0, f32x4.mul(f32x4.convert_i32x4_s(a0), f32x4.splat(s0 * sx)));
+        f1 = f32x4.add(f1, f32x4.mul(f32x4.convert_i32x4_s(a1), f32x4.splat(s1 * sx)));
+        f2 = f32x4.add(f2, f32x4.mul(f32x4.convert_i32x4_s(a2), f32x4.splat(s2 * sx)));
+        f3 = f32x4.add(f3, f32x4.mul(f32x4.convert_i32x4_s(a3), f32x4.splat(s3 * sx)));
+      }
+    }
+    v128.store(st, f0); v128.store(st, f1, 16); v128.store(st, f2, 32); v128.store(st, f3, 48);
+    store<f32>(st, c0, 64); store<f32>(st, c1, 68); store<f32>(st, c2, 72); store<f32>(st, c3, 76);
+  }
+}
+
+/**
+ * Q4 GEMV when k is one segment of the Q4 layout (k ≤ ~4096: quads of rows
+ * one after the other, statistics row-major): the same operations as gemvQ4
+ * without parking accumulators between segments, and a 1-row loop for a last
+ * partial quad. Kept because gemvQ4 measured ~3 % slower on such weights
+ * (1 thread, A/B in one process), where INT4 is compute-bound.
+ */
+function gemvQ4OneSegment(d: usize, j0: i32, j1: i32): void {
   const k = <i32>dw(d, D_K);
   const gs = <i32>dw(d, D_GS);
   const G = k / gs;
@@ -360,7 +542,7 @@ function gemvQ4(d: usize, j0: i32, j1: i32): void {
   const out = <usize>dw(d, D_OUT);
   const scale = <usize>dw(d, D_SCALE);
   const zero = <usize>dw(d, D_ZERO);
-  const m4 = i16x8.splat(0x000f);
+  const m0 = i16x8.splat(0x000f), m1 = i16x8.splat(0x00f0), m2 = i16x8.splat(0x0f00);
   const gstride = <usize>G << 3; // (scale, zero) f32 pairs per group
   let j = j0;
   for (; j + 4 <= j1; j += 4) {
@@ -394,14 +576,15 @@ function gemvQ4(d: usize, j0: i32, j1: i32): void {
             x += 32;
           } else {
             const x0 = v128.load(x), x1 = v128.load(x, 16), x2 = v128.load(x, 32), x3 = v128.load(x, 48);
-            a0 = i32x4.add(a0, q4dot(v128.load(w), m4, x0, x1, x2, x3));
-            a1 = i32x4.add(a1, q4dot(v128.load(w, 16), m4, x0, x1, x2, x3));
-            a2 = i32x4.add(a2, q4dot(v128.load(w, 32), m4, x0, x1, x2, x3));
-            a3 = i32x4.add(a3, q4dot(v128.load(w, 48), m4, x0, x1, x2, x3));
+            a0 = i32x4.add(a0, q4dot(v128.load(w), m0, m1, m2, x0, x1, x2, x3));
+            a1 = i32x4.add(a1, q4dot(v128.load(w, 16), m0, m1, m2, x0, x1, x2, x3));
+            a2 = i32x4.add(a2, q4dot(v128.load(w, 32), m0, m1, m2, x0, x1, x2, x3));
+            a3 = i32x4.add(a3, q4dot(v128.load(w, 48), m0, m1, m2, x0, x1, x2, x3));
             x += 64;
           }
           w += 64;
         }
+        a0 = q4widen(a0); a1 = q4widen(a1); a2 = q4widen(a2); a3 = q4widen(a3);
         const sx = load<f32>(xs + (<usize>b << 2));
         f0 = f32x4.add(f0, f32x4.mul(f32x4.convert_i32x4_s(a0), f32x4.splat(s0 * sx)));
         f1 = f32x4.add(f1, f32x4.mul(f32x4.convert_i32x4_s(a1), f32x4.splat(s1 * sx)));
@@ -435,11 +618,12 @@ function gemvQ4(d: usize, j0: i32, j1: i32): void {
             a0 = q4dotRelaxed(v128.load(w), v128.load(x), v128.load(x, 16), a0);
             x += 32;
           } else {
-            a0 = i32x4.add(a0, q4dot(v128.load(w), m4, v128.load(x), v128.load(x, 16), v128.load(x, 32), v128.load(x, 48)));
+            a0 = i32x4.add(a0, q4dot(v128.load(w), m0, m1, m2, v128.load(x), v128.load(x, 16), v128.load(x, 32), v128.load(x, 48)));
             x += 64;
           }
           w += 64;
         }
+        a0 = q4widen(a0);
         f0 = f32x4.add(f0, f32x4.mul(f32x4.convert_i32x4_s(a0), f32x4.splat(s0 * load<f32>(xs + (<usize>b << 2)))));
       }
     }
@@ -524,9 +708,10 @@ export function prepareNM24Pairs(d: usize): void {
 /**
  * 2:4 f32 GEMV of rows [j0, j1): per 8 columns (2 groups, 4 kept values) one
  * u16 of pair-table offsets (low byte: group 2t, high byte: 48 + group 2t+1),
- * two 8-byte loads from the pair table, one f32x4 multiply-add. Four rows run
- * interleaved so that four value streams are in flight (memory-level
- * parallelism); each row's arithmetic is the same as in the 1-row loop.
+ * two 8-byte loads from the pair table, one f32x4 multiply-add. Eight rows
+ * (k > 4096) or four run interleaved so that as many value streams are in
+ * flight (memory-level parallelism); each row's arithmetic is the same as in
+ * the 1-row loop, so the split does not change results.
  */
 function gemvNM24(d: usize, j0: i32, j1: i32): void {
   const k = <i32>dw(d, D_K);
@@ -539,6 +724,39 @@ function gemvNM24(d: usize, j0: i32, j1: i32): void {
   const out = <usize>dw(d, D_OUT);
   const steps = k >> 3;
   let j = j0;
+  // Long rows go 8 at a time: at k = 11008, 8 interleaved rows measured 1.12–1.17× faster than 4 (more
+  // value streams in flight); at k = 4096 they were 0.8–0.9× as fast, also with row strides padded off
+  // multiples of 1 KiB, so shorter rows keep 4.
+  const eight = k > 4096;
+  for (; eight && j + 8 <= j1; j += 8) {
+    let ip = ridx + <usize>j * idxRow;
+    let vp = vals + <usize>j * vRow;
+    let t = pairs;
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
+    for (let s: i32 = 0; s < steps; s++) {
+      a0 = nm24step(a0, t, <u32>load<u16>(ip), vp);
+      a1 = nm24step(a1, t, <u32>load<u16>(ip + idxRow), vp + vRow);
+      a2 = nm24step(a2, t, <u32>load<u16>(ip + 2 * idxRow), vp + 2 * vRow);
+      a3 = nm24step(a3, t, <u32>load<u16>(ip + 3 * idxRow), vp + 3 * vRow);
+      a4 = nm24step(a4, t, <u32>load<u16>(ip + 4 * idxRow), vp + 4 * vRow);
+      a5 = nm24step(a5, t, <u32>load<u16>(ip + 5 * idxRow), vp + 5 * vRow);
+      a6 = nm24step(a6, t, <u32>load<u16>(ip + 6 * idxRow), vp + 6 * vRow);
+      a7 = nm24step(a7, t, <u32>load<u16>(ip + 7 * idxRow), vp + 7 * vRow);
+      ip += 2;
+      vp += 16;
+      t += 96;
+    }
+    const o = out + (<usize>j << 2);
+    store<f32>(o, hsum(a0));
+    store<f32>(o, hsum(a1), 4);
+    store<f32>(o, hsum(a2), 8);
+    store<f32>(o, hsum(a3), 12);
+    store<f32>(o, hsum(a4), 16);
+    store<f32>(o, hsum(a5), 20);
+    store<f32>(o, hsum(a6), 24);
+    store<f32>(o, hsum(a7), 28);
+  }
   for (; j + 4 <= j1; j += 4) {
     let ip = ridx + <usize>j * idxRow;
     let vp = vals + <usize>j * vRow;
@@ -940,7 +1158,10 @@ export function packedMatmul(tid: i32, nth: i32, d: usize): void {
     return;
   }
   if (m == 1 && path != PATH_GENERIC) {
-    if (path == PATH_Q4) gemvQ4(d, j0, j1);
+    if (path == PATH_Q4) {
+      if (<i32>dw(d, D_QUAD) >= k) gemvQ4OneSegment(d, j0, j1);
+      else gemvQ4(d, j0, j1, <usize>dw(d, D_SCRATCH) + <usize>tid * <usize>dw(d, D_SCRATCH_STRIDE));
+    }
     else if (path == PATH_Q8) gemvQ8(d, j0, j1);
     else if (path == PATH_NM24) gemvNM24(d, j0, j1);
     else gemvNMQ4(d, j0, j1);

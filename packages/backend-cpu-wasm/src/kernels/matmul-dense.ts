@@ -41,8 +41,10 @@ function runMatmulDense(
   const [m, k, n] = matmulDenseShape(inputs, attrs);
   // Zero-size dims: an empty product is all zeros (k = 0) or an empty tensor.
   if (m === 0 || n === 0 || k === 0) return Tensor.zeros('f32', [m, n]);
-  const { heap, pool } = requireRuntime(ctx);
-  const w = heap.weight(inputs.b, attrs.transposeB);
+  const { memories, pool } = requireRuntime(ctx);
+  // The weight's memory: activations and output go there too.
+  const { slot, ptr: w } = memories.dense(inputs.b, attrs.transposeB);
+  const heap = slot.heap;
   const aPtr = heap.scratchPtr(0, m * k * 4);
   const outPtr = heap.scratchPtr(1, m * n * 4);
   // Allocations above may have grown the memory: take the view afterwards.
@@ -50,7 +52,7 @@ function runMatmulDense(
   f32.set(inputs.a.data, aPtr >>> 2);
   // Below the threshold a worker wake-up (futex, up to ~100 µs) costs more than it saves.
   const nth = m * k * n < ctx.minParallelWork ? 1 : Math.min(pool.threads, Math.ceil(n / 4));
-  pool.run(JOB.MATMUL, [aPtr, w, outPtr, m, k, n], nth);
+  pool.run(JOB.MATMUL, [aPtr, w, outPtr, m, k, n], nth, slot.id);
   const start = outPtr >>> 2;
   return new Tensor('f32', [m, n], f32.slice(start, start + m * n));
 }

@@ -25,7 +25,7 @@ import {
 } from '@sparq/tensor';
 import { requireRuntime, type CpuWasmContext } from '../context';
 import { JOB } from '../runtime/control-block';
-import { isNM24Fast, isNMQ4Fast, type PackedWeight } from '../runtime/packed-weights';
+import { isNM24Fast, isNMQ4Fast, Q4_BLOCK_QUADS, type PackedWeight } from '../runtime/packed-weights';
 
 /** Largest operand the 4 GiB wasm32 memory can hold next to the others. */
 const MAX_OPERAND_BYTES = 2 ** 31;
@@ -96,21 +96,26 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
   const [m, k] = a.shape as [number, number];
   const n = w.rows;
   if (m === 0 || n === 0 || k === 0) return Tensor.zeros('f32', [m, n]);
-  const { heap, pool, ex, packed } = requireRuntime(ctx);
-  const pw = packed.get(w);
+  const { memories, pool } = requireRuntime(ctx);
+  // The weight's memory: activations, output and scratch go there too.
+  const { slot, pw } = memories.packed(w);
+  const { heap, ex } = slot;
   const { path, xb } = packedPath(w, m, ctx.int8Activations);
   const nth = m * k * n < ctx.minParallelWork ? 1 : Math.min(pool.threads, Math.ceil(n / 4));
 
   // Scratch: activations, output, per-thread decode rows, descriptor + int8 activations.
   const aPtr = heap.scratchPtr(0, m * k * 4);
   const outPtr = heap.scratchPtr(1, m * n * 4);
-  // Per-thread decode rows: RB rows of k (generic GEMM), one row (generic GEMV), RB rows of k/2 kept values (sparse 2:4 GEMM of §4).
+  // Per-thread scratch: RB rows of k (generic GEMM), one row (generic GEMV), RB rows of k/2 kept values (sparse 2:4 GEMM of §4).
+  // Q4 GEMV: 128 bytes of parked accumulators per quad of a block.
   const stride =
     path === 'generic'
       ? align64((m === 1 ? 1 : RB) * k * 4 + 64)
       : path === 'sp24'
         ? align64((RB + 1) * 64 + (w.kind === 'nm-quant' ? RB * (k / 2) * 4 : 0))
-        : 0;
+        : path === 'q4'
+          ? Q4_BLOCK_QUADS * 128
+          : 0;
   const rowScratch = stride > 0 ? heap.scratchPtr(2, stride * nth) : 0;
   // int8 paths: i16/i8 activations (2k bytes); 2:4 f32: the pair table (12 bytes per column).
   const xqBytes = align64(path === 'nm24' ? k * 12 : k * 2);
@@ -146,7 +151,7 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
   if (path === 'q4' || path === 'q8' || path === 'nmq4') ex.prepareActInt8(descPtr);
   if (path === 'nm24') ex.prepareNM24Pairs(descPtr);
   if (path === 'sp24') ex.preparePanels(descPtr);
-  pool.run(JOB.PACKED, [descPtr], nth);
+  pool.run(JOB.PACKED, [descPtr], nth, slot.id);
   const start = outPtr >>> 2;
   return new Tensor('f32', [m, n], heap.f32.slice(start, start + m * n));
 }
@@ -169,7 +174,7 @@ function fillWeight(d: Uint32Array, pw: PackedWeight): void {
   d[D.OVAL] = pw.oval;
   d[D.RCODES] = pw.rcodes;
   d[D.RIDX] = pw.ridx;
-  d[D.QUAD] = pw.quad ? 1 : 0;
+  d[D.QUAD] = pw.quadSegCols;
 }
 
 /** The cpu-wasm `matmulQuant` (any bits/group size; Q4/Q8 integer GEMV). */

@@ -74,7 +74,7 @@ export class FreeListAllocator {
       if (newEnd === undefined || newEnd < this.end + size - tailFree) {
         throw new SparqError(
           'E_KERNEL_UNSUPPORTED',
-          `cpu-wasm: out of wasm memory: cannot allocate ${size} bytes (${this.allocatedBytes} bytes live, limit 4 GiB)`,
+          `cpu-wasm: out of wasm memory: cannot allocate ${size} bytes (${this.allocatedBytes} bytes live; the memory cannot grow further)`,
           { hint: 'release() weights that are no longer used, or use a smaller model / batch' },
         );
       }

@@ -1,6 +1,7 @@
 /**
- * Layout of the control block at byte 0 of the shared memory: the mailbox
- * through which the main thread hands a job to the workers. Int32 slots.
+ * Layout of the control block at byte 0 of the pool's first shared memory: the
+ * mailbox through which the main thread hands a job to the workers. Int32
+ * slots. Every other memory of the pool reserves the same bytes unused.
  */
 export const CTL = {
   /** Job generation; workers `Atomics.wait` on it and run a job when it changes. */
@@ -15,6 +16,8 @@ export const CTL = {
   ERROR: 4,
   /** Number of threads taking part in the job (main thread included). */
   NTH: 5,
+  /** Index of the wasm memory (module instance) the job runs in; see ThreadPool.attach. */
+  MEM: 6,
   /** First of 8 u32 job arguments. */
   ARGS: 8,
   /** First of 64 f32 per-thread results (probes). */
@@ -34,6 +37,8 @@ export const JOB = {
   SIMD_PEAK: 3,
   /** Compressed matmul; argument 0 is the descriptor pointer (assembly/lib/packed.ts). */
   PACKED: 4,
+  /** Workers instantiate the module on the memory just posted to their port (ThreadPool.attach). */
+  ATTACH: 5,
 } as const;
 
 /** A job kind. */

@@ -7,9 +7,10 @@
  * - scales and zero-points widened to f32 and interleaved as (scale, zero)
  *   pairs `[rows, G, 2]` (f16 exactly; SpQR's bilevel statistics decoded per §6);
  * - N:M f32 values copied; SpQR outliers as u32 row pointers / u32 columns / f32 values;
- * - 4-bit codes with groups of 32k stored quad-interleaved instead of row by
- *   row (`interleaveQuads`; the GEMV reads 4 rows as one sequential stream and
- *   the GEMM decoder follows the same layout);
+ * - 4-bit codes with groups of 32k, and their statistics, stored in blocks of
+ *   16 quads × k-segments instead of row by row (`interleaveQuadSegments`,
+ *   `reorderQ4Stats`; the GEMV reads sequential streams with the segment's
+ *   activations in L1, and the GEMM decoder follows the same layout);
  * - extra GEMV copies (memory cost on top of the packed size): for 2:4 f32,
  *   pair-table offsets (2 bytes per 8 columns, `repackNM24Offsets`); for 2:4 +
  *   4-bit with groups of 128k, codes and positions re-packed and interleaved per
@@ -38,8 +39,8 @@ export interface PackedWeight {
   readonly codeRow: number;
   /** (scale, zero) f32 pairs `[rows, G, 2]`. */
   readonly stats: number;
-  /** Codes stored quad-interleaved (`interleaveQuads`): 4-bit with groups of 32k. */
-  readonly quad: boolean;
+  /** Columns per k-segment when 4-bit codes use the Q4 GEMV layout (`interleaveQuadSegments`; groups of 32k), else 0. */
+  readonly quadSegCols: number;
   readonly idx: number;
   readonly idxRow: number;
   readonly idxBits: number;
@@ -78,18 +79,84 @@ export function isQ4Quad(w: PackedMatrix): boolean {
   return w.kind === 'quant' && w.bits === 4 && w.groupSize % 32 === 0;
 }
 
+/** Quads (4 rows) per block of the 4-bit GEMV layout (must match Q4_QB in assembly/lib/packed.ts). */
+export const Q4_BLOCK_QUADS = 16;
+
 /**
- * 4-bit codes re-ordered so that 16-byte chunk c of rows 4q … 4q+3 lies in 64
- * contiguous bytes (rows padded to a multiple of 4 with zero codes): the Q4
- * GEMV, which walks 4 rows at once, then reads one sequential stream.
+ * Columns per k-segment of the 4-bit GEMV layout for a row of `cols` columns
+ * in groups of `gs`: whole groups, split evenly into segments of at most about
+ * 4096 columns (≤ 8 KiB of i16 activations, which stay in L1 while the 16
+ * quads of a block stream past them). k ≤ 4096 is one segment. Measured at
+ * k = 11008 (1 thread, from DRAM): 3 segments of 3712 columns 1.3–1.4× faster
+ * than one; segments of 2048 columns gained ≤ 1.1× there and lost at k = 4096.
  */
-function interleaveQuads(codes: Uint8Array, rows: number, codeRow: number): Uint8Array {
+export function q4SegmentCols(cols: number, gs: number): number {
+  const groups = cols / gs;
+  return gs * Math.ceil(groups / Math.ceil(cols / 4096));
+}
+
+/**
+ * 4-bit codes re-ordered for the Q4 GEMV (rows padded to a multiple of 4 with
+ * zero codes): blocks of 16 quads (4 rows each); within a block, k-segments of
+ * `segCols` columns; within a segment, quad after quad; within a quad, 16-byte
+ * chunk c of its 4 rows as 64 contiguous bytes. The kernel walks block →
+ * segment → quad, so a thread reads one sequential stream while the segment's
+ * activations stay in L1 for all 16 quads. (Row-major quads re-read all k
+ * activations per quad: at k = 11008 they no longer fit L1 next to the code
+ * stream and the GEMV ran ~1.5× slower from DRAM.) One segment = the plain
+ * quad-interleaved layout.
+ */
+function interleaveQuadSegments(codes: Uint8Array, rows: number, codeRow: number, segCols: number): Uint8Array {
   const quads = Math.ceil(rows / 4);
   const out = new Uint8Array(quads * 4 * codeRow);
+  // Word copies (codeRow and segments are multiples of 16 bytes); the source may be unaligned.
+  const src = codes.byteOffset % 4 === 0 ? codes : codes.slice();
+  const s32 = new Uint32Array(src.buffer, src.byteOffset, (rows * codeRow) >> 2);
+  const o32 = new Uint32Array(out.buffer);
+  const segBytes = segCols >> 1;
+  for (let b0 = 0; b0 < quads; b0 += Q4_BLOCK_QUADS) {
+    const qb = Math.min(Q4_BLOCK_QUADS, quads - b0);
+    const blockBase = b0 * 4 * codeRow;
+    for (let s0 = 0; s0 < codeRow; s0 += segBytes) {
+      const len = Math.min(segBytes, codeRow - s0);
+      const segBase = blockBase + s0 * 4 * qb;
+      for (let i = 0; i < qb; i++) {
+        for (let lane = 0; lane < 4; lane++) {
+          const r = 4 * (b0 + i) + lane;
+          if (r >= rows) continue;
+          const from = (r * codeRow + s0) >> 2;
+          const to = (segBase + i * 4 * len + lane * 16) >> 2;
+          for (let c = 0; c < len >> 2; c += 4) {
+            const o = to + c * 4;
+            o32[o] = s32[from + c]!;
+            o32[o + 1] = s32[from + c + 1]!;
+            o32[o + 2] = s32[from + c + 2]!;
+            o32[o + 3] = s32[from + c + 3]!;
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * (scale, zero) pairs `[rows, G, 2]` re-ordered for the Q4 GEMV layout (rows
+ * padded to a multiple of 4): blocks of 16 quads → k-segments of `gps` groups →
+ * the block's rows → groups, the order in which the kernel reads them
+ * (`q4StatOffset` in assembly/lib/packed.ts).
+ */
+function reorderQ4Stats(stats: Float32Array, rows: number, G: number, gps: number): Float32Array {
+  const quads = Math.ceil(rows / 4);
+  const out = new Float32Array(quads * 4 * G * 2);
   for (let r = 0; r < rows; r++) {
-    const q = r >> 2;
-    const lane = r & 3;
-    for (let c = 0; c < codeRow; c += 16) out.set(codes.subarray(r * codeRow + c, r * codeRow + c + 16), q * 4 * codeRow + c * 4 + lane * 16);
+    const b0 = (r >> 2) - ((r >> 2) % Q4_BLOCK_QUADS);
+    const rowsBlk = Math.min(Q4_BLOCK_QUADS, quads - b0) * 4;
+    for (let t0 = 0; t0 < G; t0 += gps) {
+      const gl = Math.min(gps, G - t0);
+      const dst = 2 * (b0 * 4 * G + t0 * rowsBlk + (r - b0 * 4) * gl);
+      out.set(stats.subarray(2 * (r * G + t0), 2 * (r * G + t0 + gl)), dst);
+    }
   }
   return out;
 }
@@ -118,6 +185,41 @@ function repackNM24Offsets(indices: Uint8Array, rows: number, cols: number): Uin
     }
   }
   return out;
+}
+
+/** Heap bytes of one uploaded array of `len` bytes (padding, then 64-byte alignment as the heap allocates). */
+const blockBytes = (len: number): number => Math.ceil((len + PAD) / 64) * 64;
+
+/**
+ * Heap bytes the device form of `w` takes (every block `upload` allocates), so
+ * the backend can choose a memory with room before uploading. Must follow
+ * `upload` exactly; a test compares it with the allocator after each upload.
+ */
+export function packedUploadBytes(w: PackedMatrix): number {
+  const { rows, cols } = w;
+  switch (w.kind) {
+    case 'quant': {
+      const codeRow = rowBytes(cols, w.bits);
+      // The Q4 GEMV layout pads codes and statistics to a multiple of 4 rows.
+      const layoutRows = isQ4Quad(w) ? Math.ceil(rows / 4) * 4 : rows;
+      return blockBytes(isQ4Quad(w) ? layoutRows * codeRow : w.codes.length) + blockBytes(layoutRows * (cols / w.groupSize) * 8);
+    }
+    case 'nm':
+      return blockBytes(w.indices.length) + blockBytes(w.values.length * 4) + (isNM24Fast(w) ? blockBytes(rows * (cols >> 3) * 2) : 0);
+    case 'nm-quant':
+      return (
+        blockBytes(w.codes.length) +
+        blockBytes(rows * (cols / w.groupSize) * 8) +
+        blockBytes(w.indices.length) +
+        (isNMQ4Fast(w) ? blockBytes(Math.ceil(rows / 2) * (cols >> 7) * 96) : 0)
+      );
+    case 'spqr': {
+      const nnz = w.outliers.rowPtr[rows] ?? 0;
+      return (
+        blockBytes(w.codes.length) + blockBytes(rows * (cols / w.groupSize) * 8) + blockBytes((rows + 1) * 4) + 2 * blockBytes(nnz * 4)
+      );
+    }
+  }
 }
 
 /** The weight cache of one heap. */
@@ -198,7 +300,7 @@ export class PackedWeightCache {
       codes: 0,
       codeRow: 0,
       stats: 0,
-      quad: false,
+      quadSegCols: 0,
       idx: 0,
       idxRow: 0,
       idxBits: 0,
@@ -213,16 +315,21 @@ export class PackedWeightCache {
     switch (w.kind) {
       case 'quant': {
         const G = cols / w.groupSize;
-        const quad = isQ4Quad(w);
+        const segCols = isQ4Quad(w) ? q4SegmentCols(cols, w.groupSize) : 0;
         const codeRow = rowBytes(cols, w.bits);
         return {
           ...base,
           bits: w.bits,
           groupSize: w.groupSize,
-          codes: this.bytes(quad ? interleaveQuads(w.codes, rows, codeRow) : w.codes, blocks),
+          codes: this.bytes(segCols ? interleaveQuadSegments(w.codes, rows, codeRow, segCols) : w.codes, blocks),
           codeRow,
-          quad,
-          stats: this.words(groupStats(rows, G, w.bits, w.scales, w.zeros, w.sym), blocks),
+          quadSegCols: segCols,
+          stats: this.words(
+            segCols
+              ? reorderQ4Stats(groupStats(rows, G, w.bits, w.scales, w.zeros, w.sym), rows, G, segCols / w.groupSize)
+              : groupStats(rows, G, w.bits, w.scales, w.zeros, w.sym),
+            blocks,
+          ),
         };
       }
       case 'nm': {

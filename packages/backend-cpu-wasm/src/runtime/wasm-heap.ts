@@ -1,7 +1,8 @@
 /**
- * The shared wasm memory of one backend instance: the control block, a
- * free-list heap for weights, two reusable scratch regions (activations and
- * output) and the weight cache keyed by tensor identity.
+ * One shared wasm memory of a backend instance: the control block (used in the
+ * first memory only), a free-list heap for weights, reusable scratch regions
+ * (activations, output, …) and the dense weight cache keyed by tensor
+ * identity. A backend holds one or more of these (see memory-set.ts).
  */
 import { SparqError, type Tensor } from '@sparq/tensor';
 import { FreeListAllocator } from './allocator';
@@ -46,11 +47,16 @@ export class WasmHeap {
   /** Set after instantiation (the exports need the memory first). */
   ex: DenseExports | undefined;
 
-  /** Creates the shared memory (`initialPages` ≥ the module minimum). */
-  constructor(initialPages = 256) {
+  /** Largest size of this memory in 64 KiB pages (it grows on demand up to here). */
+  readonly maxPages: number;
+
+  /** Creates the shared memory (`initialPages` ≥ the module minimum, at most `maxPages` ≤ 65536). */
+  constructor(initialPages = 256, maxPages = MAX_PAGES) {
+    this.maxPages = Math.max(MODULE_MIN_PAGES, Math.min(MAX_PAGES, Math.floor(maxPages)));
     this.memory = new WebAssembly.Memory({
-      initial: Math.max(MODULE_MIN_PAGES, initialPages),
-      maximum: MAX_PAGES,
+      initial: Math.min(this.maxPages, Math.max(MODULE_MIN_PAGES, initialPages)),
+      // A smaller maximum also reserves less address space (shared memories reserve it up front).
+      maximum: this.maxPages,
       shared: true,
     });
     this.f32View = new Float32Array(this.memory.buffer);
@@ -86,7 +92,13 @@ export class WasmHeap {
     const ptr = this.alloc.alloc(bytes);
     if (transposeB) this.f32.set(b.data, ptr >>> 2);
     else {
-      const tmp = this.alloc.alloc(bytes);
+      let tmp: number;
+      try {
+        tmp = this.alloc.alloc(bytes);
+      } catch (e) {
+        this.alloc.free(ptr);
+        throw e;
+      }
       this.f32.set(b.data, tmp >>> 2);
       const [k, n] = b.shape as [number, number];
       this.exports().transpose(tmp, ptr, k, n);
@@ -130,6 +142,13 @@ export class WasmHeap {
     return s.ptr;
   }
 
+  /** Bytes held by the scratch regions (the rest of the live heap is weights). */
+  get scratchBytes(): number {
+    let s = 0;
+    for (const r of this.scratch) if (r.ptr >= 0) s += this.alloc.sizeOf(r.ptr) ?? 0;
+    return s;
+  }
+
   /** Marks the heap dead (the finalizer becomes a no-op). */
   dispose(): void {
     this.alive = false;
@@ -145,7 +164,7 @@ export class WasmHeap {
     const curPages = cur / PAGE;
     // Grow by at least 25 % so a sequence of weight uploads does not grow page by page.
     const needPages = Math.ceil(minEnd / PAGE) - curPages;
-    const pages = Math.min(MAX_PAGES - curPages, Math.max(needPages, Math.ceil(curPages / 4)));
+    const pages = Math.min(this.maxPages - curPages, Math.max(needPages, Math.ceil(curPages / 4)));
     if (pages < needPages || pages <= 0) return undefined;
     try {
       this.memory.grow(pages);
