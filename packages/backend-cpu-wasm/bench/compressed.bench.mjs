@@ -1,5 +1,6 @@
 // Compressed GEMV / GEMM benchmark of the cpu-wasm backend (run after build):
 //   node [--experimental-wasm-relaxed-simd] bench/compressed.bench.mjs [--out docs/benchmarks/cpu.json] [--quick] [--gemv-only]
+//        [--threads 1,2] [--formats int4,2:4,2:4+int4,int3] [--shapes 4096x4096,4096x11008,11008x4096]
 // Formats: dense f32 (the baseline, measured in the same run), INT4 g128
 // (asymmetric), 2:4 f32, 2:4 + INT4 g128, on 1 and 2 threads (plus one INT3
 // GEMV to show the generic decode path). GEMV cycles
@@ -23,7 +24,14 @@ const outIdx = args.indexOf('--out');
 const outPath = outIdx >= 0 ? args[outIdx + 1] : undefined;
 const quick = args.includes('--quick');
 const gemvOnly = args.includes('--gemv-only');
-const THREADS = [...new Set([1, Math.min(2, availableParallelism())])];
+const listArg = (name) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1].split(',') : undefined;
+};
+// --threads 2 / --formats dense,int4 / --shapes 4096x4096: subsets for quick checks (dense is always kept: it is the baseline).
+const THREADS = listArg('threads')?.map(Number) ?? [...new Set([1, Math.min(2, availableParallelism())])];
+const onlyFormats = listArg('formats');
+const onlyShapes = listArg('shapes');
 /** Streamed weight bytes cycled per GEMV case: 4× the 32 MiB L3. */
 const GEMV_SET_BYTES = 128 << 20;
 const GEMM_M = 128;
@@ -127,9 +135,9 @@ const shapes = quick
     ];
 
 const rows = [];
-for (const s of shapes) {
+for (const s of shapes.filter((x) => !onlyShapes || onlyShapes.includes(x.name))) {
   for (const m of gemvOnly ? [1] : [1, GEMM_M]) {
-    const fmts = Object.entries(FORMATS).filter(([, F]) => !F.only || F.only(s, m));
+    const fmts = Object.entries(FORMATS).filter(([f, F]) => (!F.only || F.only(s, m)) && (!onlyFormats || f === 'dense' || onlyFormats.includes(f)));
     const sets = fmts.map(([fmt, F]) => {
       const wBytes = F.bytes(s.n, s.k);
       const count = m === 1 ? Math.max(1, Math.ceil((quick ? 16 << 20 : GEMV_SET_BYTES) / wBytes)) : 1;

@@ -1,0 +1,315 @@
+// End-to-end prefill and decode tokens/s of compressed models on the cpu-wasm
+// backend (run after build; issue #6):
+//   node [--experimental-wasm-relaxed-simd] bench/e2e-tokens.bench.mjs [--model 7b|stories|both]
+//        [--threads 2] [--out file.json] [--quick]
+// Models: one LLaMA-7B-shaped block (hidden 4096, MLP 11008, 32 heads,
+// vocabulary 512 so the stories260K tokenizer fits; synthetic weights, see
+// synthetic7b) and stories260K (../shared). Formats: dense f32, 2:4
+// (magnitude), INT4 (RTN, asymmetric), 2:4 + INT4, applied to every block
+// linear (q k v o gate up down) with the @sparq/format encoders and written as a
+// sparq container (docs/format.md §10) to a temp folder; embeddings, norms and
+// the head stay dense f32. Each container is loaded with
+// `loadModel(path, { packed: true })`, so the compressed linears run on the
+// packed kernels. Groups: 128 columns for the 7B block; per-channel for
+// stories260K (its K = 64 and 172 have no common group of 128).
+// Before timing, the bench checks that every block linear runs packed and, for
+// stories260K, that the packed logits match the container decoded to f32.
+// Prefill: one forward of PREFILL (128) tokens (lastOnly logits). Decode: DECODE (32)
+// single-token forwards through the KV cache after a PREFILL-token context.
+// The four formats of a model are loaded together and timed round-robin
+// (1 warm-up round + 4 timed rounds; medians), so load from other processes
+// hits them alike.
+// Weight bytes per token are the bytes a decode step streams: every block
+// linear in its format (sparq format sizes) + the dense head; effective GB/s =
+// those bytes × decode tokens/s. Synthetic weights carry no meaning, only time.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { summarize, table, writeJson } from '@sparq/bench';
+import { createCpuWasmBackend, relaxedSimdAvailable } from '@sparq/backend-cpu-wasm';
+import { compressNM, createContainerWriter, encodeNMQuant, encodeQuantized, openSafetensorsModel } from '@sparq/format';
+import { Tensor, f16ToF32, f32ToF16 } from '@sparq/tensor';
+import { loadModel } from '../dist/index.js';
+
+const args = process.argv.slice(2);
+const flag = (name) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const outPath = flag('--out');
+const quick = args.includes('--quick');
+const which = flag('--model') ?? 'both';
+const THREADS = Number(flag('--threads') ?? Math.min(2, availableParallelism()));
+const PREFILL = quick ? 16 : 128;
+const DECODE = quick ? 4 : 32;
+const here = dirname(fileURLToPath(import.meta.url));
+const shared = process.env.SPARQ_SHARED ? resolve(process.env.SPARQ_SHARED) : resolve(here, '..', '..', '..', '..', 'shared');
+const STORIES = join(shared, 'models', 'stories260K');
+const TOKENIZER = join(STORIES, 'tok512.bin');
+const FORMATS = ['dense', '2:4', 'int4', '2:4+int4'];
+const LINEAR = /\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)\.weight$/;
+
+// --- compression (data-free: magnitude 2:4, round-to-nearest asymmetric INT4) --------
+
+/** Magnitude 2:4 mask `[rows, cols]`: the two largest |w| of every 4 consecutive columns. */
+function mask24(w) {
+  const mask = new Uint8Array(w.length);
+  for (let b = 0; b < w.length; b += 4) {
+    // The largest |w|, then the largest of the rest (ties: the lower column).
+    let i1 = 0;
+    for (let j = 1; j < 4; j++) if (Math.abs(w[b + j]) > Math.abs(w[b + i1])) i1 = j;
+    let i2 = i1 === 0 ? 1 : 0;
+    for (let j = 0; j < 4; j++) if (j !== i1 && Math.abs(w[b + j]) > Math.abs(w[b + i2])) i2 = j;
+    mask[b + i1] = 1;
+    mask[b + i2] = 1;
+  }
+  return mask;
+}
+
+/** RTN asymmetric 4-bit quantization per group of `g` columns over the (masked) weights. */
+function rtn4(w, rows, cols, g, mask) {
+  const groups = cols / g;
+  const codes = new Uint8Array(rows * cols);
+  const scales = new Float32Array(rows * groups);
+  const zeros = new Uint8Array(rows * groups);
+  for (let t = 0; t < rows * groups; t++) {
+    const base = Math.floor(t / groups) * cols + (t % groups) * g;
+    let lo = 0;
+    let hi = 0; // the range includes 0 so a pruned weight's zero-point code is exact
+    for (let c = 0; c < g; c++) {
+      if (mask && !mask[base + c]) continue;
+      lo = Math.min(lo, w[base + c]);
+      hi = Math.max(hi, w[base + c]);
+    }
+    const s = f16ToF32(f32ToF16((hi - lo) / 15 || 1e-8)); // the scale as stored (f16)
+    const z = Math.min(15, Math.max(0, Math.round(-lo / s)));
+    scales[t] = s;
+    zeros[t] = z;
+    for (let c = 0; c < g; c++) codes[base + c] = Math.min(15, Math.max(0, Math.round(w[base + c] / s) + z));
+  }
+  return { codes, scales, zeros };
+}
+
+/** The packed (or dense) form of one `[rows, cols]` f32 linear in `format`. */
+function compressLinear(format, w, rows, cols, g) {
+  if (format === 'dense') return undefined;
+  if (format === '2:4') {
+    const mask = mask24(w);
+    return compressNM(w.map((v, i) => (mask[i] ? v : 0)), rows, cols, 2, 4, mask);
+  }
+  if (format === 'int4') return encodeQuantized({ rows, cols, bits: 4, groupSize: g, sym: false, ...rtn4(w, rows, cols, g) });
+  const mask = mask24(w);
+  return encodeNMQuant({ rows, cols, n: 2, m: 4, bits: 4, groupSize: g, sym: false, mask, ...rtn4(w, rows, cols, g, mask) });
+}
+
+/** Bytes of a packed weight as stored (sparq format §2–§4: every component array). */
+function packedBytes(p) {
+  return ['codes', 'scales', 'zeros', 'indices', 'values'].reduce((s, k) => s + (p[k]?.byteLength ?? 0), 0);
+}
+
+/**
+ * Writes `tensors` (an async iterable of [name, f32 Tensor]) as a sparq container
+ * in `format`; returns the bytes a decode step streams through the block linears.
+ */
+async function writeContainer(dir, config, tensors, format, groupOf) {
+  const w = await createContainerWriter(dir, { architecture: config, tokenizerFiles: [TOKENIZER], toolVersion: 'e2e-tokens.bench' });
+  let linearBytes = 0;
+  try {
+    for await (const [name, t] of tensors) {
+      const [rows, cols] = t.shape;
+      const packed = LINEAR.test(name) ? compressLinear(format, t.data, rows, cols, groupOf(cols)) : undefined;
+      if (packed) await w.addPacked(name, packed, { method: `bench-${format}` });
+      else await w.addTensor(name, t);
+      if (LINEAR.test(name)) linearBytes += packed ? packedBytes(packed) : 4 * rows * cols;
+    }
+    await w.finish();
+  } catch (e) {
+    await w.abort();
+    throw e;
+  }
+  return linearBytes;
+}
+
+// --- models ------------------------------------------------------------------
+
+/** Deterministic pseudo-normal values (sum of 4 xorshift uniforms), f32. */
+function synth(n, seed, scale) {
+  let x = (seed * 2654435761) >>> 0 || 1;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let k = 0; k < 4; k++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      s += (x >>> 0) / 4294967296;
+    }
+    out[i] = (s - 2) * scale * 1.7320508;
+  }
+  return out;
+}
+
+/** One LLaMA-7B block (hidden 4096, MLP 11008, 32 heads), vocabulary 512; weights N(0, 0.02²)-like, norms 1. */
+function synthetic7b() {
+  const D = 4096;
+  const F = 11008;
+  const V = 512;
+  const config = {
+    architectures: ['LlamaForCausalLM'], model_type: 'llama', hidden_size: D, intermediate_size: F, num_hidden_layers: 1,
+    num_attention_heads: 32, num_key_value_heads: 32, vocab_size: V, max_position_embeddings: 2048, rms_norm_eps: 1e-5,
+    rope_theta: 10000, hidden_act: 'silu', tie_word_embeddings: false, bos_token_id: 1, eos_token_id: 2, torch_dtype: 'float32',
+  };
+  const shapes = [
+    ['model.embed_tokens.weight', [V, D]],
+    ['model.layers.0.input_layernorm.weight', [D]],
+    ['model.layers.0.self_attn.q_proj.weight', [D, D]],
+    ['model.layers.0.self_attn.k_proj.weight', [D, D]],
+    ['model.layers.0.self_attn.v_proj.weight', [D, D]],
+    ['model.layers.0.self_attn.o_proj.weight', [D, D]],
+    ['model.layers.0.post_attention_layernorm.weight', [D]],
+    ['model.layers.0.mlp.gate_proj.weight', [F, D]],
+    ['model.layers.0.mlp.up_proj.weight', [F, D]],
+    ['model.layers.0.mlp.down_proj.weight', [D, F]],
+    ['model.norm.weight', [D]],
+    ['lm_head.weight', [V, D]],
+  ];
+  async function* tensors() {
+    let seed = 1;
+    for (const [name, shape] of shapes) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      yield [name, new Tensor('f32', shape, name.endsWith('norm.weight') ? new Float32Array(n).fill(1) : synth(n, seed++, 0.02))];
+    }
+  }
+  return { name: 'LLaMA-7B-shaped block ×1 (synthetic)', config, tensors, groupOf: () => 128, headBytes: 4 * V * D };
+}
+
+async function stories260k() {
+  const config = JSON.parse(await (await import('node:fs/promises')).readFile(join(STORIES, 'hf', 'config.json'), 'utf8'));
+  async function* tensors() {
+    const src = await openSafetensorsModel(join(STORIES, 'hf'));
+    try {
+      for (const name of src.names()) yield [name, (await src.read(name)).toF32()];
+    } finally {
+      await src.close();
+    }
+  }
+  return { name: 'stories260K', config, tensors, groupOf: (cols) => cols, headBytes: 4 * config.vocab_size * config.hidden_size, checkDecoded: true };
+}
+
+// --- checks before timing --------------------------------------------------------
+
+/**
+ * Every block linear must run packed (none for dense), so the timings are of the
+ * packed kernels; for small models the packed prefill logits must also match the
+ * same container decoded to f32 at load (`packed: false`).
+ */
+async function checkPacked(model, format, spec, dir, backend, ids) {
+  let packed = 0;
+  let linears = 0;
+  for (let i = 0; i < model.numBlocks; i++) {
+    const w = await model.loadBlock(i);
+    for (const l of [w.q, w.k, w.v, w.o, w.gate, w.up, w.down]) {
+      linears += 1;
+      if (l.packed) packed += 1;
+    }
+  }
+  const want = format === 'dense' ? 0 : linears;
+  if (packed !== want) throw new Error(`${spec.name} ${format}: ${packed} of ${linears} linears run packed, expected ${want}`);
+  if (!spec.checkDecoded || format === 'dense') return;
+  const { model: decoded } = await loadModel(dir, { backend, packed: false, tokenizer: TOKENIZER });
+  const a = (await model.forward(ids, undefined, { lastOnly: true })).data;
+  const b = (await decoded.forward(ids, undefined, { lastOnly: true })).data;
+  await decoded.dispose();
+  let e = 0;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) {
+    e += (a[i] - b[i]) ** 2;
+    d += b[i] ** 2;
+  }
+  if (!(Math.sqrt(e / d) < 1e-4)) throw new Error(`${spec.name} ${format}: packed logits differ from decoded ones (relative L2 ${Math.sqrt(e / d)})`);
+}
+
+// --- run -----------------------------------------------------------------------
+
+const simd = (await relaxedSimdAvailable()) ? 'relaxed' : 'baseline';
+const machine = { cpu: cpus()[0]?.model ?? 'unknown', vcpus: availableParallelism(), node: process.version, simd, date: new Date().toISOString() };
+console.log(`machine: ${machine.cpu}, ${machine.vcpus} vCPU, node ${machine.node}, wasm SIMD build: ${simd}; cpu-wasm ${THREADS} threads; prefill ${PREFILL} tokens, decode ${DECODE} tokens${quick ? ' (--quick: smoke run)' : ''}`);
+
+const models = [];
+if (which === '7b' || which === 'both') models.push(synthetic7b());
+if (which === 'stories' || which === 'both') models.push(await stories260k());
+
+const root = mkdtempSync(join(tmpdir(), 'sparq-e2e-'));
+const rows = [];
+const REPS = quick ? 2 : 4;
+try {
+  for (const spec of models) {
+    // All four formats are loaded at once (one backend each) and timed round-robin, one prefill and one decode rep
+    // per format per round, so load from other processes on this shared machine hits all formats alike.
+    const runs = [];
+    for (const format of FORMATS) {
+      const dir = join(root, `${spec.name.split(' ')[0]}-${format.replace(/[:+]/g, '_')}`);
+      const t0 = performance.now();
+      const linearBytes = await writeContainer(dir, spec.config, spec.tensors(), format, spec.groupOf);
+      const writeS = (performance.now() - t0) / 1000;
+      const backend = createCpuWasmBackend({ threads: THREADS });
+      await backend.init();
+      const { model, tokenizer } = await loadModel(dir, { backend, packed: true, tokenizer: TOKENIZER });
+      const ids = tokenizer.encode('Once upon a time, there was a little girl named Lily. '.repeat(40)).slice(0, PREFILL + DECODE);
+      await checkPacked(model, format, spec, dir, backend, ids.slice(0, PREFILL));
+      runs.push({ format, dir, backend, model, ids, linearBytes, writeS, prefillMs: [], decodeMs: [] });
+    }
+    // Round 0 is the warm-up (not recorded).
+    for (let round = 0; round <= REPS; round++) {
+      for (const r of runs) {
+        const context = r.ids.slice(0, PREFILL);
+        const t0 = performance.now();
+        await r.model.forward(context, undefined, { lastOnly: true });
+        const prefill = performance.now() - t0;
+        // Decode: a fresh PREFILL-token context (untimed), then DECODE timed single-token steps.
+        const cache = r.model.createCache();
+        await r.model.forward(context, cache, { lastOnly: true });
+        const t1 = performance.now();
+        for (let t = 0; t < DECODE; t++) await r.model.forward([r.ids[PREFILL + t]], cache, { lastOnly: true });
+        const decode = performance.now() - t1;
+        if (round > 0) {
+          r.prefillMs.push(prefill);
+          r.decodeMs.push(decode);
+        }
+      }
+    }
+    let dense;
+    for (const r of runs) {
+      await r.model.dispose();
+      await r.backend.dispose();
+      rmSync(r.dir, { recursive: true, force: true });
+      const prefill = summarize(r.prefillMs);
+      const decode = summarize(r.decodeMs);
+      const bytesPerToken = r.linearBytes + spec.headBytes;
+      const t = { prefillTps: PREFILL / (prefill.median / 1000), decodeTps: DECODE / (decode.median / 1000) };
+      dense ??= t;
+      rows.push({
+        model: spec.name,
+        format: r.format,
+        'prefill tok/s': t.prefillTps,
+        'prefill p90 ms': prefill.p90,
+        'decode tok/s': t.decodeTps,
+        'decode p90 ms/tok': decode.p90 / DECODE,
+        'W MB/token': bytesPerToken / 1e6,
+        'decode GB/s': (bytesPerToken * t.decodeTps) / 1e9,
+        'prefill x dense': t.prefillTps / dense.prefillTps,
+        'decode x dense': t.decodeTps / dense.decodeTps,
+        'write s': r.writeS,
+      });
+      console.log(`done ${spec.name} ${r.format}: prefill ${t.prefillTps.toFixed(1)} tok/s, decode ${t.decodeTps.toFixed(2)} tok/s`);
+    }
+  }
+} finally {
+  rmSync(root, { recursive: true, force: true });
+}
+table(rows);
+if (outPath) {
+  writeJson(resolve(process.cwd(), outPath), { machine, threads: THREADS, prefillTokens: PREFILL, decodeTokens: DECODE, rows });
+  console.log(`wrote ${outPath}`);
+}
