@@ -1,8 +1,8 @@
 /** Resolves a model argument, starts a backend and loads model + tokenizer. */
-import { type LoadedModel, loadModel, resolveModelPath } from '@sparq/lm';
+import { type CausalLM, type LoadedModel, loadModel, resolveModelPath } from '@sparq/lm';
 import type { Backend } from '@sparq/tensor';
 import { openBackend } from './backends';
-import { intArg } from './options';
+import { intArg, runPacked } from './options';
 import type { Io } from './output';
 
 /** The parsed options {@link openModel} reads. */
@@ -12,7 +12,10 @@ export interface ModelRunOptions {
   threads?: string | undefined;
   tokenizer?: string | undefined;
   offline?: boolean | undefined;
+  /** Run a sparq container's compressed layers packed (default true; see {@link runPacked}). */
   packed?: boolean | undefined;
+  /** `--dense`: decode a container's compressed layers to f32 at load (overrides `packed`). */
+  dense?: boolean | undefined;
 }
 
 /** A loaded model with the backend it runs on; `close()` frees both. */
@@ -20,6 +23,8 @@ export interface OpenModel extends LoadedModel {
   backend: Backend;
   /** The local path the model was loaded from. */
   path: string;
+  /** Block linears that run on a compressed kernel (0 unless a sparq container runs packed). */
+  packedLinears: number;
   close(): Promise<void>;
 }
 
@@ -34,16 +39,27 @@ export async function openModel(opts: ModelRunOptions, io: Io): Promise<OpenMode
     const loaded = await loadModel(resolved.path, {
       backend,
       ...(opts.tokenizer ? { tokenizer: opts.tokenizer } : {}),
-      ...(opts.packed ? { packed: true } : {}),
+      // Only sparq containers have packed layers; other sources ignore the flag.
+      packed: runPacked(opts),
     });
     // Close the weight source's file handles before the backend (the model releases its backend copies).
     const close = async () => {
       await loaded.model.dispose();
       await backend.dispose();
     };
-    return { ...loaded, backend, path: resolved.path, close };
+    return { ...loaded, backend, path: resolved.path, packedLinears: await countPackedLinears(loaded.model), close };
   } catch (e) {
     await backend.dispose();
     throw e;
   }
+}
+
+/** Counts the block linears holding a packed weight (what `--packed` / `--dense` decided, as loaded). */
+async function countPackedLinears(model: CausalLM): Promise<number> {
+  let n = 0;
+  for (let i = 0; i < model.numBlocks; i++) {
+    const w = await model.loadBlock(i);
+    for (const l of [w.q, w.k, w.v, w.o, w.gate, w.up, w.down]) if (l?.packed) n++;
+  }
+  return n;
 }

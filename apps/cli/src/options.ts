@@ -22,13 +22,30 @@ export const modelRunArgs = {
   offline: { type: 'boolean', description: 'never use the network (also SPARQ_OFFLINE=1 or HF_HUB_OFFLINE=1)' },
 } as const satisfies ArgsDef;
 
-/** `--packed` of the commands that run a model (eval, generate). */
+/**
+ * `--packed` (the default) / `--no-packed` / `--dense` of the commands that run
+ * a model (eval, generate). Packed is the default because it is what a sparq
+ * container is for: the compressed kernels read ~2–9× fewer weight bytes and
+ * never hold an f32 copy; decoding to f32 stays available for comparisons.
+ */
 export const packedArgs = {
   packed: {
     type: 'boolean',
-    description: 'sparq containers: keep compressed layers packed and run them on the compressed kernels (no f32 copy)',
+    default: true,
+    description:
+      'sparq containers: keep compressed layers packed and run them on the compressed kernels, no f32 copy (the default)',
+    negativeDescription: 'sparq containers: decode compressed layers to f32 at load and run the dense kernels',
+  },
+  dense: {
+    type: 'boolean',
+    description: 'sparq containers: decode compressed layers to f32 at load and run the dense kernels (same as --no-packed)',
   },
 } as const satisfies ArgsDef;
+
+/** Whether a sparq container's compressed layers run packed: yes unless `--no-packed` or `--dense`. */
+export function runPacked(opts: { packed?: boolean | undefined; dense?: boolean | undefined }): boolean {
+  return opts.packed !== false && opts.dense !== true;
+}
 
 /** Output options of every command. */
 export const outputArgs = {

@@ -87,5 +87,12 @@ describe('sparq CLI', () => {
     expect(bad.status).toBe(1);
     expect(bad.stdout).toBe('');
     expect(bad.stderr).toMatch(/^error\[E_IO\]/);
+    // eval and generate run sparq containers packed by default; the help says so and names both ways out.
+    for (const cmd of ['eval', 'generate']) {
+      const h = spawnSync(process.execPath, [bin, cmd, '--help'], { encoding: 'utf8' }).stdout.replace(/\x1b\[[0-9;]*m/g, '');
+      expect(h).toMatch(/--packed\s+.*\(the default\)/);
+      expect(h).toMatch(/--no-packed\s+.*decode compressed layers to f32/);
+      expect(h).toMatch(/--dense\s+.*same as --no-packed/);
+    }
   });
 });

@@ -34,15 +34,25 @@ describe('sparq compress', () => {
     expect(existsSync(join(out, 'sparq.json'))).toBe(true);
     expect(existsSync(join(out, 'tok512.bin'))).toBe(true);
 
-    const e = await sparq('eval', out, '--text', sample(), '--doc-separator', '<|endoftext|>', '--backend', 'reference', '--json');
+    // --dense decodes the 2:4 + 4-bit layers to f32 at load: no layer runs packed.
+    const e = await sparq('eval', out, '--text', sample(), '--doc-separator', '<|endoftext|>', '--backend', 'reference', '--dense', '--json');
     expect(e.err).not.toMatch(/error\[/);
     expect(e.code).toBe(0);
     const ppl = JSON.parse(e.out).perplexity;
     expect(Number.isFinite(ppl)).toBe(true);
-    // --packed runs the 2:4 + 4-bit layers on the compressed kernels: same perplexity as decode-then-dense.
-    const p = await sparq('eval', out, '--text', sample(), '--doc-separator', '<|endoftext|>', '--backend', 'reference', '--packed', '--json');
+    expect(JSON.parse(e.out).packedLinears).toBe(0);
+    // Packed is the default: every compressed linear runs on the compressed kernels, same perplexity as decode-then-dense.
+    const p = await sparq('eval', out, '--text', sample(), '--doc-separator', '<|endoftext|>', '--backend', 'reference', '--json');
     expect(p.err).not.toMatch(/error\[/);
+    expect(JSON.parse(p.out).packedLinears).toBe(35);
     expect(Math.abs(JSON.parse(p.out).perplexity - ppl) / ppl).toBeLessThan(1e-4);
+    // --no-packed is the same switch as --dense; --packed stays accepted (the default, spelled out).
+    const gen = (...flags: string[]) => sparq('generate', out, '--prompt', 'Once', '--max-tokens', '3', '--backend', 'reference', '--json', ...flags);
+    const [gDefault, gNoPacked, gPacked] = [await gen(), await gen('--no-packed'), await gen('--packed')];
+    expect(JSON.parse(gDefault.out).packedLinears).toBe(35);
+    expect(JSON.parse(gNoPacked.out).packedLinears).toBe(0);
+    expect(JSON.parse(gPacked.out).packedLinears).toBe(35);
+    expect(JSON.parse(gNoPacked.out).newIds).toEqual(JSON.parse(gDefault.out).newIds);
     expect(ppl).toBeGreaterThan(3.5482); // dense reference PPL (MANIFEST.md): compression can only be measured against it
   });
 

@@ -53,6 +53,7 @@ export function generateCommand(io: Io) {
           prompt: a.prompt,
           model: m.path,
           backend: m.backend.name,
+          packedLinears: m.packedLinears,
           sampling: greedy ? { greedy: true } : { temperature: temperature ?? 1, topK: topK ?? null, topP: topP ?? null, seed },
           stats: r.stats,
         };
