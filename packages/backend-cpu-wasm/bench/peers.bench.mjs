@@ -19,13 +19,21 @@
 // with session.intra_op.allow_spinning = 0: ORT's pool threads otherwise spin
 // after each run and, on this 2-vCPU machine, steal the cores of whichever
 // implementation runs next in the interleaved rounds.
+// ORT Web runs in a child process of its own: with numThreads ≥ 2 its pthread
+// worker keeps a core busy between runs (measured: our 2-thread GEMV ran at half
+// speed beside it, and ORT native slowed too), so sharing a process would
+// measure that interference, not the kernels. The parent times ours and ORT
+// native; the child (`--child`) times ORT Web alone on the same shapes and
+// weights (same seeds), and the parent merges its rows.
 // GEMV (batch 1) cycles through distinct weights whose sparq-format bytes total
 // ≥ 128 MiB (4× the 32 MiB L3); a sample is one pass over the set divided by its
 // count. GEMM runs batch 128 on one weight. Implementations alternate within
 // each round so load from other processes hits them alike. Ratios are
 // our time / their time (< 1: ours faster).
-import { availableParallelism, cpus } from 'node:os';
-import { resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { probeMemoryBandwidth, summarize, table, writeJson } from '@sparq/bench';
 import { Tensor, decodePacked } from '@sparq/tensor';
 import * as ortNode from 'onnxruntime-node';
@@ -42,7 +50,11 @@ const outPath = flag('--out');
 const quick = args.includes('--quick');
 const THREADS = Number(flag('--threads') ?? Math.min(2, availableParallelism()));
 const WEB_THREADS = Number(flag('--web-threads') ?? THREADS);
-const PEERS = (flag('--peers') ?? 'node,web').split(',');
+const CHILD = args.includes('--child');
+const REQUESTED = (flag('--peers') ?? 'node,web').split(',');
+/** Timed in this process: ORT Web only in the child (see above). */
+const PEERS = CHILD ? ['web'] : REQUESTED.filter((p) => p !== 'web');
+const webInChild = !CHILD && REQUESTED.includes('web');
 const batches = args.includes('--gemv-only') ? [1] : args.includes('--gemm-only') ? [128] : [1, 128];
 /** Streamed (sparq-format) weight bytes cycled per GEMV case: 4× the 32 MiB L3. */
 const GEMV_SET_BYTES = quick ? 16 << 20 : 128 << 20;
@@ -130,7 +142,7 @@ for (const shapeName of shapeNames) {
         if (PEERS.includes('web')) webSessions.push(await ortWeb.InferenceSession.create(model, webOpts));
       }
       const impls = [
-        { name: 'ours', run: (i) => (F.kernel === 'matmulDense' ? be.run(F.kernel, { a: aOurs, b: wOurs[i] }, { transposeB: true }) : be.run(F.kernel, { a: aOurs, w: wOurs[i] }, {})), out: (y) => y.data },
+        ...(CHILD ? [] : [{ name: 'ours', run: (i) => (F.kernel === 'matmulDense' ? be.run(F.kernel, { a: aOurs, b: wOurs[i] }, { transposeB: true }) : be.run(F.kernel, { a: aOurs, w: wOurs[i] }, {})), out: (y) => y.data }]),
         ...(PEERS.includes('node') ? [{ name: 'ort-node', run: (i) => nodeSessions[i].run({ A: aNode }), out: (y) => y.Y.data }] : []),
         ...(PEERS.includes('web') ? [{ name: 'ort-web', run: (i) => webSessions[i].run({ A: aWeb }), out: (y) => y.Y.data }] : []),
       ];
@@ -169,7 +181,7 @@ for (const shapeName of shapeNames) {
       const perf = (st, bytes) => (m === 1 ? `${(bytes / st.median / 1e6).toFixed(2)} GB/s (${((100 * bytes) / st.median / 1e6 / bw.gbps).toFixed(0)}% bw)` : `${(flops / st.median / 1e6).toFixed(1)} GFLOP/s`);
       const row = { case: `${m === 1 ? 'gemv' : `gemm m=${m}`} ${shapeName}`, format: fmt, 'peer op': F.peerOp };
       for (const [name, st] of Object.entries(stats)) Object.assign(row, { [`${name} ms`]: st.median, [`${name} p90`]: st.p90 });
-      for (const name of Object.keys(stats).slice(1)) row[`ours/${name.slice(4)}`] = stats.ours.median / stats[name].median;
+      if (stats.ours) for (const name of Object.keys(stats).slice(1)) row[`ours/${name.slice(4)}`] = stats.ours.median / stats[name].median;
       for (const [name, st] of Object.entries(stats)) row[name] = perf(st, name === 'ours' ? wBytes : F.peerBytes(n, k));
       row['relerr ' + Object.keys(errs).join('/')] = Object.values(errs).map((e) => e.toExponential(1)).join('/');
       row.weights = count;
@@ -179,6 +191,22 @@ for (const shapeName of shapeNames) {
       for (const s of [...nodeSessions, ...webSessions]) await s.release();
       await be.dispose();
     }
+  }
+}
+
+if (webInChild) {
+  // ORT Web, timed alone in a child process; merged by (case, format).
+  const childOut = join(tmpdir(), `sparq-peers-web-${process.pid}.json`);
+  const childArgs = [...process.execArgv, process.argv[1], ...args.filter((x, i) => !['--out', '--peers'].includes(x) && !['--out', '--peers'].includes(args[i - 1])), '--child', '--peers', 'web', '--out', childOut];
+  console.log(`ORT Web: timing it alone in a child process (node ${childArgs.slice(process.execArgv.length).join(' ')})`);
+  const r = spawnSync(process.execPath, childArgs, { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0) throw new Error(`the ORT Web child process failed (status ${r.status})`);
+  const child = JSON.parse(readFileSync(childOut, 'utf8'));
+  rmSync(childOut, { force: true });
+  for (const row of rows) {
+    const c = child.rows.find((x) => x.case === row.case && x.format === row.format);
+    if (!c) throw new Error(`ORT Web child has no row for ${row.case} ${row.format}`);
+    Object.assign(row, { 'ort-web ms': c['ort-web ms'], 'ort-web p90': c['ort-web p90'], 'ours/web': row['ours ms'] / c['ort-web ms'], 'ort-web': c['ort-web'], 'relerr ort-web': c['relerr ort-web'] });
   }
 }
 
