@@ -11,10 +11,11 @@
 // memories; 0 = the backend default of 4 GiB − 64 MiB).
 // The synthetic matrices of one shape share their JS arrays (only the device
 // copies are distinct), so peak RSS is dominated by the wasm memories.
+import { f16Scales, randomBytes, reseed } from './synthetic.mjs';
 import { availableParallelism, cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { summarize, table, writeJson } from '@sparq/bench';
-import { Tensor, f32ToF16 } from '@sparq/tensor';
+import { Tensor } from '@sparq/tensor';
 import { cpuWasmMemoryStats, createCpuWasmBackend, relaxedSimdAvailable } from '../dist/index.js';
 
 const args = process.argv.slice(2);
@@ -30,24 +31,8 @@ const outIdx = args.indexOf('--out');
 const outPath = outIdx >= 0 ? args[outIdx + 1] : undefined;
 const G = 128;
 const GB = 1e9;
+reseed(0x2545f491);
 
-let seed = 0x2545f491;
-function randomBytes(len) {
-  const u32 = new Uint32Array(Math.ceil(len / 4));
-  for (let i = 0; i < u32.length; i++) {
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    u32[i] = seed >>> 0;
-  }
-  return new Uint8Array(u32.buffer, 0, len);
-}
-function f16Scales(len) {
-  const out = new Uint16Array(len);
-  const r = randomBytes(len);
-  for (let i = 0; i < len; i++) out[i] = f32ToF16(0.005 + (r[i] / 255) * 0.015);
-  return out;
-}
 
 /** One set of random arrays per shape, shared by every matrix of that shape. */
 const shapes = {

@@ -7,43 +7,15 @@
 // exactly: a pruned position gets its group's zero-point code, which dequantizes
 // to exactly 0. The bench checks every translated graph against our reference
 // decoder before timing, so a layout mistake here fails loudly.
-import { decodeNM, f16ToF32, f32ToF16 } from '@sparq/tensor';
+import { decodeNM, f16ToF32 } from '@sparq/tensor';
 import { matMulModel, matMulNBitsModel } from './onnx-graph.mjs';
+import { f16Scales, indices24, randomBytes, uniform } from './synthetic.mjs';
+
+export { uniform };
 
 /** Quantization group (= MatMulNBits block_size). */
 export const G = 128;
 
-// A fast deterministic byte source (xorshift32): weights only need valid, random-looking codes.
-let seed = 0x9e3779b9;
-export function randomBytes(len) {
-  const u32 = new Uint32Array(Math.ceil(len / 4));
-  for (let i = 0; i < u32.length; i++) {
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    u32[i] = seed >>> 0;
-  }
-  return new Uint8Array(u32.buffer, 0, len);
-}
-
-/** `len` f32 values uniform in [lo, hi). */
-export function uniform(len, lo, hi) {
-  const b = randomBytes(len * 4);
-  const u = new Uint32Array(b.buffer, 0, len);
-  const out = new Float32Array(len);
-  for (let i = 0; i < len; i++) out[i] = lo + ((u[i] >>> 8) / 16777216) * (hi - lo);
-  return out;
-}
-
-/** 2:4 index bytes: two groups per byte, each one of the 6 increasing position pairs. */
-const PAIRS = [[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3]].map(([a, b]) => a | (b << 2));
-function indices24(len) {
-  const r = randomBytes(len);
-  const out = new Uint8Array(len);
-  for (let i = 0; i < len; i++) out[i] = PAIRS[r[i] % 6] | (PAIRS[(r[i] >> 3) % 6] << 4);
-  return out;
-}
-const f16Scales = (len) => Uint16Array.from(uniform(len, 0.005, 0.02), f32ToF16);
 const f32Scales = (scales) => Float32Array.from(scales, f16ToF32);
 
 /** `[n, k]` row-major → `[k, n]` row-major (ONNX MatMul's B). */

@@ -41,3 +41,4 @@ export { layerFixturesDir, loadLayerCases, readFixtureSafetensors } from './laye
 export type { FixtureTensor, LayerCase } from './layer-fixtures';
 export { launchWebGpuPage, webGpuAdapterInfo, chromiumPath, CHROMIUM_ARGS, TEST_ORIGIN, BLANK_PAGE } from './browser';
 export type { WebGpuPage, WebGpuPageOptions, WebGpuAdapterInfo, ServedFiles, ServedFile } from './browser';
+export { importGraph, nodeBuiltinImports } from './import-graph';
