@@ -16,7 +16,7 @@
 // The compressed kernels (assembly/lib/packed.ts) are exported from this same
 // module, so one module instance per thread serves every kernel.
 
-import { addOrStore, fma4, gemvRange, hsum, KC, NB, shareStart, tile4x1, tile4x2 } from './lib/dense-tiles';
+import { addOrStore, dot1, fma4, gemvRange, hsum, KC, NB, shareStart, tile4x1, tile4x2 } from './lib/dense-tiles';
 export { packedMatmul, prepareActInt8, prepareNM24Pairs, preparePanels } from './lib/packed';
 
 /**
@@ -32,7 +32,7 @@ export function matmul(tid: i32, nth: i32, a: usize, w: usize, out: usize, m: i3
   const lda = <usize>k << 2;
   const ldo = <usize>n << 2;
   if (m == 1) {
-    gemvRange(a, w, out, k, j0, j1);
+    gemvShare(a, w, out, k, j0, j1);
     return;
   }
   const m4 = m & ~3;
@@ -61,6 +61,180 @@ export function matmul(tid: i32, nth: i32, a: usize, w: usize, out: usize, m: i3
   }
 }
 
+// --- GEMV (m = 1) --------------------------------------------------------------
+//
+// Streaming W from DRAM is limited by how the loads feed the hardware
+// prefetchers. Measured on the 2-vCPU EPYC VM, one thread (4-stream read loop:
+// 27–28 GB/s): 4 consecutive rows, 32 B of each per step (the former gemvRows4
+// path) 18.5 GB/s at k = 4096 and 22.5 at k = 11008. 12 consecutive rows reach
+// 26–27 at k = 11008 but only 16.6 at k = 4096, where rows 16 KiB apart all map
+// to one 8-way L1 set and evict each other. 4 rows spaced share/4 apart, a whole
+// 64 B line of each per step (the read probe's pattern: each of the 4 regions of
+// the share is one long stream across rows) reach 26–27 at k = 4096 (8 such
+// rows 32 B per step: 23). So: 12 consecutive rows when the row stride is not a
+// multiple of 4 KiB, else 4 rows share/4 apart.
+
+/**
+ * Per-row arithmetic shared by gemvRows12 and gemvRow1 (so every output has the
+ * same summation order whichever kernel computed it, and results do not depend
+ * on the thread split): one f32x4 accumulator fed 4 floats at a time in k order (the 8-float
+ * unrolling of gemvRow1 does not change that), then the scalar tail, done here. One
+ * accumulator, not two, because 12 rows use 12 of the 16 vector registers; the
+ * relative error stays ~1e-6 at k = 11008.
+ */
+@inline function rowTail(acc: v128, a: usize, w: usize, p: i32, k: i32): f32 {
+  if (p + 4 <= k) {
+    const o = <usize>p << 2;
+    acc = fma4(acc, v128.load(a + o), v128.load(w + o));
+    p += 4;
+  }
+  let s = hsum(acc);
+  for (; p < k; p++) s += load<f32>(a + (<usize>p << 2)) * load<f32>(w + (<usize>p << 2));
+  return s;
+}
+
+/** out = a · w for one row of k floats (the rows a share's 12-row groups leave over). */
+function gemvRow1(a: usize, w: usize, k: i32, out: usize): void {
+  let c = f32x4.splat(0);
+  let p: i32 = 0;
+  for (; p + 8 <= k; p += 8) {
+    const o = <usize>p << 2;
+    c = fma4(c, v128.load(a + o), v128.load(w + o));
+    c = fma4(c, v128.load(a + o, 16), v128.load(w + o, 16));
+  }
+  store<f32>(out, rowTail(c, a, w, p, k));
+}
+
+/**
+ * 4 rows of W `rs` bytes apart (outputs `os` bytes apart): out[r·os] = a · w_r,
+ * 64 B of each row per step (a whole cache line per stream, like the read probe).
+ * Per-row arithmetic is dot1's (dense-tiles): two accumulators taking alternate
+ * 4-float chunks, a last 4-float chunk into the first, then scalars — so left-over
+ * rows computed by dot1 match bit for bit.
+ */
+function gemvRows4Strided(a: usize, w: usize, rs: usize, k: i32, out: usize, os: usize): void {
+  const w0 = w, w1 = w + rs, w2 = w + 2 * rs, w3 = w + 3 * rs;
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), b0 = f32x4.splat(0), b1 = f32x4.splat(0);
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), d0 = f32x4.splat(0), d1 = f32x4.splat(0);
+  let p: i32 = 0;
+  for (; p + 16 <= k; p += 16) {
+    const o = <usize>p << 2;
+    let x0 = v128.load(a + o);
+    let x1 = v128.load(a + o, 16);
+    a0 = fma4(a0, x0, v128.load(w0 + o));
+    a1 = fma4(a1, x1, v128.load(w0 + o, 16));
+    b0 = fma4(b0, x0, v128.load(w1 + o));
+    b1 = fma4(b1, x1, v128.load(w1 + o, 16));
+    c0 = fma4(c0, x0, v128.load(w2 + o));
+    c1 = fma4(c1, x1, v128.load(w2 + o, 16));
+    d0 = fma4(d0, x0, v128.load(w3 + o));
+    d1 = fma4(d1, x1, v128.load(w3 + o, 16));
+    x0 = v128.load(a + o, 32);
+    x1 = v128.load(a + o, 48);
+    a0 = fma4(a0, x0, v128.load(w0 + o, 32));
+    a1 = fma4(a1, x1, v128.load(w0 + o, 48));
+    b0 = fma4(b0, x0, v128.load(w1 + o, 32));
+    b1 = fma4(b1, x1, v128.load(w1 + o, 48));
+    c0 = fma4(c0, x0, v128.load(w2 + o, 32));
+    c1 = fma4(c1, x1, v128.load(w2 + o, 48));
+    d0 = fma4(d0, x0, v128.load(w3 + o, 32));
+    d1 = fma4(d1, x1, v128.load(w3 + o, 48));
+  }
+  if (p < k) {
+    // This path serves row strides that are multiples of 4 KiB (k % 1024 == 0), so
+    // a tail never occurs here; finish exactly as dot1 would, for any k.
+    store<f32>(out, dot2Tail(a0, a1, a, w0, p, k));
+    store<f32>(out + os, dot2Tail(b0, b1, a, w1, p, k));
+    store<f32>(out + 2 * os, dot2Tail(c0, c1, a, w2, p, k));
+    store<f32>(out + 3 * os, dot2Tail(d0, d1, a, w3, p, k));
+    return;
+  }
+  store<f32>(out, hsum(f32x4.add(a0, a1)));
+  store<f32>(out + os, hsum(f32x4.add(b0, b1)));
+  store<f32>(out + 2 * os, hsum(f32x4.add(c0, c1)));
+  store<f32>(out + 3 * os, hsum(f32x4.add(d0, d1)));
+}
+
+/** dot1's remainder from float `p` on, given its two accumulators. */
+function dot2Tail(s0: v128, s1: v128, a: usize, w: usize, p: i32, k: i32): f32 {
+  for (; p + 8 <= k; p += 8) {
+    const o = <usize>p << 2;
+    s0 = fma4(s0, v128.load(a + o), v128.load(w + o));
+    s1 = fma4(s1, v128.load(a + o, 16), v128.load(w + o, 16));
+  }
+  for (; p + 4 <= k; p += 4) {
+    const o = <usize>p << 2;
+    s0 = fma4(s0, v128.load(a + o), v128.load(w + o));
+  }
+  let s = hsum(f32x4.add(s0, s1));
+  for (; p < k; p++) s += load<f32>(a + (<usize>p << 2)) * load<f32>(w + (<usize>p << 2));
+  return s;
+}
+
+/**
+ * 12 consecutive rows of W (row stride `ld` bytes, not a multiple of 4 KiB):
+ * out[r] = a · w_r, 4 floats per step (the same per-row arithmetic as gemvRow1:
+ * one accumulator, sequential 4-float steps). 12 accumulators + 2 operands fit
+ * the 16 x86 vector registers (`a` and one W operand).
+ */
+function gemvRows12(a: usize, w: usize, ld: usize, k: i32, out: usize): void {
+  const w0 = w, w1 = w + ld, w2 = w + 2 * ld, w3 = w + 3 * ld, w4 = w + 4 * ld, w5 = w + 5 * ld;
+  const w6 = w + 6 * ld, w7 = w + 7 * ld, w8 = w + 8 * ld, w9 = w + 9 * ld, w10 = w + 10 * ld, w11 = w + 11 * ld;
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+  let c4 = f32x4.splat(0), c5 = f32x4.splat(0), c6 = f32x4.splat(0), c7 = f32x4.splat(0);
+  let c8 = f32x4.splat(0), c9 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let p: i32 = 0;
+  for (; p + 4 <= k; p += 4) {
+    const o = <usize>p << 2;
+    const x = v128.load(a + o);
+    c0 = fma4(c0, x, v128.load(w0 + o));
+    c1 = fma4(c1, x, v128.load(w1 + o));
+    c2 = fma4(c2, x, v128.load(w2 + o));
+    c3 = fma4(c3, x, v128.load(w3 + o));
+    c4 = fma4(c4, x, v128.load(w4 + o));
+    c5 = fma4(c5, x, v128.load(w5 + o));
+    c6 = fma4(c6, x, v128.load(w6 + o));
+    c7 = fma4(c7, x, v128.load(w7 + o));
+    c8 = fma4(c8, x, v128.load(w8 + o));
+    c9 = fma4(c9, x, v128.load(w9 + o));
+    c10 = fma4(c10, x, v128.load(w10 + o));
+    c11 = fma4(c11, x, v128.load(w11 + o));
+  }
+  store<f32>(out, rowTail(c0, a, w0, p, k));
+  store<f32>(out, rowTail(c1, a, w1, p, k), 4);
+  store<f32>(out, rowTail(c2, a, w2, p, k), 8);
+  store<f32>(out, rowTail(c3, a, w3, p, k), 12);
+  store<f32>(out, rowTail(c4, a, w4, p, k), 16);
+  store<f32>(out, rowTail(c5, a, w5, p, k), 20);
+  store<f32>(out, rowTail(c6, a, w6, p, k), 24);
+  store<f32>(out, rowTail(c7, a, w7, p, k), 28);
+  store<f32>(out, rowTail(c8, a, w8, p, k), 32);
+  store<f32>(out, rowTail(c9, a, w9, p, k), 36);
+  store<f32>(out, rowTail(c10, a, w10, p, k), 40);
+  store<f32>(out, rowTail(c11, a, w11, p, k), 44);
+}
+
+/**
+ * out[j] = a · W[j] for j in [j0, j1). Row stride not a multiple of 4 KiB: 12
+ * consecutive rows at a time, left-over rows by gemvRow1 (same arithmetic).
+ * Otherwise: 4 rows spaced share/4 apart, left-over rows by dot1 (same arithmetic).
+ */
+function gemvShare(a: usize, w: usize, out: usize, k: i32, j0: i32, j1: i32): void {
+  const ld = <usize>k << 2;
+  if ((ld & 4095) != 0) {
+    let j = j0;
+    for (; j + 12 <= j1; j += 12) gemvRows12(a, w + <usize>j * ld, ld, k, out + (<usize>j << 2));
+    for (; j < j1; j++) gemvRow1(a, w + <usize>j * ld, k, out + (<usize>j << 2));
+    return;
+  }
+  const q = (j1 - j0) >> 2;
+  for (let i: i32 = 0; i < q; i++) {
+    const j = j0 + i;
+    gemvRows4Strided(a, w + <usize>j * ld, <usize>q * ld, k, out + (<usize>j << 2), <usize>q << 2);
+  }
+  for (let j = j0 + (q << 2); j < j1; j++) store<f32>(out + (<usize>j << 2), dot1(a, w + <usize>j * ld, k));
+}
+
 /** dst [cols, rows] = srcᵀ for src [rows, cols], in 16×16 blocks to keep both sides in cache. */
 export function transpose(src: usize, dst: usize, rows: i32, cols: i32): void {
   for (let r0: i32 = 0; r0 < rows; r0 += 16) {
@@ -77,15 +251,45 @@ export function transpose(src: usize, dst: usize, rows: i32, cols: i32): void {
 }
 
 /**
- * Bandwidth probe: sums this thread's slice of [ptr, ptr + bytes) with four
- * independent f32x4 accumulators (64 B per iteration). `bytes` is a multiple of 64·nth.
+ * Bandwidth probe: sums this thread's slice of [ptr, ptr + bytes) as 4
+ * independent sequential streams (the slice's quarters), 64 B per stream per
+ * step into four f32x4 accumulators. Several streams per thread keep more
+ * prefetches in flight than one: on the 2-vCPU EPYC VM, same process, interleaved,
+ * one stream per thread read 24–26 GB/s on 1 thread and 32–35 / 47–49 on 2 (the
+ * VM's 2-thread bandwidth switches between two levels), four streams 27–29 and
+ * 35–40 / 56–62 — the best plain read loop we found (8 streams, or 128 B per
+ * step, were no better), so "fraction of bandwidth" compares against what a
+ * wasm loop can stream here.
+ * Bytes beyond a multiple of 256 per thread are summed afterwards.
  */
 export function readSum(tid: i32, nth: i32, ptr: usize, bytes: usize): f32 {
   const per = bytes / <usize>nth & ~63;
-  let p = ptr + per * <usize>tid;
-  const end = p + per;
+  const start = ptr + per * <usize>tid;
+  const q = per >> 2 & ~63;
   let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
-  for (; p < end; p += 64) {
+  for (let p = start, end = start + q; p < end; p += 64) {
+    let r = p;
+    s0 = f32x4.add(s0, v128.load(r));
+    s1 = f32x4.add(s1, v128.load(r, 16));
+    s2 = f32x4.add(s2, v128.load(r, 32));
+    s3 = f32x4.add(s3, v128.load(r, 48));
+    r += q;
+    s0 = f32x4.add(s0, v128.load(r));
+    s1 = f32x4.add(s1, v128.load(r, 16));
+    s2 = f32x4.add(s2, v128.load(r, 32));
+    s3 = f32x4.add(s3, v128.load(r, 48));
+    r += q;
+    s0 = f32x4.add(s0, v128.load(r));
+    s1 = f32x4.add(s1, v128.load(r, 16));
+    s2 = f32x4.add(s2, v128.load(r, 32));
+    s3 = f32x4.add(s3, v128.load(r, 48));
+    r += q;
+    s0 = f32x4.add(s0, v128.load(r));
+    s1 = f32x4.add(s1, v128.load(r, 16));
+    s2 = f32x4.add(s2, v128.load(r, 32));
+    s3 = f32x4.add(s3, v128.load(r, 48));
+  }
+  for (let p = start + 4 * q, end = start + per; p < end; p += 64) {
     s0 = f32x4.add(s0, v128.load(p));
     s1 = f32x4.add(s1, v128.load(p, 16));
     s2 = f32x4.add(s2, v128.load(p, 32));

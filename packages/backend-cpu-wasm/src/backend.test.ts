@@ -31,6 +31,11 @@ describe('cpu-wasm backend', () => {
     for (const [m, k, n] of [
       [1, 1027, 515],
       [1, 64, 6],
+      // GEMV: 12-row groups (row stride not a multiple of 4 KiB) or 4 strided rows
+      // (k = 1024: a 4 KiB stride) plus left-over rows, and every k tail (4-float step, scalars).
+      [1, 1036, 203],
+      [1, 13, 70],
+      [1, 1024, 203],
       [5, 300, 257],
       [37, 520, 131],
       [64, 1100, 96],
