@@ -110,6 +110,7 @@ describe('cpu-wasm compressed kernels', () => {
       randomNM(rng, 150, 4160, 2, 4), // long rows, 2 rows past the last quad
       randomNMQuant(rng, 31, 256, 2, 4, 4, 128, true),
       randomSpqr(rng, 35, 128, 3, 16, 16),
+      randomNM(rng, 203, 2048, 2, 4), // GEMV: 4 strided rows (4 KiB value rows) plus left-over rows
     ];
     for (const w of weights) {
       const gemv = randn(1, w.cols);
@@ -178,6 +179,7 @@ describe('cpu-wasm compressed kernels', () => {
       randomNM(rng, 150, 4160, 2, 4),
       randomNMQuant(rng, 43, 256, 2, 4, 4, 64, false),
       randomSpqr(rng, 39, 64, 3, 16, 16),
+      randomNM(rng, 203, 2048, 2, 4), // GEMV: 4 strided rows (4 KiB value rows) plus left-over rows
     ]) {
       for (const m of [1, 6, 17]) {
         const a = randn(m, w.cols);
