@@ -17,23 +17,21 @@ import {
   MODEL_MAX_NMSE,
   PACKED_TOLERANCE,
 } from '@sparq/conformance';
-import { randomNM, randomNMQuant, randomQuantized, randomSpqr } from '@sparq/conformance';
 import {
   createRng,
   decodePacked,
-  f16ToF32,
-  f32ToF16,
   matmulDenseRef,
   matmulPackedRef,
+  PACKED_MATMUL_KERNEL,
   referenceKernels,
   Tensor,
   type KernelAttrs,
   type KernelInputs,
-  type PackedMatrix,
 } from '@sparq/tensor';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCudaBackend, cudaStatus } from '../src/index';
+import { f16ModelErrorRatio, TENSOR_CORE_DENSE_SHAPES, tensorCoreWeights } from '../src/tensor-core-checks';
 
 const outDir = process.argv[2] ?? '.';
 mkdirSync(outDir, { recursive: true });
@@ -106,59 +104,28 @@ await backend.dispose();
 // The tensor-core paths the suite does not reach (as in src/conformance.gpu.test.ts): each output against the
 // float64 product of the f16-rounded operands, within the accumulation bound k·2⁻²¹·Σ|terms|
 // (4× the f32 rounding bound: tensor cores may truncate when aligning addends).
-const f16 = (x: number): number => f16ToF32(f32ToF16(x));
-function worstVsF16Model(y: Float32Array, a: Float32Array, W: Float32Array, m: number, n: number, k: number): number {
-  let worst = 0;
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n; j++) {
-      let s = 0;
-      let mag = 0;
-      for (let p = 0; p < k; p++) {
-        const t = f16(a[i * k + p]!) * f16(W[j * k + p]!);
-        s += t;
-        mag += Math.abs(t);
-      }
-      worst = Math.max(worst, Math.abs(y[i * n + j]! - s) / (k * 2 ** -21 * mag + 1e-30));
-    }
-  }
-  return worst; // ≤ 1 passes
-}
 const tc = createCudaBackend({ tensorCores: true });
 const rng = createRng(1234);
 const randn = (m: number, k: number) => new Tensor('f32', [m, k], rng.fillNormal(new Float32Array(m * k)) as Float32Array);
-for (const [m, k, n] of [
-  [1, 4096, 256],
-  [7, 1000, 300],
-  [64, 512, 129],
-  [257, 256, 64],
-] as const) {
+for (const [m, k, n] of TENSOR_CORE_DENSE_SHAPES) {
   const a = randn(m, k);
   const b = randn(n, k);
   try {
     const y = await tc.run('matmulDense', { a, b }, { transposeB: true });
-    const worst = worstVsF16Model(y.data, a.data, b.data, m, n, k);
+    const worst = f16ModelErrorRatio(y.data, a.data, b.data, m, n, k);
     record(`tensor cores: dense f16 m=${m} k=${k} n=${n}`, worst <= 1, `worst error / bound ${worst.toExponential(2)}`);
   } catch (e) {
     record(`tensor cores: dense f16 m=${m} k=${k} n=${n}`, false, String(e));
   }
 }
-const weights: [string, PackedMatrix][] = [
-  ['int4 g128 asym', randomQuantized(rng, 300, 4096, 4, 128, false)],
-  ['int4 g32 sym', randomQuantized(rng, 64, 512, 4, 32, true)],
-  ['2:4+int4 g128', randomNMQuant(rng, 300, 4096, 2, 4, 4, 128, false)],
-  ['2:4+int4 g64', randomNMQuant(rng, 33, 320, 2, 4, 4, 64, true)],
-  ['decoded q3', randomQuantized(rng, 50, 384, 3, 64, false)],
-  ['decoded 4:8 q8', randomNMQuant(rng, 40, 256, 4, 8, 8, 32, true)],
-  ['2:4 f16', randomNM(rng, 100, 1024, 2, 4)],
-  ['SpQR q3 (host decode)', randomSpqr(rng, 70, 256, 3, 16, 16)],
-];
+const weights = tensorCoreWeights(rng);
 for (const [name, w] of weights) {
   for (const m of [1, 5, 40]) {
     const a = randn(m, w.cols);
-    const kernel = ({ quant: 'matmulQuant', nm: 'matmulNM', 'nm-quant': 'matmulNMQuant', spqr: 'matmulSpqr' } as const)[w.kind];
+    const kernel = PACKED_MATMUL_KERNEL[w.kind];
     try {
       const y = await tc.run(kernel, { a, w } as never, {});
-      const worst = worstVsF16Model(y.data, a.data, decodePacked(w), m, w.rows, w.cols);
+      const worst = f16ModelErrorRatio(y.data, a.data, decodePacked(w), m, w.rows, w.cols);
       record(`tensor cores: ${name} m=${m}`, worst <= 1, `worst error / bound ${worst.toExponential(2)}`);
     } catch (e) {
       record(`tensor cores: ${name} m=${m}`, false, String(e));

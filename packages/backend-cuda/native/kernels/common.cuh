@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "layout.cuh"
+#include "../launch.h"
 
 namespace sparq {
 
@@ -96,6 +97,25 @@ inline int choose_splits(int requested, int blocks, int kTiles, int smCount) {
   int maxSplits = kTiles / 8 > 0 ? kTiles / 8 : 1;
   if (want > maxSplits) want = maxSplits;
   return want < 1 ? 1 : want;
+}
+
+// Launch geometry of the mma kernels: blocks of kWarps row tiles × kNB·8 batch
+// rows, and grid.z split-k slices of `perSplit` k steps each. Zeroes y when
+// there is nothing to accumulate (returns false) or when split-k partial sums
+// will be added into it with atomics.
+struct MmaLaunch {
+  dim3 grid;
+  int perSplit;
+};
+inline bool plan_mma_launch(const MmaShape& s, int kSteps, float* y, cudaStream_t st, MmaLaunch& out) {
+  if (kSteps == 0) { cudaMemsetAsync(y, 0, sizeof(float) * (size_t)s.m * s.n, st); return false; }
+  const int rowTiles = s.nPad / 16;
+  out.grid = dim3((rowTiles + kWarps - 1) / kWarps, (s.mPad + 8 * kNB - 1) / (8 * kNB), 1);
+  const int splits = choose_splits(s.splits, out.grid.x * out.grid.y, kSteps, g_sm_count);
+  out.perSplit = (kSteps + splits - 1) / splits;
+  out.grid.z = (kSteps + out.perSplit - 1) / out.perSplit;
+  if (out.grid.z > 1) cudaMemsetAsync(y, 0, sizeof(float) * (size_t)s.m * s.n, st);
+  return true;
 }
 
 // Writes a 16×8 tile: plain stores when this warp is the only writer (one

@@ -52,14 +52,10 @@ void launch_int4(const Int4Args& a, cudaStream_t st) {
   const MmaShape& s = a.s;
   if (s.m == 0 || s.n == 0) return;
   const int rowTiles = s.nPad / 16, KT = s.kPad / 16;
-  if (KT == 0) { cudaMemsetAsync(a.y, 0, sizeof(float) * (size_t)s.m * s.n, st); return; }
-  dim3 grid((rowTiles + kWarps - 1) / kWarps, (s.mPad + 8 * kNB - 1) / (8 * kNB), 1);
-  const int splits = choose_splits(s.splits, grid.x * grid.y, KT, g_sm_count);
-  const int per = (KT + splits - 1) / splits;
-  grid.z = (KT + per - 1) / per;
-  if (grid.z > 1) cudaMemsetAsync(a.y, 0, sizeof(float) * (size_t)s.m * s.n, st);
-  int4_mma_kernel<<<grid, kWarps * 32, 0, st>>>(static_cast<const uint32_t*>(a.w), static_cast<const __half*>(a.scales), static_cast<const __half*>(a.zeros),
-                                                a.groups, a.groupSize, static_cast<const __half*>(a.x), a.y, s.m, s.mPad, s.kPad, s.n, rowTiles, per);
+  MmaLaunch L;
+  if (!plan_mma_launch(s, KT, a.y, st, L)) return;
+  int4_mma_kernel<<<L.grid, kWarps * 32, 0, st>>>(static_cast<const uint32_t*>(a.w), static_cast<const __half*>(a.scales), static_cast<const __half*>(a.zeros),
+                                                a.groups, a.groupSize, static_cast<const __half*>(a.x), a.y, s.m, s.mPad, s.kPad, s.n, rowTiles, L.perSplit);
 }
 
 }  // namespace sparq

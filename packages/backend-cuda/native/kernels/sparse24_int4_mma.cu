@@ -55,15 +55,11 @@ void launch_sparse24_int4(const Sparse24Int4Args& a, cudaStream_t st) {
   const MmaShape& s = a.s;
   if (s.m == 0 || s.n == 0) return;
   const int rowTiles = s.nPad / 16, KB = s.kPad / 32;
-  if (KB == 0) { cudaMemsetAsync(a.y, 0, sizeof(float) * (size_t)s.m * s.n, st); return; }
-  dim3 grid((rowTiles + kWarps - 1) / kWarps, (s.mPad + 8 * kNB - 1) / (8 * kNB), 1);
-  const int splits = choose_splits(s.splits, grid.x * grid.y, KB, g_sm_count);
-  const int per = (KB + splits - 1) / splits;
-  grid.z = (KB + per - 1) / per;
-  if (grid.z > 1) cudaMemsetAsync(a.y, 0, sizeof(float) * (size_t)s.m * s.n, st);
-  sparse24_int4_mma_kernel<<<grid, kWarps * 32, 0, st>>>(static_cast<const uint32_t*>(a.w), static_cast<const uint32_t*>(a.meta),
+  MmaLaunch L;
+  if (!plan_mma_launch(s, KB, a.y, st, L)) return;
+  sparse24_int4_mma_kernel<<<L.grid, kWarps * 32, 0, st>>>(static_cast<const uint32_t*>(a.w), static_cast<const uint32_t*>(a.meta),
                                                          static_cast<const __half*>(a.scales), static_cast<const __half*>(a.zeros), a.groups, a.groupSize,
-                                                         static_cast<const __half*>(a.x), a.y, s.m, s.mPad, s.kPad, s.n, s.nPad, rowTiles, per);
+                                                         static_cast<const __half*>(a.x), a.y, s.m, s.mPad, s.kPad, s.n, s.nPad, rowTiles, L.perSplit);
 }
 
 }  // namespace sparq
