@@ -31,7 +31,7 @@ import {
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCudaBackend, cudaStatus } from '../src/index';
-import { f16ModelErrorRatio, TENSOR_CORE_DENSE_SHAPES, tensorCoreWeights } from '../src/tensor-core-checks';
+import { f16ModelErrorRatio, TENSOR_CORE_DENSE_SHAPES, tensorCoreWeights } from '../test/tensor-core-checks';
 
 const outDir = process.argv[2] ?? '.';
 mkdirSync(outDir, { recursive: true });

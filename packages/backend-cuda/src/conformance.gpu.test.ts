@@ -9,7 +9,7 @@ import { runConformance } from '@sparq/conformance';
 import { createRng, decodePacked, matmulDenseRef, PACKED_MATMUL_KERNEL, Tensor } from '@sparq/tensor';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createCudaBackend, cudaPackedPath, cudaStatus } from './index';
-import { f16ModelErrorRatio, TENSOR_CORE_DENSE_SHAPES, tensorCoreWeights } from './tensor-core-checks';
+import { f16ModelErrorRatio, TENSOR_CORE_DENSE_SHAPES, tensorCoreWeights } from '../test/tensor-core-checks';
 
 const status = cudaStatus();
 const skipUnless = (): true | string => (status.available ? true : `no usable CUDA device — ${status.reason}`);
