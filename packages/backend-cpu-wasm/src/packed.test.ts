@@ -83,6 +83,9 @@ describe('cpu-wasm compressed kernels', () => {
       randomQuantized(rng, 11, 320, 8, 16, false),
       randomNMQuant(rng, 19, 512, 2, 4, 4, 128, true),
       randomNMQuant(rng, 23, 384, 2, 4, 4, 128, false),
+      randomNMQuant(rng, 37, 1024, 2, 4, 4, 256, false), // NMQ4: 2 steps per group; 2 threads split octet 2 (rows 16–19 / 20–23)
+      randomNMQuant(rng, 6, 4352, 2, 4, 4, 128, true), // NMQ4: one partial octet, 2 k-segments of 2176
+      randomNMQuant(rng, 150, 8448, 2, 4, 4, 256, false), // NMQ4: blocks of 8, 8, 3 octets, 3 k-segments of 2816; threads split octet 9
     ];
     const seen = new Set<string>();
     for (const w of weights) {
@@ -160,6 +163,7 @@ describe('cpu-wasm compressed kernels', () => {
       randomQuantized(rng, 70, 8320, 4, 128, false),
       randomQuantized(rng, 9, 256, 4, 32, true),
       randomNMQuant(rng, 19, 512, 2, 4, 4, 128, false),
+      randomNMQuant(rng, 37, 1024, 2, 4, 4, 256, true), // NMQ4 octets split between threads
       randomNM(rng, 21, 256, 2, 4),
     ]) {
       for (const m of [1, 9]) {
@@ -178,6 +182,8 @@ describe('cpu-wasm compressed kernels', () => {
       randomNM(rng, 41, 200, 2, 4),
       randomNM(rng, 150, 4160, 2, 4),
       randomNMQuant(rng, 43, 256, 2, 4, 4, 64, false),
+      randomNMQuant(rng, 37, 512, 2, 4, 4, 128, false), // NMQ4 GEMV: 2 threads split octet 2
+      randomNMQuant(rng, 150, 8448, 2, 4, 4, 128, true), // NMQ4 GEMV: threads split octet 9 in block 1; 3 k-segments
       randomSpqr(rng, 39, 64, 3, 16, 16),
       randomNM(rng, 203, 2048, 2, 4), // GEMV: 4 strided rows (4 KiB value rows) plus left-over rows
     ]) {

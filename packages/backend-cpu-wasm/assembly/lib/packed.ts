@@ -25,14 +25,11 @@
 //   of every 4-column group; the indices are re-packed at upload into byte
 //   offsets into it, so each kept pair is one 8-byte load (no dynamic swizzle,
 //   which V8 lowers to ~5 instructions with a range fix-up).
-// - NMQ4 (GEMV, 2:4 + 4-bit, groups of 128k): int8 activations gathered with a
-//   swizzle per 8 kept slots, widened to i16 and multiplied with the codes.
-//   Codes and indices are re-packed at upload (nibble j of code lane L is slot
-//   8j + L; index layout at nmq4step) so masks come from shifts, not lookups.
-//   The relaxed build gathers 16 activations per step of 16 kept slots and
-//   multiplies them as i8 (nmq4stepRelaxed); results are bit-identical.
+// - NMQ4 (GEMV, 2:4 + 4-bit, groups of 128k): rows in lanes — octets of 8 rows
+//   re-packed at upload so that one swizzle of a 4-column group's int8
+//   activations gathers the kept activations of 8 rows × 2 slots (gemvNMQ4).
 // - Relaxed SIMD (dense-relaxed.wasm, ASC_FEATURE_RELAXED_SIMD): Q4 uses
-//   relaxed_dot_i8x16_i7x16 on in-place nibbles, NMQ4 as above; only on
+//   relaxed_dot_i8x16_i7x16 on in-place nibbles, NMQ4 pmaddubsw on gathered i8; only on
 //   operands where the relaxed operations are exact.
 // - SP24 (GEMM, m ≥ 8, 2:4 f32 or §4 values decoded to f32): a is transposed
 //   into 16-row panels; each kept value multiplies its column's 64-byte panel
@@ -79,7 +76,7 @@ const D_XT: i32 = 27;
 const D_RCODES: i32 = 29;
 const D_RIDX: i32 = 30;
 const D_PANEL: i32 = 31;
-/** Columns per k-segment when 4-bit codes use the Q4 GEMV layout (see gemvQ4), else 0. */
+/** Columns per k-segment of the Q4 and NMQ4 GEMV layouts (see gemvQ4, gemvNMQ4), else 0. */
 const D_QUAD: i32 = 32;
 
 /** Quads per block of the Q4 GEMV layout (Q4_BLOCK_QUADS in src/runtime/packed-weights.ts). */
@@ -286,7 +283,7 @@ function decodeRow(d: usize, r: i32, dst: usize): void {
  * - D_XS: f32 per-block scale sx_b;
  * - D_XQ: for Q4/Q8, i16 codes permuted per chunk of 8·cpl columns so that
  *   xq16[chunk + 8j + L] = xq[chunk + cpl·L + j] (cpl = codes per i16 lane);
- *   for NMQ4, plain i8 codes in column order;
+ *   for NMQ4, i8 codes as swizzle tables, 20 bytes per 8 columns (see gemvNMQ4);
  * - D_XT: f32 per weight group t, T_t = Σ_{b ∈ t} sx_b · Σ_{i ∈ b} xq_i (Q4/Q8 zero-point term).
  */
 export function prepareActInt8(d: usize): void {
@@ -319,10 +316,15 @@ export function prepareActInt8(d: usize): void {
         store<i8>(xq + <usize>((c & ~31) + ((e & 1) << 4) + (e >> 1)), <i8>q);
       }
     } else if (path == PATH_NMQ4) {
+      // Per 8 columns (20 bytes): the even 4-column group as is (x0 … x3, splatted by the kernel into a
+      // period-4 table), then the odd one with each activation repeated 4 times (x4 ×4 … x7 ×4).
       for (let c = c0; c < c0 + xb; c++) {
         const q = <i32>min(<f32>127, max(<f32>-127, nearest(load<f32>(a + (<usize>c << 2)) * inv)));
         sum += q;
-        store<i8>(xq + <usize>c, <i8>q);
+        const o = xq + <usize>(c >> 3) * 20;
+        const e = c & 7;
+        if (e < 4) store<i8>(o + <usize>e, <i8>q);
+        else store<u32>(o + 4 + (<usize>(e - 4) << 2), (<u32>q & 0xff) * 0x01010101);
       }
     } else {
       // xq16[base + 8j + l] = q[base + cpl·l + j]: chunks of 8·cpl columns (xb is a multiple).
@@ -855,148 +857,205 @@ function gemvNM24(d: usize, j0: i32, j1: i32): void {
   }
 }
 
+/** Bytes of one octet's 128-column step in the NMQ4 stream: 8 × (16 B positions, 32 B codes). */
+const NMQ4_STEP: usize = 384;
+/** Bytes of one octet's group statistics in the NMQ4 stream: 8 f32 scales, then 8 i32 zero-points. */
+const NMQ4_STAT: usize = 64;
+/** Octets per block of the NMQ4 GEMV layout (NMQ4_BLOCK_OCTETS in src/runtime/packed-weights.ts). */
+const NMQ4_OB: i32 = 8;
+
+/** Stores lane `l` of an octet's result (row r0 + l) when that row is in [j0, j1). */
+@inline function storeOctetRow(out: usize, r0: i32, j0: i32, j1: i32, f0: v128, f1: v128): void {
+  if (r0 >= j0 && r0 < j1) store<f32>(out + (<usize>r0 << 2), f32x4.extract_lane(f0, 0));
+  if (r0 + 1 >= j0 && r0 + 1 < j1) store<f32>(out + (<usize>(r0 + 1) << 2), f32x4.extract_lane(f0, 1));
+  if (r0 + 2 >= j0 && r0 + 2 < j1) store<f32>(out + (<usize>(r0 + 2) << 2), f32x4.extract_lane(f0, 2));
+  if (r0 + 3 >= j0 && r0 + 3 < j1) store<f32>(out + (<usize>(r0 + 3) << 2), f32x4.extract_lane(f0, 3));
+  if (r0 + 4 >= j0 && r0 + 4 < j1) store<f32>(out + (<usize>(r0 + 4) << 2), f32x4.extract_lane(f1, 0));
+  if (r0 + 5 >= j0 && r0 + 5 < j1) store<f32>(out + (<usize>(r0 + 5) << 2), f32x4.extract_lane(f1, 1));
+  if (r0 + 6 >= j0 && r0 + 6 < j1) store<f32>(out + (<usize>(r0 + 6) << 2), f32x4.extract_lane(f1, 2));
+  if (r0 + 7 >= j0 && r0 + 7 < j1) store<f32>(out + (<usize>(r0 + 7) << 2), f32x4.extract_lane(f1, 3));
+}
+
 /**
- * Relaxed-SIMD form of nmq4step (dense-relaxed.wasm only): codes re-packed so
- * that, per 64 slots, byte l of half h holds slot 32h + l (low nibble) and
- * 32h + 16 + l (high nibble) — 16 unsigned codes per vector, valid i7 operands.
- * The 16 gathered activations of slots 16f … 16f+15 come from two swizzles
- * blended into one vector; `relaxed_dot_i8x16_i7x16_s` (pmaddubsw) forms pair
- * sums, and the zero-point term z·Σx is subtracted once per step in i16
- * (|Σ q·x| ≤ 4·2·127·15 and |z·Σx| ≤ 15·4·2·127 both fit). Exact, like the
- * baseline, and with the same i32 lane partition (see the end).
+ * Relaxed-SIMD NMQ4 step (dense-relaxed.wasm only): one octet's 128 columns,
+ * returned as the i32 sums Σ x·q of rows 0–3 and 4–7 (`NMQ4_P0`, `NMQ4_P1`)
+ * and the i16 sums Σ x of the gathered activations per byte-lane pair
+ * (`NMQ4_SX`, i.e. per row). `relaxed_swizzle` (one pshufb) is exact: every
+ * index is below 16. `relaxed_dot_i8x16_i7x16_s` (pmaddubsw) sums a row's two
+ * slots into its i16 lane — codes 0–15 are valid i7 operands and a pair sum
+ * is at most 2·127·15, so 8 groups (30480) fit before the sums are widened.
  */
-@inline function nmq4stepRelaxed(w: usize, ip: usize, x: usize, z: v128): v128 {
+@inline function nmq4StepRelaxed(w: usize, x: usize): void {
   const m4 = i8x16.splat(0x0f);
-  const m2 = i8x16.splat(3);
-  const base = i8x16(0, 0, 4, 4, 8, 8, 12, 12, 0, 0, 4, 4, 8, 8, 12, 12);
-  const iv = v128.load(ip);
-  const v0 = v128.load(w);
-  const v1 = v128.load(w, 16);
-  let p = i16x8.splat(0);
+  // Σx as a dot with ones: V8 11.3 lowers extadd_pairwise_i8x16_s to the same pmaddubsw but reloads
+  // its constant from memory every time (measured 6 % slower).
+  const ones = i8x16.splat(1);
+  let p0 = i32x4.splat(0), p1 = i32x4.splat(0);
   let sx = i16x8.splat(0);
-  let g = i8x16.shuffle(
-    swz(v128.load(x), v128.or(v128.and(iv, m2), base)),
-    swz(v128.load(x, 16), v128.or(v128.and(iv, m2), base)),
-    0, 1, 2, 3, 4, 5, 6, 7, 24, 25, 26, 27, 28, 29, 30, 31,
-  );
-  p = i16x8.add(p, i16x8.relaxed_dot_i8x16_i7x16_s(g, v128.and(v0, m4)));
-  sx = i16x8.add(sx, i16x8.extadd_pairwise_i8x16_s(g));
-  let k = v128.or(v128.and(i16x8.shr_u(iv, 2), m2), base);
-  g = i8x16.shuffle(swz(v128.load(x, 32), k), swz(v128.load(x, 48), k), 0, 1, 2, 3, 4, 5, 6, 7, 24, 25, 26, 27, 28, 29, 30, 31);
-  p = i16x8.add(p, i16x8.relaxed_dot_i8x16_i7x16_s(g, v128.and(i16x8.shr_u(v0, 4), m4)));
-  sx = i16x8.add(sx, i16x8.extadd_pairwise_i8x16_s(g));
-  k = v128.or(v128.and(i16x8.shr_u(iv, 4), m2), base);
-  g = i8x16.shuffle(swz(v128.load(x, 64), k), swz(v128.load(x, 80), k), 0, 1, 2, 3, 4, 5, 6, 7, 24, 25, 26, 27, 28, 29, 30, 31);
-  p = i16x8.add(p, i16x8.relaxed_dot_i8x16_i7x16_s(g, v128.and(v1, m4)));
-  sx = i16x8.add(sx, i16x8.extadd_pairwise_i8x16_s(g));
-  k = v128.or(v128.and(i16x8.shr_u(iv, 6), m2), base);
-  g = i8x16.shuffle(swz(v128.load(x, 96), k), swz(v128.load(x, 112), k), 0, 1, 2, 3, 4, 5, 6, 7, 24, 25, 26, 27, 28, 29, 30, 31);
-  p = i16x8.add(p, i16x8.relaxed_dot_i8x16_i7x16_s(g, v128.and(i16x8.shr_u(v1, 4), m4)));
-  sx = i16x8.add(sx, i16x8.extadd_pairwise_i8x16_s(g));
-  // i16 lane l now sums slots with (s mod 16) ∈ {2l, 2l+1}; adding lanes l and l+4 gives the
-  // baseline kernel's i32 lane partition ((s mod 8) ∈ {2l, 2l+1}), so the f32 sums match bit for bit.
-  const t = i16x8.sub(p, i16x8.mul(sx, z));
-  return i32x4.add(i32x4.extend_low_i16x8_s(t), i32x4.extend_high_i16x8_s(t));
+  for (let h: i32 = 0; h < 4; h++) {
+    let p = i16x8.splat(0);
+    for (let q: i32 = 0; q < 2; q++) {
+      const mv = v128.load(w);
+      const c0 = v128.load(w, 16);
+      const c1 = v128.load(w, 32);
+      const i01 = v128.and(mv, m4);
+      const i23 = v128.and(i16x8.shr_u(mv, 4), m4);
+      let g = i8x16.relaxed_swizzle(v128.load32_splat(x), i01);
+      p = i16x8.add(p, i16x8.relaxed_dot_i8x16_i7x16_s(g, v128.and(c0, m4)));
+      sx = i16x8.add(sx, i16x8.relaxed_dot_i8x16_i7x16_s(g, ones));
+      g = i8x16.relaxed_swizzle(v128.load(x, 4), i01);
+      p = i16x8.add(p, i16x8.relaxed_dot_i8x16_i7x16_s(g, v128.and(i16x8.shr_u(c0, 4), m4)));
+      sx = i16x8.add(sx, i16x8.relaxed_dot_i8x16_i7x16_s(g, ones));
+      g = i8x16.relaxed_swizzle(v128.load32_splat(x + 20), i23);
+      p = i16x8.add(p, i16x8.relaxed_dot_i8x16_i7x16_s(g, v128.and(c1, m4)));
+      sx = i16x8.add(sx, i16x8.relaxed_dot_i8x16_i7x16_s(g, ones));
+      g = i8x16.relaxed_swizzle(v128.load(x, 24), i23);
+      p = i16x8.add(p, i16x8.relaxed_dot_i8x16_i7x16_s(g, v128.and(i16x8.shr_u(c1, 4), m4)));
+      sx = i16x8.add(sx, i16x8.relaxed_dot_i8x16_i7x16_s(g, ones));
+      w += 48;
+      x += 40;
+    }
+    p0 = i32x4.add(p0, i32x4.extend_low_i16x8_s(p));
+    p1 = i32x4.add(p1, i32x4.extend_high_i16x8_s(p));
+  }
+  NMQ4_P0 = p0;
+  NMQ4_P1 = p1;
+  NMQ4_SX = sx;
 }
 
-/**
- * One 128-column step (64 kept slots) of the 2:4 + 4-bit GEMV for one row:
- * codes at w (32 bytes), re-packed positions at ip (16 bytes), int8
- * activations at x (128 bytes), zero-point z; returns the i32x4 partial sums.
- * Positions re-packed so that byte l, bits [2f, 2f+2) hold the position of
- * slot 16f + l: `((v >> 2f) & 3) | base` is then the swizzle mask of slots
- * 16f … 16f+15, lanes 0–7 gathering from columns 32f … 32f+15, lanes 8–15 from
- * the next 16.
- */
-@inline function nmq4step(w: usize, ip: usize, x: usize, z: v128): v128 {
-  const m4 = i16x8.splat(0x000f);
-  const m2 = i8x16.splat(3);
-  const base = i8x16(0, 0, 4, 4, 8, 8, 12, 12, 0, 0, 4, 4, 8, 8, 12, 12);
-  const iv = v128.load(ip);
-  const v0 = v128.load(w);
-  const v1 = v128.load(w, 16);
-  const k0 = v128.or(v128.and(iv, m2), base);
-  const k1 = v128.or(v128.and(i16x8.shr_u(iv, 2), m2), base);
-  const k2 = v128.or(v128.and(i16x8.shr_u(iv, 4), m2), base);
-  const k3 = v128.or(v128.and(i16x8.shr_u(iv, 6), m2), base);
-  let a0 = i32x4.dot_i16x8_s(i16x8.sub(v128.and(v0, m4), z), i16x8.extend_low_i8x16_s(swz(v128.load(x), k0)));
-  let a1 = i32x4.dot_i16x8_s(i16x8.sub(v128.and(i16x8.shr_u(v0, 4), m4), z), i16x8.extend_high_i8x16_s(swz(v128.load(x, 16), k0)));
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.sub(v128.and(i16x8.shr_u(v0, 8), m4), z), i16x8.extend_low_i8x16_s(swz(v128.load(x, 32), k1))));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.sub(i16x8.shr_u(v0, 12), z), i16x8.extend_high_i8x16_s(swz(v128.load(x, 48), k1))));
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.sub(v128.and(v1, m4), z), i16x8.extend_low_i8x16_s(swz(v128.load(x, 64), k2))));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.sub(v128.and(i16x8.shr_u(v1, 4), m4), z), i16x8.extend_high_i8x16_s(swz(v128.load(x, 80), k2))));
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.sub(v128.and(i16x8.shr_u(v1, 8), m4), z), i16x8.extend_low_i8x16_s(swz(v128.load(x, 96), k3))));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.sub(i16x8.shr_u(v1, 12), z), i16x8.extend_high_i8x16_s(swz(v128.load(x, 112), k3))));
-  return i32x4.add(a0, a1);
-}
+// Results of nmq4StepRelaxed (AssemblyScript functions return one value; these stay in registers once inlined).
+let NMQ4_P0: v128 = i32x4.splat(0);
+let NMQ4_P1: v128 = i32x4.splat(0);
+let NMQ4_SX: v128 = i16x8.splat(0);
 
 /**
- * 2:4 + 4-bit GEMV of rows [j0, j1), groups of 128k columns (one activation
- * block of 128 per step). Rows go in pairs; at upload each pair's re-packed
- * codes and positions are interleaved per step ([codes 32 B | positions 16 B]
- * for row 2p, then for row 2p+1: 96 bytes), so a thread reads one sequential
- * stream — short separate row streams (1.5 KiB per row at k = 4096) keep the
- * hardware prefetchers from ramping up. Integer sums are exact, so results
- * equal the 1-row loop's.
+ * 2:4 + 4-bit GEMV of rows [j0, j1), groups of 128k columns, activations as
+ * int8 per block of 128 columns. The weights are one stream
+ * (`packNMQ4Stream` in src/runtime/packed-weights.ts) of blocks of NMQ4_OB
+ * octets (8 rows) → k-segments of whole groups (D_QUAD columns) → octets →
+ * groups: per group 64 bytes of statistics (8 f32 scales, 8 i32
+ * zero-points), then per 128-column step 8 × 48 bytes — positions M, codes
+ * C0, C1 — in which byte lane b is row
+ * 8o + (b >> 1), kept slot (b & 1) of each 4-column group: bits [2f, 2f+2) of
+ * M hold the slot's position in group 4q + f, C0's nibbles its codes in groups
+ * 4q and 4q + 1, C1's in 4q + 2 and 4q + 3. Rows sit in lanes, so a group's 4
+ * activations form a swizzle table whose one gather feeds 8 rows' both slots:
+ * a gather per 16 kept slots with no per-row lookup. (The previous kernel
+ * gathered along one row's slots, needing 2 table loads, 2 swizzles and a
+ * blend per 16 slots: 0.6× the speed of the dense Q4 kernel.) One mask gives
+ * the indices of two groups, `M & 15` = p(4q) + 4·p(4q+1) (and `(M >> 4) & 15`
+ * the next two), because prepareActInt8 stores the activations of even groups
+ * as 4 bytes, splatted into a period-4 table (byte i = x[i & 3]), and of odd
+ * groups with each value repeated 4 times (byte i = x[i >> 2]).
+ * Each row's integer sum Σ x·(q − z) per step is exact in both builds — the
+ * baseline multiplies i16-widened activations with (q − z) directly, the
+ * relaxed build subtracts z·Σx once per step — so results are bit-identical
+ * between builds and thread counts (threads split rows in quads; an octet cut
+ * by a split is computed by both threads, each storing its own rows). As in
+ * gemvQ4, a thread reads one sequential stream while a segment's activation
+ * tables (2.5 bytes per column, ≤ 10 KiB) stay in L1 for the block's octets;
+ * in one pass over k = 11008 (27.5 KiB of tables) the kernel ran 1.2× slower.
+ * The octets' f32 accumulators are parked in per-thread scratch between
+ * segments, in the same order of operations as one pass.
  */
-function gemvNMQ4(d: usize, j0: i32, j1: i32): void {
+function gemvNMQ4(d: usize, j0: i32, j1: i32, scratch: usize): void {
   const k = <i32>dw(d, D_K);
+  const n = <i32>dw(d, D_N);
   const gs = <i32>dw(d, D_GS);
   const G = k / gs;
-  const steps = gs >> 7;
-  const blocks = <usize>dw(d, D_RCODES);
-  const pairBytes = <usize>(k >> 7) * 96;
+  const spg = gs >> 7; // steps per group
+  const groupBytes = NMQ4_STAT + <usize>spg * NMQ4_STEP;
+  const octetBytes = <usize>G * groupBytes;
+  const gps = <i32>dw(d, D_QUAD) / gs; // groups per k-segment
+  const stream = <usize>dw(d, D_RCODES);
   const xq = <usize>dw(d, D_XQ);
   const xs = <usize>dw(d, D_XS);
   const out = <usize>dw(d, D_OUT);
-  const scale = <usize>dw(d, D_SCALE);
-  const zero = <usize>dw(d, D_ZERO);
-  const gstride = <usize>G << 3; // (scale, zero) f32 pairs per group
-  let j = j0;
-  for (; j + 2 <= j1; j += 2) {
-    const sp = scale + <usize>j * gstride;
-    const zp = zero + <usize>j * gstride;
-    let w = blocks + <usize>(j >> 1) * pairBytes;
-    let x = xq;
-    let f0 = f32x4.splat(0), f1 = f32x4.splat(0);
-    let b: i32 = 0;
-    for (let t: i32 = 0; t < G; t++) {
-      const so = <usize>t << 3;
-      const s0 = load<f32>(sp + so), s1 = load<f32>(sp + gstride + so);
-      const z0 = i16x8.splat(<i16>load<f32>(zp + so)), z1 = i16x8.splat(<i16>load<f32>(zp + gstride + so));
-      for (let st: i32 = 0; st < steps; st++, b++) {
-        const a0 = ASC_FEATURE_RELAXED_SIMD ? nmq4stepRelaxed(w, w + 32, x, z0) : nmq4step(w, w + 32, x, z0);
-        const a1 = ASC_FEATURE_RELAXED_SIMD ? nmq4stepRelaxed(w + 48, w + 80, x, z1) : nmq4step(w + 48, w + 80, x, z1);
-        const sx = load<f32>(xs + (<usize>b << 2));
-        f0 = f32x4.add(f0, f32x4.mul(f32x4.convert_i32x4_s(a0), f32x4.splat(s0 * sx)));
-        f1 = f32x4.add(f1, f32x4.mul(f32x4.convert_i32x4_s(a1), f32x4.splat(s1 * sx)));
-        w += 96;
-        x += 128;
-      }
+  const nOct = (n + 7) >> 3;
+  const o1 = (j1 + 7) >> 3;
+  for (let oa = j0 >> 3; oa < o1; ) {
+    const blk = oa / NMQ4_OB;
+    const oe = min((blk + 1) * NMQ4_OB, o1);
+    const nb = <usize>min(NMQ4_OB, nOct - blk * NMQ4_OB); // octets in this block
+    const blockBase = stream + <usize>(blk * NMQ4_OB) * octetBytes;
+    // Per octet 32 bytes of state: the f32 sums of rows 0–3 and 4–7.
+    memory.fill(scratch, 0, <usize>(oe - oa) << 5);
+    for (let t0: i32 = 0; t0 < G; t0 += gps) {
+      const t1 = min(G, t0 + gps);
+      const segBytes = <usize>(t1 - t0) * groupBytes;
+      let w = blockBase + <usize>t0 * groupBytes * nb + <usize>(oa - blk * NMQ4_OB) * segBytes;
+      const x = xq + <usize>(t0 * gs >> 3) * 20;
+      const sp = xs + (<usize>(t0 * spg) << 2);
+      for (let o = oa; o < oe; o++, w += segBytes) nmq4Segment(w, x, sp, t1 - t0, spg, scratch + (<usize>(o - oa) << 5));
     }
-    store<f32>(out + (<usize>j << 2), hsum(f0));
-    store<f32>(out + (<usize>j << 2), hsum(f1), 4);
-  }
-  for (; j < j1; j++) {
-    const sp = scale + <usize>j * gstride;
-    const zp = zero + <usize>j * gstride;
-    let w = blocks + <usize>(j >> 1) * pairBytes + <usize>(j & 1) * 48;
-    let x = xq;
-    let f0 = f32x4.splat(0);
-    let b: i32 = 0;
-    for (let t: i32 = 0; t < G; t++) {
-      const so = <usize>t << 3;
-      const s0 = load<f32>(sp + so);
-      const z0 = i16x8.splat(<i16>load<f32>(zp + so));
-      for (let st: i32 = 0; st < steps; st++, b++) {
-        const a0 = ASC_FEATURE_RELAXED_SIMD ? nmq4stepRelaxed(w, w + 32, x, z0) : nmq4step(w, w + 32, x, z0);
-        f0 = f32x4.add(f0, f32x4.mul(f32x4.convert_i32x4_s(a0), f32x4.splat(s0 * load<f32>(xs + (<usize>b << 2)))));
-        w += 96;
-        x += 128;
-      }
+    for (let o = oa; o < oe; o++) {
+      const st = scratch + (<usize>(o - oa) << 5);
+      storeOctetRow(out, o << 3, j0, j1, v128.load(st), v128.load(st, 16));
     }
-    store<f32>(out + (<usize>j << 2), hsum(f0));
+    oa = oe;
   }
+}
+
+/**
+ * One octet's k-segment of the NMQ4 GEMV: `groups` groups of `spg` steps from
+ * `w`, activation tables from `x`, activation block scales from `sp`; the
+ * octet's two f32x4 sums are continued from / saved to `state`.
+ */
+function nmq4Segment(w: usize, x: usize, sp: usize, groups: i32, spg: i32, state: usize): void {
+  const m4 = i8x16.splat(0x0f);
+  let f0 = v128.load(state), f1 = v128.load(state, 16);
+  for (let t: i32 = 0; t < groups; t++) {
+    const sw0 = v128.load(w), sw1 = v128.load(w, 16);
+    const z0 = v128.load(w, 32), z1 = v128.load(w, 48);
+    // Baseline: zero-points per i16 lane (both slots of a row), rows 0–3 and 4–7.
+    const zl = i8x16.shuffle(z0, z0, 0, 1, 0, 1, 4, 5, 4, 5, 8, 9, 8, 9, 12, 13, 12, 13);
+    const zh = i8x16.shuffle(z1, z1, 0, 1, 0, 1, 4, 5, 4, 5, 8, 9, 8, 9, 12, 13, 12, 13);
+    w += NMQ4_STAT;
+    for (let step: i32 = 0; step < spg; step++) {
+      let a0: v128, a1: v128; // Σ x·(q − z), rows 0–3 and 4–7
+      if (ASC_FEATURE_RELAXED_SIMD) {
+        nmq4StepRelaxed(w, x);
+        a0 = i32x4.sub(NMQ4_P0, i32x4.mul(z0, i32x4.extend_low_i16x8_s(NMQ4_SX)));
+        a1 = i32x4.sub(NMQ4_P1, i32x4.mul(z1, i32x4.extend_high_i16x8_s(NMQ4_SX)));
+        w += NMQ4_STEP;
+        x += 320;
+      } else {
+        a0 = i32x4.splat(0);
+        a1 = i32x4.splat(0);
+        for (let q: i32 = 0; q < 8; q++) {
+          const mv = v128.load(w);
+          const c0 = v128.load(w, 16);
+          const c1 = v128.load(w, 32);
+          const i01 = v128.and(mv, m4);
+          const i23 = v128.and(i16x8.shr_u(mv, 4), m4);
+          let g = i8x16.swizzle(v128.load32_splat(x), i01);
+          let c = v128.and(c0, m4);
+          a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(g), i16x8.sub(i16x8.extend_low_i8x16_u(c), zl)));
+          a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(g), i16x8.sub(i16x8.extend_high_i8x16_u(c), zh)));
+          g = i8x16.swizzle(v128.load(x, 4), i01);
+          c = v128.and(i16x8.shr_u(c0, 4), m4);
+          a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(g), i16x8.sub(i16x8.extend_low_i8x16_u(c), zl)));
+          a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(g), i16x8.sub(i16x8.extend_high_i8x16_u(c), zh)));
+          g = i8x16.swizzle(v128.load32_splat(x + 20), i23);
+          c = v128.and(c1, m4);
+          a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(g), i16x8.sub(i16x8.extend_low_i8x16_u(c), zl)));
+          a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(g), i16x8.sub(i16x8.extend_high_i8x16_u(c), zh)));
+          g = i8x16.swizzle(v128.load(x, 24), i23);
+          c = v128.and(i16x8.shr_u(c1, 4), m4);
+          a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(g), i16x8.sub(i16x8.extend_low_i8x16_u(c), zl)));
+          a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(g), i16x8.sub(i16x8.extend_high_i8x16_u(c), zh)));
+          w += 48;
+          x += 40;
+        }
+      }
+      const sx = f32x4.splat(load<f32>(sp));
+      sp += 4;
+      f0 = f32x4.add(f0, f32x4.mul(f32x4.convert_i32x4_s(a0), f32x4.mul(sw0, sx)));
+      f1 = f32x4.add(f1, f32x4.mul(f32x4.convert_i32x4_s(a1), f32x4.mul(sw1, sx)));
+    }
+  }
+  v128.store(state, f0);
+  v128.store(state, f1, 16);
 }
 
 // ---------------------------------------------------------------------------
@@ -1227,7 +1286,7 @@ export function packedMatmul(tid: i32, nth: i32, d: usize): void {
     }
     else if (path == PATH_Q8) gemvQ8(d, j0, j1);
     else if (path == PATH_NM24) gemvNM24(d, j0, j1);
-    else gemvNMQ4(d, j0, j1);
+    else gemvNMQ4(d, j0, j1, <usize>dw(d, D_SCRATCH) + <usize>tid * <usize>dw(d, D_SCRATCH_STRIDE));
     return;
   }
   const scratch = <usize>dw(d, D_SCRATCH) + <usize>tid * <usize>dw(d, D_SCRATCH_STRIDE);

@@ -25,7 +25,7 @@ import {
 } from '@sparq/tensor';
 import { requireRuntime, type CpuWasmContext } from '../context';
 import { JOB } from '../runtime/control-block';
-import { isNM24Fast, isNMQ4Fast, Q4_BLOCK_QUADS, type PackedWeight } from '../runtime/packed-weights';
+import { isNM24Fast, isNMQ4Fast, NMQ4_BLOCK_OCTETS, Q4_BLOCK_QUADS, type PackedWeight } from '../runtime/packed-weights';
 
 /** Largest operand the 4 GiB wasm32 memory can hold next to the others. */
 const MAX_OPERAND_BYTES = 2 ** 31;
@@ -107,7 +107,7 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
   const aPtr = heap.scratchPtr(0, m * k * 4);
   const outPtr = heap.scratchPtr(1, m * n * 4);
   // Per-thread scratch: RB rows of k (generic GEMM), one row (generic GEMV), RB rows of k/2 kept values (sparse 2:4 GEMM of §4).
-  // Q4 GEMV: 128 bytes of parked accumulators per quad of a block.
+  // Q4 GEMV: 128 bytes of parked accumulators per quad of a block; NMQ4 GEMV: 32 per octet of a block.
   const stride =
     path === 'generic'
       ? align64((m === 1 ? 1 : RB) * k * 4 + 64)
@@ -115,10 +115,12 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
         ? align64((RB + 1) * 64 + (w.kind === 'nm-quant' ? RB * (k / 2) * 4 : 0))
         : path === 'q4'
           ? Q4_BLOCK_QUADS * 128
-          : 0;
+          : path === 'nmq4'
+            ? NMQ4_BLOCK_OCTETS * 32
+            : 0;
   const rowScratch = stride > 0 ? heap.scratchPtr(2, stride * nth) : 0;
-  // int8 paths: i16/i8 activations (2k bytes); 2:4 f32: the pair table (12 bytes per column).
-  const xqBytes = align64(path === 'nm24' ? k * 12 : k * 2);
+  // int8 paths: i16 activations (2k bytes) or, for nmq4, swizzle tables (20 bytes per 8 columns); 2:4 f32: the pair table (12 bytes per column).
+  const xqBytes = align64(path === 'nm24' ? k * 12 : path === 'nmq4' ? (k / 8) * 20 : k * 2);
   const xsBytes = align64(Math.ceil(k / 16) * 4);
   // Per-block scales and per-group sums: int8 paths have blocks and groups of ≥ 16 columns.
   const xtBytes = xsBytes;

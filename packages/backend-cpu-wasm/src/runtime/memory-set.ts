@@ -61,7 +61,7 @@ export class MemorySet {
   ) {
     this.maxPages = first.heap.maxPages;
     this.weightBudget = this.maxPages * PAGE - scratchReserve(this.maxPages * PAGE);
-    this.slots.push({ id: 0, ...first, packed: new PackedWeightCache(first.heap, opts.simd) });
+    this.slots.push({ id: 0, ...first, packed: new PackedWeightCache(first.heap) });
   }
 
   /** Pages of one memory for a byte cap, validated. */
@@ -176,7 +176,7 @@ export class MemorySet {
     const ex = instantiateDense(this.module, heap.memory);
     heap.ex = ex;
     const id = this.pool.attach(heap.memory, ex);
-    const slot: WasmMemorySlot = { id, heap, ex, packed: new PackedWeightCache(heap, this.opts.simd) };
+    const slot: WasmMemorySlot = { id, heap, ex, packed: new PackedWeightCache(heap) };
     if (id !== this.slots.length) throw new SparqError('E_INTERNAL', `cpu-wasm: memory id ${id} out of step with ${this.slots.length} memories`);
     this.slots.push(slot);
     return slot;

@@ -13,15 +13,14 @@
  *   activations in L1, and the GEMM decoder follows the same layout);
  * - extra GEMV copies (memory cost on top of the packed size): for 2:4 f32,
  *   pair-table offsets (2 bytes per 8 columns, `repackNM24Offsets`); for 2:4 +
- *   4-bit with groups of 128k, codes and positions re-packed and interleaved per
- *   row pair (`repackNMQ4Codes`, `repackNMQ4Indices`, `interleavePairs`), i.e.
- *   the codes and indices are held twice.
+ *   4-bit with groups of 128k, codes, positions and statistics re-packed into
+ *   one stream of 8-row octets (`packNMQ4Stream`), i.e. the codes and indices
+ *   are held twice.
  * Contents the kernels rely on (N:M positions, outlier columns) are checked here,
  * once, so a malformed weight fails with `E_ARG` instead of corrupting memory.
  */
 import { f16ToF32, SparqError, validatePacked, type BilevelStat, type PackedMatrix } from '@sparq/tensor';
 import type { WasmHeap } from './wasm-heap';
-import type { SimdVariant } from './wasm-module';
 
 /** Kind codes shared with the wasm descriptor. */
 export const PACKED_KIND = { quant: 1, nm: 2, 'nm-quant': 3, spqr: 4 } as const;
@@ -39,7 +38,7 @@ export interface PackedWeight {
   readonly codeRow: number;
   /** (scale, zero) f32 pairs `[rows, G, 2]`. */
   readonly stats: number;
-  /** Columns per k-segment when 4-bit codes use the Q4 GEMV layout (`interleaveQuadSegments`; groups of 32k), else 0. */
+  /** Columns per k-segment of the Q4 GEMV layout (`interleaveQuadSegments`; groups of 32k) or the 2:4 + 4-bit one (`packNMQ4Stream`), else 0. */
   readonly quadSegCols: number;
   readonly idx: number;
   readonly idxRow: number;
@@ -48,7 +47,7 @@ export interface PackedWeight {
   readonly orp: number;
   readonly ocol: number;
   readonly oval: number;
-  /** Re-packed 2:4 + 4-bit codes and positions for the GEMV fast path (`interleavePairs`), or 0. */
+  /** The 2:4 + 4-bit GEMV stream (`packNMQ4Stream`), or 0. */
   readonly rcodes: number;
   /** Re-packed 2:4 positions of the f32 GEMV fast path (`repackNM24Offsets`), or 0. */
   readonly ridx: number;
@@ -211,7 +210,7 @@ export function packedUploadBytes(w: PackedMatrix): number {
         blockBytes(w.codes.length) +
         blockBytes(rows * (cols / w.groupSize) * 8) +
         blockBytes(w.indices.length) +
-        (isNMQ4Fast(w) ? blockBytes(Math.ceil(rows / 2) * (cols >> 7) * 96) : 0)
+        (isNMQ4Fast(w) ? blockBytes(nmq4StreamBytes(rows, cols, w.groupSize)) : 0)
       );
     case 'spqr': {
       const nnz = w.outliers.rowPtr[rows] ?? 0;
@@ -232,11 +231,7 @@ export class PackedWeightCache {
   });
   private alive = true;
 
-  /** `variant`: the module build the kernels run in (the 2:4 + 4-bit GEMV layout differs). */
-  constructor(
-    private readonly heap: WasmHeap,
-    private readonly variant: SimdVariant = 'baseline',
-  ) {}
+  constructor(private readonly heap: WasmHeap) {}
 
   /** The device copy of `w`, uploading (and validating) it on first use. */
   get(w: PackedMatrix): PackedWeight {
@@ -351,6 +346,8 @@ export class PackedWeightCache {
         const G = cols / w.groupSize;
         checkIndices(w.indices, rows, L, w.n, w.m);
         const codeRow = rowBytes(L, w.bits);
+        const stats = groupStats(rows, G, w.bits, w.scales, w.zeros, w.sym);
+        const segCols = isNMQ4Fast(w) ? q4SegmentCols(cols, w.groupSize) : 0;
         return {
           ...base,
           bits: w.bits,
@@ -359,16 +356,12 @@ export class PackedWeightCache {
           m: w.m,
           codes: this.bytes(w.codes, blocks),
           codeRow,
-          stats: this.words(groupStats(rows, G, w.bits, w.scales, w.zeros, w.sym), blocks),
+          stats: this.words(stats, blocks),
           idx: this.bytes(w.indices, blocks),
           idxRow: rowBytes(L, indexBits(w.m)),
           idxBits: indexBits(w.m),
-          rcodes: isNMQ4Fast(w)
-            ? this.bytes(
-                interleavePairs(repackNMQ4Codes(w.codes, rows, L, codeRow, this.variant), repackNMQ4Indices(w.indices, rows, L), rows, cols),
-                blocks,
-              )
-            : 0,
+          rcodes: isNMQ4Fast(w) ? this.bytes(packNMQ4Stream(w.codes, w.indices, stats, rows, cols, w.groupSize, segCols), blocks) : 0,
+          quadSegCols: segCols,
         };
       }
       case 'spqr': {
@@ -459,69 +452,78 @@ function checkIndices(indices: Uint8Array, rows: number, L: number, n: number, m
   }
 }
 
+/** Octets (8 rows) per block of the 2:4 + 4-bit GEMV layout (must match NMQ4_OB in assembly/lib/packed.ts). */
+export const NMQ4_BLOCK_OCTETS = 8;
+
 /**
- * 2:4 positions re-packed per 64 kept slots (16 bytes, same size as §3):
- * bits [2f, 2f+2) of byte l hold the position of slot 16f + l, so the GEMV
- * kernel gets the gather masks of 16 slots with one shift and one mask.
+ * 2:4 + 4-bit weights as the NMQ4 GEMV stream (`gemvNMQ4` in
+ * assembly/lib/packed.ts; the bytes of §3 + §4 plus 8 per row and group):
+ * octets of 8 rows (the last padded with zero rows), laid out as blocks of
+ * `NMQ4_BLOCK_OCTETS` octets → k-segments of `segCols` columns (whole groups)
+ * → octets → groups, so that a thread reads one sequential stream while a
+ * segment's activations stay in L1. Per octet and group: 64 bytes of
+ * statistics — 8 f32 scales, then 8 i32 zero-points — then per 128-column step
+ * 8 × 48 bytes: positions M (16 B) and codes C0, C1 (16 B each) of 4
+ * consecutive 4-column groups 4q … 4q+3. Byte lane b is row 8o + (b >> 1),
+ * kept slot (b & 1) of its group: M's bits [2f, 2f+2) hold the slot's position
+ * in group 4q + f, C0's low / high nibble its codes in groups 4q / 4q+1, C1's
+ * in 4q+2 / 4q+3. `stats` are the (scale, zero) pairs of `groupStats`;
+ * zero-points are integers here (4-bit codes).
  */
-function repackNMQ4Indices(indices: Uint8Array, rows: number, L: number): Uint8Array {
-  const rb = L >> 2;
-  const out = new Uint8Array(rows * rb);
+function packNMQ4Stream(
+  codes: Uint8Array,
+  indices: Uint8Array,
+  stats: Float32Array,
+  rows: number,
+  cols: number,
+  gs: number,
+  segCols: number,
+): Uint8Array {
+  const G = cols / gs;
+  const gps = segCols / gs;
+  const groupBytes = 64 + (gs / 128) * 384;
+  const octets = Math.ceil(rows / 8);
+  const out = new Uint8Array(nmq4StreamBytes(rows, cols, gs));
+  const view = new DataView(out.buffer);
+  // Byte offset of (octet o, group t): block → segment → octet → group.
+  const groupOffset = (o: number, t: number): number => {
+    const b0 = o - (o % NMQ4_BLOCK_OCTETS);
+    const nb = Math.min(NMQ4_BLOCK_OCTETS, octets - b0);
+    const t0 = t - (t % gps);
+    const gl = Math.min(gps, G - t0);
+    return (b0 * G + t0 * nb + (o - b0) * gl + (t - t0)) * groupBytes;
+  };
+  const codeRow = cols >> 2; // 2 kept 4-bit codes per 4 columns
+  const idxRow = cols >> 3; // 2 kept 2-bit positions per 4 columns
   for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < L; c += 64) {
-      for (let l = 0; l < 16; l++) {
-        let byte = 0;
-        for (let f = 0; f < 4; f++) byte |= code(indices, r * rb, c + 16 * f + l, 2) << (2 * f);
-        out[r * rb + (c >> 2) + l] = byte;
+    const o = r >> 3;
+    const lr = r & 7;
+    for (let t = 0; t < G; t++) {
+      const sb = groupOffset(o, t);
+      view.setFloat32(sb + 4 * lr, stats[2 * (r * G + t)]!, true);
+      view.setInt32(sb + 32 + 4 * lr, stats[2 * (r * G + t) + 1]!, true);
+    }
+    for (let grp = 0; grp < cols >> 2; grp++) {
+      const col = grp << 2;
+      const t = Math.floor(col / gs);
+      const step = Math.floor((col - t * gs) / 128);
+      const within = grp & 31; // 4-column group within the step
+      const base = groupOffset(o, t) + 64 + step * 384 + (within >> 2) * 48;
+      const f = within & 3;
+      for (let slot = 0; slot < 2; slot++) {
+        const s = 2 * grp + slot;
+        const b = 2 * lr + slot;
+        const pos = (indices[r * idxRow + (s >> 2)]! >> (2 * (s & 3))) & 3;
+        const q = (codes[r * codeRow + (s >> 1)]! >> (4 * (s & 1))) & 15;
+        out[base + b] |= pos << (2 * f);
+        out[base + 16 + 16 * (f >> 1) + b] |= q << (4 * (f & 1));
       }
     }
   }
   return out;
 }
 
-/**
- * The 2:4 + 4-bit GEMV stream: per pair of rows and per 128-column step, row
- * 2p's 32 code bytes and 16 position bytes, then row 2p+1's (96 bytes; an odd
- * last row is paired with zeros), so the kernel reads one sequential stream.
- */
-function interleavePairs(rcodes: Uint8Array, ridx: Uint8Array, rows: number, cols: number): Uint8Array {
-  const steps = cols >> 7;
-  const cRow = cols >> 2;
-  const iRow = cols >> 3;
-  const out = new Uint8Array(Math.ceil(rows / 2) * steps * 96);
-  for (let r = 0; r < rows; r++) {
-    const base = (r >> 1) * steps * 96 + (r & 1) * 48;
-    for (let s = 0; s < steps; s++) {
-      out.set(rcodes.subarray(r * cRow + 32 * s, r * cRow + 32 * s + 32), base + 96 * s);
-      out.set(ridx.subarray(r * iRow + 16 * s, r * iRow + 16 * s + 16), base + 96 * s + 32);
-    }
-  }
-  return out;
-}
-
-/**
- * 2:4 + 4-bit codes re-packed for the GEMV (16 bytes per 32 kept slots).
- * Baseline build: u16 lane l holds slots 8j + l in nibble j (i16 lanes for
- * `dot_i16x8`). Relaxed build: byte l holds slot l (low nibble) and 16 + l
- * (high nibble) (16 i8 lanes for `relaxed_dot_i8x16_i7x16`).
- */
-function repackNMQ4Codes(codes: Uint8Array, rows: number, L: number, codeRow: number, variant: SimdVariant): Uint8Array {
-  const outRow = L >> 1;
-  const out = new Uint8Array(rows * outRow);
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < L; c += 32) {
-      const o = r * outRow + (c >> 1);
-      if (variant === 'relaxed') {
-        for (let l = 0; l < 16; l++) out[o + l] = code(codes, r * codeRow, c + l, 4) | (code(codes, r * codeRow, c + 16 + l, 4) << 4);
-        continue;
-      }
-      for (let l = 0; l < 8; l++) {
-        let lane = 0;
-        for (let j = 0; j < 4; j++) lane |= code(codes, r * codeRow, c + 8 * j + l, 4) << (4 * j);
-        out[o + 2 * l] = lane & 255;
-        out[o + 2 * l + 1] = lane >> 8;
-      }
-    }
-  }
-  return out;
+/** Bytes of the NMQ4 GEMV stream (`packNMQ4Stream`). */
+function nmq4StreamBytes(rows: number, cols: number, gs: number): number {
+  return Math.ceil(rows / 8) * (cols / gs) * (64 + (gs / 128) * 384);
 }
