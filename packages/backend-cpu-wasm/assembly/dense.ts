@@ -13,11 +13,13 @@
 // The memory is imported (shared between the main thread and the workers);
 // this module has no data segments and no allocator: the JS side owns layout.
 //
-// The compressed kernels (assembly/lib/packed.ts) are exported from this same
-// module, so one module instance per thread serves every kernel.
+// The compressed kernels (assembly/lib/packed.ts) and attention
+// (assembly/lib/attention.ts) are exported from this same module, so one
+// module instance per thread serves every kernel.
 
 import { addOrStore, dot1, fma4, gemvRange, hsum, KC, NB, shareStart, tile4x1, tile4x2 } from './lib/dense-tiles';
 export { packedMatmul, prepareActInt8, prepareNM24Pairs, preparePanels } from './lib/packed';
+export { attention } from './lib/attention';
 
 /**
  * out [m, n] = a [m, k] · w [n, k]ᵀ, this thread's share of output columns.

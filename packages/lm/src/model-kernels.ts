@@ -3,7 +3,8 @@
  * `siluMul` in `@sparq/tensor`'s contract): each helper runs the backend's
  * kernel when `backend.supports(…) === true` and otherwise computes the same
  * thing with this package's JS code, unchanged — so a backend without them
- * (cpu-wasm today) gives exactly the numbers it gave before. A GPU backend
+ * gives exactly the numbers it gave before (cpu-wasm implements `attention`
+ * only; its norms, RoPE and activation stay here). A GPU backend
  * that has them keeps a whole block's arithmetic on the device.
  */
 import { Tensor, type Backend } from '@sparq/tensor';

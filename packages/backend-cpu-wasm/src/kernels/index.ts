@@ -1,6 +1,7 @@
 /** The ONE kernel table of the cpu-wasm backend. */
 import type { KernelTable } from '@sparq/tensor';
 import type { CpuWasmContext } from '../context';
+import { attention } from './attention';
 import { matmulDense } from './matmul-dense';
 import { matmulNM, matmulNMQuant, matmulQuant, matmulSpqr } from './matmul-packed';
 
@@ -11,4 +12,5 @@ export const cpuWasmKernels: KernelTable<CpuWasmContext> = {
   matmulNM,
   matmulNMQuant,
   matmulSpqr,
+  attention,
 };

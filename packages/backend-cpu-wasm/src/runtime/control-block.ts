@@ -39,6 +39,8 @@ export const JOB = {
   PACKED: 4,
   /** Workers instantiate the module on the memory just posted to their port (ThreadPool.attach). */
   ATTACH: 5,
+  /** Attention; argument 0 is the descriptor pointer (assembly/lib/attention.ts). */
+  ATTENTION: 6,
 } as const;
 
 /** A job kind. */

@@ -170,6 +170,9 @@ export class ThreadPool {
       case JOB.PACKED:
         ex.packedMatmul(tid, nth, u(0));
         break;
+      case JOB.ATTENTION:
+        ex.attention(tid, nth, u(0));
+        break;
     }
   }
 }

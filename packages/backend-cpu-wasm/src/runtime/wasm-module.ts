@@ -20,6 +20,8 @@ export interface DenseExports {
   prepareNM24Pairs(desc: number): void;
   /** Transposes the activations of `desc` into 16-row panels for the sparse 2:4 GEMM (main thread). */
   preparePanels(desc: number): void;
+  /** Causal GQA attention, this thread's share of (row, head) pairs; `desc` as in assembly/lib/attention.ts. */
+  attention(tid: number, nth: number, desc: number): void;
 }
 
 /** Pages the module declares as its minimum memory (`--initialMemory` in build-wasm). */
@@ -110,5 +112,6 @@ export function instantiateDense(module: WebAssembly.Module, memory: WebAssembly
     prepareActInt8: fn('prepareActInt8'),
     prepareNM24Pairs: fn('prepareNM24Pairs'),
     preparePanels: fn('preparePanels'),
+    attention: fn('attention'),
   };
 }

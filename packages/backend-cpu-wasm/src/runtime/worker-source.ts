@@ -51,6 +51,7 @@ for (;;) {
         case ${JOB.READ_SUM}: f32[RESULTS + tid] = ex.readSum(tid, nth, u(0), u(1)); break;
         case ${JOB.SIMD_PEAK}: f32[RESULTS + tid] = ex.simdPeak(u(0), ${PROBE_OPERANDS}); break;
         case ${JOB.PACKED}: ex.packedMatmul(tid, nth, u(0)); break;
+        case ${JOB.ATTENTION}: ex.attention(tid, nth, u(0)); break;
       }
     }
   } catch (e) {
