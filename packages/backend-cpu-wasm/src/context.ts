@@ -6,6 +6,7 @@
 import { SparqError } from '@sparq/tensor';
 import { availableParallelism } from 'node:os';
 import { DEFAULT_MAX_MEMORY_BYTES, MemorySet } from './runtime/memory-set';
+import { KvMirrors } from './runtime/kv-mirrors';
 import { ThreadPool } from './runtime/thread-pool';
 import { WasmHeap } from './runtime/wasm-heap';
 import { instantiateDense, loadDenseModule, type SimdVariant } from './runtime/wasm-module';
@@ -46,6 +47,14 @@ export interface CpuWasmBackendOptions {
    * requires relaxed SIMD (init fails with `E_KERNEL_UNSUPPORTED` otherwise).
    */
   simd?: SimdVariant | 'auto';
+  /**
+   * Bytes of the first wasm memory that `attention` may keep resident as
+   * copies of append-only key/value caches (callers that pass the contract's
+   * `cacheId` hint, as `@sparq/lm` does), so a decode step copies one new row
+   * per layer instead of the whole cache. 0 disables it. Default: a quarter of
+   * `maxMemoryBytes`, at most 1 GiB.
+   */
+  kvCacheBytes?: number;
 }
 
 /** What `init()` creates. */
@@ -55,6 +64,8 @@ export interface CpuWasmRuntime {
   pool: ThreadPool;
   /** The module build in use. */
   simd: SimdVariant;
+  /** Resident key/value caches of `attention` (in the first memory). */
+  kv: KvMirrors;
 }
 
 /** The backend's context: options plus the runtime once initialised. */
@@ -65,6 +76,7 @@ export interface CpuWasmContext {
   readonly maxMemoryBytes: number;
   readonly int8Activations: boolean;
   readonly simd: SimdVariant | 'auto';
+  readonly kvCacheBytes: number;
   runtime: CpuWasmRuntime | undefined;
 }
 
@@ -74,13 +86,17 @@ export function createCpuWasmContext(opts: CpuWasmBackendOptions = {}): CpuWasmC
   if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
     throw new SparqError('E_ARG', `cpu-wasm: threads must be an integer in [1, 64], found ${threads}`);
   }
+  const maxMemoryBytes = MemorySet.pagesFor(opts.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES) * 65536;
+  const kvCacheBytes = opts.kvCacheBytes ?? Math.min(2 ** 30, maxMemoryBytes / 4);
+  if (!(kvCacheBytes >= 0)) throw new SparqError('E_ARG', `cpu-wasm: kvCacheBytes must be ≥ 0, found ${kvCacheBytes}`);
   return {
     threads,
     minParallelWork: opts.minParallelWork ?? 1 << 19,
     initialPages: opts.initialPages ?? 256,
-    maxMemoryBytes: MemorySet.pagesFor(opts.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES) * 65536,
+    maxMemoryBytes,
     int8Activations: opts.int8Activations ?? true,
     simd: opts.simd ?? 'auto',
+    kvCacheBytes,
     runtime: undefined,
   };
 }
@@ -94,7 +110,7 @@ export async function initCpuWasmContext(ctx: CpuWasmContext): Promise<void> {
   heap.ex = ex;
   const pool = new ThreadPool(module, heap.memory, ex, ctx.threads);
   await pool.start();
-  ctx.runtime = { memories: new MemorySet(module, pool, { heap, ex }, { simd: variant }), pool, simd: variant };
+  ctx.runtime = { memories: new MemorySet(module, pool, { heap, ex }, { simd: variant }), pool, simd: variant, kv: new KvMirrors(heap, ctx.kvCacheBytes) };
 }
 
 /** The runtime, or `E_INTERNAL` when a kernel runs before `init()`. */

@@ -182,7 +182,7 @@ export async function runBlock(
   const shape = { numHeads: c.numHeads, numKvHeads: c.numKvHeads, headDim: c.headDim, slidingWindow: c.slidingWindow };
   if (cache) {
     const kv = cache.write(ctx.layer, k, v, seqLen);
-    await attendRows(ctx.backend, q, kv.keys, kv.values, seqLen, startPos + seqLen, startPos, shape, att);
+    await attendRows(ctx.backend, q, kv.keys, kv.values, seqLen, startPos + seqLen, startPos, shape, att, kv);
   } else {
     // Each sequence is independent: keys at positions startPos…, queries likewise.
     for (let b = 0; b < batch; b++) {

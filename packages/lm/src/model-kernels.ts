@@ -68,7 +68,9 @@ export async function ropeRows(
 
 /**
  * Attends `tq` queries at positions `qPos0…` to `tk` keys/values and writes
- * `[tq, numHeads·headDim]` into `out` (as {@link attend}).
+ * `[tq, numHeads·headDim]` into `out` (as {@link attend}). `cache` is the
+ * append-only hint of a `KvCache.write` (`cacheId`, `cachedRows` of the
+ * contract), which lets a backend keep the cache resident.
  */
 export async function attendRows(
   backend: Backend,
@@ -80,6 +82,7 @@ export async function attendRows(
   qPos0: number,
   s: AttentionShape,
   out: Float32Array,
+  cache?: { cacheId: number; cachedRows: number },
 ): Promise<void> {
   const kW = s.numKvHeads * s.headDim;
   const inputs = {
@@ -87,7 +90,14 @@ export async function attendRows(
     k: new Tensor('f32', [tk, kW], keys.subarray(0, tk * kW)),
     v: new Tensor('f32', [tk, kW], values.subarray(0, tk * kW)),
   };
-  const attrs = { numHeads: s.numHeads, numKvHeads: s.numKvHeads, headDim: s.headDim, qPos0, ...(s.slidingWindow === undefined ? {} : { slidingWindow: s.slidingWindow }) };
+  const attrs = {
+    numHeads: s.numHeads,
+    numKvHeads: s.numKvHeads,
+    headDim: s.headDim,
+    qPos0,
+    ...(s.slidingWindow === undefined ? {} : { slidingWindow: s.slidingWindow }),
+    ...(cache ? { cacheId: cache.cacheId, cachedRows: cache.cachedRows } : {}),
+  };
   if (backend.supports('attention', inputs, attrs) === true) {
     out.set((await backend.run('attention', inputs, attrs)).data);
     return;

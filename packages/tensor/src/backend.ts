@@ -127,10 +127,26 @@ export interface KernelSpecs {
    * `q·k / sqrt(headDim)`, softmax over the visible keys, output the
    * probability-weighted sum of values: `[m, numHeads · headDim]` f32.
    * Requires `qPos0 ≥ 0` and `qPos0 + m ≤ t` (every query sees at least itself).
+   *
+   * Optional cache hint (`cacheId`, `cachedRows`): the caller promises that
+   * rows `[0, cachedRows)` of `k` and `v` hold the same values as in its
+   * previous call with the same `cacheId` — an append-only key/value cache, as
+   * in incremental decoding. A backend may then keep those rows resident and
+   * copy only the new ones; one that ignores the hint computes the same
+   * result. A caller must use a new `cacheId` whenever earlier rows change
+   * (a new sequence).
    */
   attention: {
     inputs: { q: Tensor<'f32'>; k: Tensor<'f32'>; v: Tensor<'f32'> };
-    attrs: { numHeads: number; numKvHeads: number; headDim: number; qPos0: number; slidingWindow?: number };
+    attrs: {
+      numHeads: number;
+      numKvHeads: number;
+      headDim: number;
+      qPos0: number;
+      slidingWindow?: number;
+      cacheId?: number;
+      cachedRows?: number;
+    };
     output: Tensor<'f32'>;
   };
   /**

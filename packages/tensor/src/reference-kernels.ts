@@ -133,6 +133,12 @@ export function attentionShape(inputs: KernelInputs<'attention'>, attrs: KernelA
   if (k.rank !== 2 || k.shape[1] !== kw) fail(`attention: k must be [t, ${kw}], found [${k.shape}]`);
   const t = k.shape[0]!;
   if (v.rank !== 2 || v.shape[0] !== t || v.shape[1] !== kw) fail(`attention: v must be [${t}, ${kw}] like k, found [${v.shape}]`);
+  if (attrs.cacheId !== undefined && (!Number.isInteger(attrs.cacheId) || attrs.cacheId < 0)) {
+    fail(`attention: cacheId must be a non-negative integer, found ${attrs.cacheId}`);
+  }
+  if (attrs.cachedRows !== undefined && (!Number.isInteger(attrs.cachedRows) || attrs.cachedRows < 0 || attrs.cachedRows > t)) {
+    fail(`attention: cachedRows must be an integer in [0, t = ${t}], found ${attrs.cachedRows}`, `0 … ${t}`, attrs.cachedRows);
+  }
   if (!Number.isInteger(qPos0) || qPos0 < 0 || qPos0 + m > t) {
     fail(`attention: queries at positions ${qPos0}…${qPos0 + m - 1} need 0 ≤ qPos0 and qPos0 + m ≤ t = ${t}`, `qPos0 + m ≤ ${t}`, qPos0 + m);
   }

@@ -6,9 +6,15 @@
 // Precision follows the float64 reference where it is cheap: q·k dot products
 // in f32 SIMD (4 partial sums), then scores, softmax and its normaliser in
 // f64 with this file's own exp (the module has no data segments, so no
-// table-driven libm); the probability-weighted sum of values in f32 SIMD,
-// scaled once by 1 / Σ at the end. A decode step (m = 1) at t = 160 with 32
+// table-driven libm); the probability-weighted sum of values in f32 SIMD
+// (value rows in order, into an accumulator row), scaled once by 1 / Σ. A decode step (m = 1) at t = 160 with 32
 // heads of 128 takes ~2 ms in @sparq/lm's scalar float64 JS.
+//
+// Keys and values are either row-major [t, Hkv·hd] (a per-call copy) or
+// head-major [Hkv, capacity, hd] (a resident cache, src/runtime/kv-mirrors.ts):
+// head-major reads each head's keys as one sequential stream, where row-major
+// reads 512-byte slices 16 KiB apart at 4096-wide rows — one page each, which
+// the hardware prefetchers do not follow (at t = 1024, 2× slower per call).
 //
 // Threads split the (row, head) pairs evenly; every output is computed by the
 // same code whatever the split, so results do not depend on the thread count.
@@ -26,9 +32,12 @@ const A_HD: i32 = 8;
 const A_QPOS0: i32 = 9;
 /** Sliding window in keys, 0 = none. */
 const A_WINDOW: i32 = 10;
-/** Per-thread scratch: t f64 scores each, A_SCRATCH_STRIDE bytes apart. */
+/** Per-thread scratch: an hd-float accumulator row and t f64 scores, A_SCRATCH_STRIDE bytes apart. */
 const A_SCRATCH: i32 = 11;
 const A_SCRATCH_STRIDE: i32 = 12;
+/** Bytes from key/value row j to row j + 1 of one KV head, and from KV head h to h + 1 (row-major or head-major caches). */
+const A_KV_ROW_STRIDE: i32 = 13;
+const A_KV_HEAD_STRIDE: i32 = 14;
 
 @inline function aw(d: usize, i: i32): u32 {
   return load<u32>(d + (<usize>i << 2));
@@ -91,10 +100,13 @@ export function attention(tid: i32, nth: i32, d: usize): void {
   const hd = <i32>aw(d, A_HD);
   const qPos0 = <i32>aw(d, A_QPOS0);
   const window = <i32>aw(d, A_WINDOW);
-  const scores = <usize>aw(d, A_SCRATCH) + <usize>tid * <usize>aw(d, A_SCRATCH_STRIDE);
+  // Per-thread scratch: the accumulator row (hd f32, 64-byte aligned), then t f64 scores.
+  const acc = <usize>aw(d, A_SCRATCH) + <usize>tid * <usize>aw(d, A_SCRATCH_STRIDE);
+  const scores = acc + ((<usize>hd * 4 + 63) & ~(<usize>63));
   const group = heads / kvHeads;
   const qW = <usize>(heads * hd) << 2; // bytes per q / out row
-  const kW = <usize>(kvHeads * hd) << 2; // bytes per k / v row
+  const kW = <usize>aw(d, A_KV_ROW_STRIDE); // bytes from one key row to the next (of one head)
+  const headStride = <usize>aw(d, A_KV_HEAD_STRIDE);
   const scale: f64 = 1 / Math.sqrt(<f64>hd);
   for (let p = p0; p < p1; p++) {
     const r = p / heads;
@@ -102,7 +114,7 @@ export function attention(tid: i32, nth: i32, d: usize): void {
     const pos = qPos0 + r;
     const first = window > 0 ? max(0, pos - window + 1) : 0;
     const qr = q + <usize>r * qW + (<usize>(h * hd) << 2);
-    const ko = <usize>((h / group) * hd) << 2;
+    const ko = <usize>(h / group) * headStride;
     let mx: f64 = -Infinity;
     for (let j = first; j <= pos; j++) {
       const s = <f64>dotF32(qr, k + <usize>j * kW + ko, hd) * scale;
@@ -118,30 +130,31 @@ export function attention(tid: i32, nth: i32, d: usize): void {
     }
     const inv = <f32>(1 / sum);
     const o = out + <usize>r * qW + (<usize>(h * hd) << 2);
-    // Σ_j e_j·v_j, 16 dimensions at a time (four accumulators), then the scalar tail.
-    let i: i32 = 0;
-    for (; i + 16 <= hd; i += 16) {
-      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-      let vp = v + <usize>first * kW + ko + (<usize>i << 2);
-      for (let j = first; j <= pos; j++, vp += kW) {
-        const e = f32x4.splat(<f32>load<f64>(scores + (<usize>(j - first) << 3)));
-        a0 = f32x4.add(a0, f32x4.mul(e, v128.load(vp)));
-        a1 = f32x4.add(a1, f32x4.mul(e, v128.load(vp, 16)));
-        a2 = f32x4.add(a2, f32x4.mul(e, v128.load(vp, 32)));
-        a3 = f32x4.add(a3, f32x4.mul(e, v128.load(vp, 48)));
+    // Σ_j e_j·v_j into the f32 accumulator row (in L1), one value row at a time, so each row is read once.
+    memory.fill(acc, 0, <usize>hd << 2);
+    const hd4 = hd & ~3;
+    let vp = v + <usize>first * kW + ko;
+    for (let j = first; j <= pos; j++, vp += kW) {
+      const ej = <f32>load<f64>(scores + (<usize>(j - first) << 3));
+      const e = f32x4.splat(ej);
+      let i: i32 = 0;
+      for (; i + 16 <= hd4; i += 16) {
+        const a = acc + (<usize>i << 2);
+        const w = vp + (<usize>i << 2);
+        v128.store(a, f32x4.add(v128.load(a), f32x4.mul(e, v128.load(w))));
+        v128.store(a, f32x4.add(v128.load(a, 16), f32x4.mul(e, v128.load(w, 16))), 16);
+        v128.store(a, f32x4.add(v128.load(a, 32), f32x4.mul(e, v128.load(w, 32))), 32);
+        v128.store(a, f32x4.add(v128.load(a, 48), f32x4.mul(e, v128.load(w, 48))), 48);
       }
-      const sc = f32x4.splat(inv);
-      const oi = o + (<usize>i << 2);
-      v128.store(oi, f32x4.mul(a0, sc));
-      v128.store(oi, f32x4.mul(a1, sc), 16);
-      v128.store(oi, f32x4.mul(a2, sc), 32);
-      v128.store(oi, f32x4.mul(a3, sc), 48);
+      for (; i < hd4; i += 4) {
+        const a = acc + (<usize>i << 2);
+        v128.store(a, f32x4.add(v128.load(a), f32x4.mul(e, v128.load(vp + (<usize>i << 2)))));
+      }
+      for (; i < hd; i++) {
+        const a = acc + (<usize>i << 2);
+        store<f32>(a, load<f32>(a) + ej * load<f32>(vp + (<usize>i << 2)));
+      }
     }
-    for (; i < hd; i++) {
-      let a: f32 = 0;
-      let vp = v + <usize>first * kW + ko + (<usize>i << 2);
-      for (let j = first; j <= pos; j++, vp += kW) a += <f32>load<f64>(scores + (<usize>(j - first) << 3)) * load<f32>(vp);
-      store<f32>(o + (<usize>i << 2), a * inv);
-    }
+    for (let i: i32 = 0; i < hd; i++) store<f32>(o + (<usize>i << 2), load<f32>(acc + (<usize>i << 2)) * inv);
   }
 }

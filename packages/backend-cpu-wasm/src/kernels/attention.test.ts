@@ -1,7 +1,8 @@
 // The attention kernel beyond the shared conformance cases: LLaMA-sized decode
 // and prefill shapes (head dim 128, grouped-query heads, a long cache), a head
-// dimension that is not a multiple of 4, thread-count independence, and the
-// shape errors. Oracle: @sparq/tensor's float64 attentionRef.
+// dimension that is not a multiple of 4, thread-count independence, the
+// resident key/value caches of the cacheId hint, and the shape errors.
+// Oracle: @sparq/tensor's float64 attentionRef.
 import { compareF32, MODEL_MAX_NMSE } from '@sparq/conformance';
 import { attentionRef, createRng, isSparqError, Tensor, type Backend, type KernelAttrs } from '@sparq/tensor';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -16,8 +17,8 @@ function inputs(m: number, t: number, heads: number, kvHeads: number, hd: number
 
 describe('cpu-wasm attention', () => {
   const backends: Backend[] = [];
-  const make = (threads: number) => {
-    const b = createCpuWasmBackend({ threads, minParallelWork: 0 });
+  const make = (threads: number, kvCacheBytes?: number) => {
+    const b = createCpuWasmBackend({ threads, minParallelWork: 0, ...(kvCacheBytes === undefined ? {} : { kvCacheBytes }) });
     backends.push(b);
     return b;
   };
@@ -52,6 +53,63 @@ describe('cpu-wasm attention', () => {
     expect(Array.from(two.data)).toEqual(Array.from(one.data));
   });
 
+  // An append-only cache as @sparq/lm's KvCache passes it: one array, rows appended, views over the first t rows.
+  function growingCache(steps: number, kW: number) {
+    const k = rng.fillNormal(new Float32Array(steps * kW)) as Float32Array;
+    const v = rng.fillNormal(new Float32Array(steps * kW)) as Float32Array;
+    return { k, v, view: (t: number) => ({ k: new Tensor('f32', [t, kW], k.subarray(0, t * kW)), v: new Tensor('f32', [t, kW], v.subarray(0, t * kW)) }) };
+  }
+
+  it('keeps an append-only cache resident under the cacheId hint and still matches the reference', async () => {
+    const be = make(2);
+    const [heads, kvHeads, hd] = [4, 2, 32];
+    const kW = kvHeads * hd;
+    const cache = growingCache(150, kW);
+    let cached = 0;
+    // Prefill 20 rows, then decode one row at a time past the mirror's first capacity (64 rows: it grows twice).
+    for (let t = 20; t <= 150; t += t < 100 ? 1 : 7) {
+      const m = cached === 0 ? t : t - cached;
+      const x = { q: randn(m, heads * hd), ...cache.view(t) };
+      const attrs = { numHeads: heads, numKvHeads: kvHeads, headDim: hd, qPos0: t - m, cacheId: 1000, cachedRows: cached };
+      const out = await be.run('attention', x, attrs);
+      expect(compareF32(out.data, attentionRef(x, attrs).data).nmse, `t = ${t}`).toBeLessThanOrEqual(MODEL_MAX_NMSE);
+      cached = t;
+    }
+  });
+
+  it('uses the resident rows it was promised (and copies everything without the hint or without room)', async () => {
+    const [heads, hd] = [2, 16];
+    const cache = growingCache(10, hd);
+    const attrs = (cachedRows: number) => ({ numHeads: heads, numKvHeads: 1, headDim: hd, qPos0: 9, cacheId: 7, cachedRows });
+    const q = randn(1, heads * hd);
+    const resident = make(1);
+    const noRoom = make(1, 0);
+    await resident.run('attention', { q, ...cache.view(9) }, { ...attrs(0), qPos0: 8 });
+    await noRoom.run('attention', { q, ...cache.view(9) }, { ...attrs(0), qPos0: 8 });
+    const before = (await resident.run('attention', { q, ...cache.view(10) }, attrs(9))).data;
+    // Break the promise on purpose: change row 0, then claim rows 0…8 unchanged.
+    cache.v.fill(5, 0, hd);
+    const changed = { q, ...cache.view(10) };
+    const stale = await resident.run('attention', changed, attrs(9));
+    expect(Array.from(stale.data)).toEqual(Array.from(before)); // the resident copy was used
+    const ref = attentionRef(changed, attrs(9)).data;
+    expect(compareF32((await noRoom.run('attention', changed, attrs(9))).data, ref).nmse).toBeLessThanOrEqual(MODEL_MAX_NMSE);
+    expect(compareF32((await resident.run('attention', changed, { ...attrs(9), cacheId: 8 })).data, ref).nmse).toBeLessThanOrEqual(MODEL_MAX_NMSE);
+  });
+
+  it('falls back to per-call copies when the budget holds fewer caches than are in use', async () => {
+    const [heads, hd] = [2, 16];
+    const be = make(1, 2 * 64 * hd * 4 * 2); // room for two 64-row mirrors
+    const caches = [0, 1, 2].map(() => growingCache(30, hd));
+    for (let t = 5; t <= 30; t++) {
+      for (let id = 0; id < 3; id++) {
+        const x = { q: randn(1, heads * hd), ...caches[id]!.view(t) };
+        const attrs = { numHeads: heads, numKvHeads: 1, headDim: hd, qPos0: t - 1, cacheId: 500 + id, cachedRows: t === 5 ? 0 : t - 1 };
+        expect(compareF32((await be.run('attention', x, attrs)).data, attentionRef(x, attrs).data).nmse).toBeLessThanOrEqual(MODEL_MAX_NMSE);
+      }
+    }
+  });
+
   it('reports bad shapes as unsupported and throws E_KERNEL_UNSUPPORTED on run', async () => {
     const be = make(1);
     const x = inputs(2, 4, 4, 3, 8); // 3 KV heads do not divide 4 heads
@@ -61,5 +119,6 @@ describe('cpu-wasm attention', () => {
     expect(isSparqError(err) && err.code).toBe('E_KERNEL_UNSUPPORTED');
     const late = { numHeads: 4, numKvHeads: 1, headDim: 8, qPos0: 3 }; // queries past the cache
     expect(be.supports('attention', inputs(2, 4, 4, 1, 8), late)).toMatch(/qPos0 \+ m ≤ t/);
+    expect(be.supports('attention', inputs(1, 4, 4, 1, 8), { numHeads: 4, numKvHeads: 1, headDim: 8, qPos0: 3, cachedRows: 5 })).toMatch(/cachedRows/);
   });
 });
