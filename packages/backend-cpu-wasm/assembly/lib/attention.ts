@@ -19,6 +19,8 @@
 // Threads split the (row, head) pairs evenly; every output is computed by the
 // same code whatever the split, so results do not depend on the thread count.
 
+import { dw } from './descriptor';
+
 // Descriptor words (u32 index; src/kernels/attention.ts writes them).
 const A_Q: i32 = 0;
 const A_K: i32 = 1;
@@ -38,10 +40,6 @@ const A_SCRATCH_STRIDE: i32 = 12;
 /** Bytes from key/value row j to row j + 1 of one KV head, and from KV head h to h + 1 (row-major or head-major caches). */
 const A_KV_ROW_STRIDE: i32 = 13;
 const A_KV_HEAD_STRIDE: i32 = 14;
-
-@inline function aw(d: usize, i: i32): u32 {
-  return load<u32>(d + (<usize>i << 2));
-}
 
 const LN2_HI: f64 = 6.93147180369123816490e-1;
 const LN2_LO: f64 = 1.90821492927058770002e-10;
@@ -86,27 +84,27 @@ const INV_LN2: f64 = 1.44269504088896338700;
 
 /** This thread's share of the (row, head) pairs of the attention call described at `d`. */
 export function attention(tid: i32, nth: i32, d: usize): void {
-  const m = <i32>aw(d, A_M);
-  const heads = <i32>aw(d, A_HEADS);
+  const m = <i32>dw(d, A_M);
+  const heads = <i32>dw(d, A_HEADS);
   const total = m * heads;
   const p0 = <i32>((<i64>total * tid) / nth);
   const p1 = <i32>((<i64>total * (tid + 1)) / nth);
   if (p0 >= p1) return;
-  const q = <usize>aw(d, A_Q);
-  const k = <usize>aw(d, A_K);
-  const v = <usize>aw(d, A_V);
-  const out = <usize>aw(d, A_OUT);
-  const kvHeads = <i32>aw(d, A_KV_HEADS);
-  const hd = <i32>aw(d, A_HD);
-  const qPos0 = <i32>aw(d, A_QPOS0);
-  const window = <i32>aw(d, A_WINDOW);
+  const q = <usize>dw(d, A_Q);
+  const k = <usize>dw(d, A_K);
+  const v = <usize>dw(d, A_V);
+  const out = <usize>dw(d, A_OUT);
+  const kvHeads = <i32>dw(d, A_KV_HEADS);
+  const hd = <i32>dw(d, A_HD);
+  const qPos0 = <i32>dw(d, A_QPOS0);
+  const window = <i32>dw(d, A_WINDOW);
   // Per-thread scratch: the accumulator row (hd f32, 64-byte aligned), then t f64 scores.
-  const acc = <usize>aw(d, A_SCRATCH) + <usize>tid * <usize>aw(d, A_SCRATCH_STRIDE);
+  const acc = <usize>dw(d, A_SCRATCH) + <usize>tid * <usize>dw(d, A_SCRATCH_STRIDE);
   const scores = acc + ((<usize>hd * 4 + 63) & ~(<usize>63));
   const group = heads / kvHeads;
   const qW = <usize>(heads * hd) << 2; // bytes per q / out row
-  const kW = <usize>aw(d, A_KV_ROW_STRIDE); // bytes from one key row to the next (of one head)
-  const headStride = <usize>aw(d, A_KV_HEAD_STRIDE);
+  const kW = <usize>dw(d, A_KV_ROW_STRIDE); // bytes from one key row to the next (of one head)
+  const headStride = <usize>dw(d, A_KV_HEAD_STRIDE);
   const scale: f64 = 1 / Math.sqrt(<f64>hd);
   for (let p = p0; p < p1; p++) {
     const r = p / heads;

@@ -43,6 +43,7 @@
 // bit-identical for any thread count.
 
 import { dot1, gemvRange, hsum, KC, shareStart, tile4x1, tile4x2 } from './dense-tiles';
+import { dw } from './descriptor';
 
 // Descriptor words (u32 index into the descriptor).
 const D_KIND: i32 = 0;
@@ -127,10 +128,6 @@ const PATH_SP24: u32 = 5;
 
 /** Rows of W decoded per GEMM block (RB·k·4 bytes of per-thread scratch). */
 const RB: i32 = 16;
-
-@inline function dw(d: usize, i: i32): u32 {
-  return load<u32>(d + (<usize>i << 2));
-}
 
 /** Code `i` of a §1 LSB-first stream (rows are padded so the u16 read stays in bounds). */
 @inline function getBits(row: usize, i: i32, bits: i32, mask: u32): u32 {
