@@ -15,7 +15,8 @@
 // Before timing, the bench checks that every block linear runs packed and, for
 // stories260K, that the packed logits match the container decoded to f32.
 // Prefill: one forward of PREFILL (128) tokens (lastOnly logits). Decode: DECODE (32)
-// single-token forwards through the KV cache after a PREFILL-token context.
+// single-token forwards through the KV cache after a CONTEXT-token context
+// (--context, default PREFILL; stories260K is skipped past its 512 positions).
 // The four formats of a model are loaded together and timed round-robin
 // (1 warm-up round + 4 timed rounds; medians), so load from other processes
 // hits them alike.
@@ -43,6 +44,12 @@ const which = flag('--model') ?? 'both';
 const THREADS = Number(flag('--threads') ?? Math.min(2, availableParallelism()));
 const PREFILL = quick ? 16 : 128;
 const DECODE = quick ? 4 : 32;
+// Positions already in the KV cache when the timed decode steps start (default: the prefill length).
+const CONTEXT = Number(flag('--context') ?? PREFILL);
+if (!Number.isInteger(CONTEXT) || CONTEXT < 1 || CONTEXT + DECODE > 2048) {
+  console.error(`e2e-tokens: --context must be an integer in [1, ${2048 - DECODE}] (the models' 2048 positions), found ${flag('--context')}`);
+  process.exit(2);
+}
 const here = dirname(fileURLToPath(import.meta.url));
 const shared = process.env.SPARQ_SHARED ? resolve(process.env.SPARQ_SHARED) : resolve(here, '..', '..', '..', '..', 'shared');
 const STORIES = join(shared, 'models', 'stories260K');
@@ -234,11 +241,16 @@ async function checkPacked(model, format, spec, dir, backend, ids) {
 
 const simd = (await relaxedSimdAvailable()) ? 'relaxed' : 'baseline';
 const machine = { cpu: cpus()[0]?.model ?? 'unknown', vcpus: availableParallelism(), node: process.version, simd, date: new Date().toISOString() };
-console.log(`machine: ${machine.cpu}, ${machine.vcpus} vCPU, node ${machine.node}, wasm SIMD build: ${simd}; cpu-wasm ${THREADS} threads; prefill ${PREFILL} tokens, decode ${DECODE} tokens${quick ? ' (--quick: smoke run)' : ''}`);
+console.log(`machine: ${machine.cpu}, ${machine.vcpus} vCPU, node ${machine.node}, wasm SIMD build: ${simd}; cpu-wasm ${THREADS} threads; prefill ${PREFILL} tokens, decode ${DECODE} tokens after ${CONTEXT}${quick ? ' (--quick: smoke run)' : ''}`);
 
 const models = [];
 if (which === '7b' || which === 'both') models.push(synthetic7b());
-if (which === 'stories' || which === 'both') models.push(await stories260k());
+if (which === 'stories' || which === 'both') {
+  const st = await stories260k();
+  const maxPos = st.config.max_position_embeddings ?? st.config.seq_len ?? 512;
+  if (Math.max(PREFILL, CONTEXT) + DECODE > maxPos) console.log(`stories260K skipped: --context ${CONTEXT} + ${DECODE} decode tokens exceed its ${maxPos} positions`);
+  else models.push(st);
+}
 
 const root = mkdtempSync(join(tmpdir(), 'sparq-e2e-'));
 const rows = [];
@@ -256,7 +268,7 @@ try {
       const backend = createCpuWasmBackend({ threads: THREADS });
       await backend.init();
       const { model, tokenizer } = await loadModel(dir, { backend, packed: true, tokenizer: TOKENIZER });
-      const ids = tokenizer.encode('Once upon a time, there was a little girl named Lily. '.repeat(40)).slice(0, PREFILL + DECODE);
+      const ids = tokenizer.encode('Once upon a time, there was a little girl named Lily. '.repeat(200)).slice(0, Math.max(PREFILL, CONTEXT) + DECODE);
       await checkPacked(model, format, spec, dir, backend, ids.slice(0, PREFILL));
       runs.push({ format, dir, backend, model, ids, linearBytes, writeS, prefillMs: [], decodeMs: [] });
     }
@@ -267,11 +279,11 @@ try {
         const t0 = performance.now();
         await r.model.forward(context, undefined, { lastOnly: true });
         const prefill = performance.now() - t0;
-        // Decode: a fresh PREFILL-token context (untimed), then DECODE timed single-token steps.
+        // Decode: a fresh CONTEXT-token context (untimed), then DECODE timed single-token steps.
         const cache = r.model.createCache();
-        await r.model.forward(context, cache, { lastOnly: true });
+        await r.model.forward(r.ids.slice(0, CONTEXT), cache, { lastOnly: true });
         const t1 = performance.now();
-        for (let t = 0; t < DECODE; t++) await r.model.forward([r.ids[PREFILL + t]], cache, { lastOnly: true });
+        for (let t = 0; t < DECODE; t++) await r.model.forward([r.ids[CONTEXT + t]], cache, { lastOnly: true });
         const decode = performance.now() - t1;
         if (round > 0) {
           r.prefillMs.push(prefill);
@@ -310,6 +322,6 @@ try {
 }
 table(rows);
 if (outPath) {
-  writeJson(resolve(process.cwd(), outPath), { machine, threads: THREADS, prefillTokens: PREFILL, decodeTokens: DECODE, rows });
+  writeJson(resolve(process.cwd(), outPath), { machine, threads: THREADS, prefillTokens: PREFILL, decodeTokens: DECODE, contextTokens: CONTEXT, rows });
   console.log(`wrote ${outPath}`);
 }

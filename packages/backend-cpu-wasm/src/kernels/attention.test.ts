@@ -97,6 +97,20 @@ describe('cpu-wasm attention', () => {
     expect(compareF32((await resident.run('attention', changed, { ...attrs(9), cacheId: 8 })).data, ref).nmse).toBeLessThanOrEqual(MODEL_MAX_NMSE);
   });
 
+  it('moves the resident rows when a mirror grows (the promised rows are not re-read)', async () => {
+    const [heads, hd] = [2, 8];
+    const be = make(1);
+    const cache = growingCache(65, hd);
+    const attrs = (t: number, cachedRows: number) => ({ numHeads: heads, numKvHeads: 1, headDim: hd, qPos0: t - 1, cacheId: 99, cachedRows });
+    await be.run('attention', { q: randn(1, heads * hd), ...cache.view(64) }, attrs(64, 0)); // fills the 64-row mirror
+    const original = { k: cache.k.slice(), v: cache.v.slice() };
+    cache.k.fill(-3, 0, hd); // break the promise for row 0, then grow past 64 rows
+    const q = randn(1, heads * hd);
+    const out = await be.run('attention', { q, ...cache.view(65) }, attrs(65, 64));
+    const kept = { q, k: new Tensor('f32', [65, hd], original.k), v: new Tensor('f32', [65, hd], original.v) };
+    expect(compareF32(out.data, attentionRef(kept, attrs(65, 64)).data).nmse).toBeLessThanOrEqual(MODEL_MAX_NMSE);
+  });
+
   it('falls back to per-call copies when the budget holds fewer caches than are in use', async () => {
     const [heads, hd] = [2, 16];
     const be = make(1, 2 * 64 * hd * 4 * 2); // room for two 64-row mirrors

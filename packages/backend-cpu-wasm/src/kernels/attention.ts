@@ -56,7 +56,7 @@ function runAttention(inputs: KernelInputs<'attention'>, attrs: KernelAttrs<'att
   const work = 2 * m * numHeads * Math.min(t, slidingWindow ?? t) * headDim;
   const nth = work < ctx.minParallelWork ? 1 : Math.min(pool.threads, m * numHeads);
   const qoBytes = align64(m * qW * 4);
-  const stride = align64(headDim * 4) + align64(t * 8); // per thread: accumulator row, scores
+  const stride = align64(headDim * 4) + align64((t + 3) * 4); // per thread: accumulator row, f32 scores (padded to 4)
   const qoPtr = heap.scratchPtr(0, 2 * qoBytes); // q, then out
   const descPtr = heap.scratchPtr(3, DESC_BYTES + stride * nth);
   // A resident copy of the cache when the caller vouches for its earlier rows; else this call's own copy.

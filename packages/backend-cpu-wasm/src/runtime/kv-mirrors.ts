@@ -6,7 +6,8 @@
  * instead of the whole cache (at t = 1024 and 4096-wide rows the full copy is
  * 33 MB per layer and token).
  *
- * Mirrors grow by doubling (re-copied from the caller's arrays, amortised).
+ * Mirrors hold a power of two of rows and grow by doubling (rows moved inside
+ * the memory, one block per head).
  * Room is bounded by a byte budget and by what the memory can still allocate:
  * when neither suffices, the call falls back to a per-call copy, which gives
  * the same result. A mirror becomes evictable once it has gone unused for
@@ -24,6 +25,9 @@ interface Mirror {
   vPtr: number;
   lastUse: number;
 }
+
+/** Rows a new or grown mirror holds for t rows: the next power of two above t (at least 64), so decoding grows it rarely. */
+const capacityFor = (t: number): number => Math.max(64, 2 ** Math.ceil(Math.log2(t + 1)));
 
 /** Resident key/value rows per cache id (see the module comment). */
 export class KvMirrors {
@@ -61,12 +65,28 @@ export class KvMirrors {
     const kW = kvHeads * headDim;
     const now = ++this.clock;
     let mir = this.mirrors.get(id);
-    if (mir && (mir.kW !== kW || t > mir.capacity)) {
-      const capacity = mir.kW === kW ? mir.capacity : 0;
+    if (mir && mir.kW !== kW) {
       this.drop(id, mir);
-      mir = this.allocate(id, kW, Math.max(t, 2 * capacity), now);
+      mir = undefined;
+    }
+    if (mir && t > mir.capacity) {
+      // Grow: move the resident rows inside the memory (one block per head), then drop the old mirror.
+      const old = mir;
+      this.mirrors.delete(id);
+      mir = this.allocate(id, kW, capacityFor(t), now);
+      if (mir) {
+        const f32 = this.heap.f32;
+        for (let h = 0; h < kvHeads; h++) {
+          const src = h * old.capacity * headDim;
+          const dst = h * mir.capacity * headDim;
+          f32.copyWithin((mir.kPtr >>> 2) + dst, (old.kPtr >>> 2) + src, (old.kPtr >>> 2) + src + old.rows * headDim);
+          f32.copyWithin((mir.vPtr >>> 2) + dst, (old.vPtr >>> 2) + src, (old.vPtr >>> 2) + src + old.rows * headDim);
+        }
+        mir.rows = old.rows;
+      }
+      this.release(old);
     } else if (!mir) {
-      mir = this.allocate(id, kW, Math.max(t, 64), now);
+      mir = this.allocate(id, kW, capacityFor(t), now);
     }
     if (!mir) return undefined;
     // Rows the mirror holds and the caller vouches for are kept; the rest is copied.
@@ -121,9 +141,13 @@ export class KvMirrors {
   }
 
   private drop(id: number, m: Mirror): void {
+    this.release(m);
+    this.mirrors.delete(id);
+  }
+
+  private release(m: Mirror): void {
     this.heap.alloc.free(m.kPtr);
     this.heap.alloc.free(m.vPtr);
     this.bytes -= 2 * m.capacity * m.kW * 4;
-    this.mirrors.delete(id);
   }
 }
