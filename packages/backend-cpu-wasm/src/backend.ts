@@ -33,7 +33,7 @@ export function createCpuWasmBackend(opts: CpuWasmBackendOptions = {}): Backend 
 export interface CpuWasmMemoryStats {
   /** Wasm memories opened (0 before `init()`). */
   memories: number;
-  /** Bytes of resident weights in each memory (device forms, heap blocks). */
+  /** Bytes of resident weights in each memory (device forms, heap blocks), including attention's resident key/value caches in the first. */
   weightBytes: number[];
   /** Current size of each memory in bytes. */
   memoryBytes: number[];

@@ -6,7 +6,7 @@
 import { compareF32, MODEL_MAX_NMSE } from '@sparq/conformance';
 import { attentionRef, createRng, isSparqError, Tensor, type Backend, type KernelAttrs } from '@sparq/tensor';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createCpuWasmBackend } from '../index';
+import { cpuWasmMemoryStats, createCpuWasmBackend } from '../index';
 
 const rng = createRng(7);
 const randn = (rows: number, cols: number) => new Tensor('f32', [rows, cols], rng.fillNormal(new Float32Array(rows * cols)) as Float32Array);
@@ -121,6 +121,22 @@ describe('cpu-wasm attention', () => {
         const attrs = { numHeads: heads, numKvHeads: 1, headDim: hd, qPos0: t - 1, cacheId: 500 + id, cachedRows: t === 5 ? 0 : t - 1 };
         expect(compareF32((await be.run('attention', x, attrs)).data, attentionRef(x, attrs).data).nmse).toBeLessThanOrEqual(MODEL_MAX_NMSE);
       }
+    }
+  });
+
+  it('keeps resident caches out of the scratch reserve of the memory', async () => {
+    // An 8 MiB memory keeps 2 MiB free for scratch, so 6 MiB for weights and caches (4 KiB rows here): caches of
+    // 256 rows (2 MiB) and 512 rows (4 MiB) stay resident; a third of 128 rows (1 MiB) would still fit the memory
+    // but not the 6 MiB, so that call copies per call, with the same result.
+    const be = createCpuWasmBackend({ threads: 1, maxMemoryBytes: 8 * 2 ** 20, kvCacheBytes: 2 ** 30 });
+    backends.push(be);
+    const [heads, hd] = [8, 128];
+    const MiB = 2 ** 20;
+    for (const [t, resident] of [[200, 2 * MiB], [300, 6 * MiB], [100, 6 * MiB]] as const) {
+      const x = inputs(1, t, heads, heads, hd);
+      const attrs = { numHeads: heads, numKvHeads: heads, headDim: hd, qPos0: t - 1, cacheId: t, cachedRows: 0 };
+      expect(compareF32((await be.run('attention', x, attrs)).data, attentionRef(x, attrs).data).nmse, `t = ${t}`).toBeLessThanOrEqual(MODEL_MAX_NMSE);
+      expect(cpuWasmMemoryStats(be)!.weightBytes[0], `t = ${t}: resident caches`).toBe(resident);
     }
   });
 

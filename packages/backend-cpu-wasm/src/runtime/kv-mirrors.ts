@@ -8,13 +8,15 @@
  *
  * Mirrors hold a power of two of rows and grow by doubling (rows moved inside
  * the memory, one block per head).
- * Room is bounded by a byte budget and by what the memory can still allocate:
- * when neither suffices, the call falls back to a per-call copy, which gives
- * the same result. A mirror becomes evictable once it has gone unused for
+ * Room is bounded by a byte budget and by the memory's room for weights (the
+ * per-call scratch reserve stays free; MemorySet counts mirrors with the
+ * weights, so later weights go to another memory): without room the call
+ * falls back to a per-call copy, which gives the same result. A mirror becomes evictable once it has gone unused for
  * two rounds over all resident mirrors, so a decode loop that cycles through
  * its layers never evicts its own caches, while those of finished sequences
  * (new sequences use new ids) make room.
  */
+import { scratchReserve } from './memory-set';
 import type { WasmHeap } from './wasm-heap';
 
 interface Mirror {
@@ -114,6 +116,9 @@ export class KvMirrors {
     if (2 * half > this.budget) return undefined;
     this.evictFor(2 * half, now);
     if (this.bytes + 2 * half > this.budget) return undefined;
+    // Like weights, mirrors leave the memory's scratch reserve free (MemorySet counts them with the weights).
+    const limit = this.heap.maxPages * 65536;
+    if (this.heap.alloc.allocatedBytes - this.heap.scratchBytes + 2 * half > limit - scratchReserve(limit)) return undefined;
     let kPtr = -1;
     try {
       kPtr = this.heap.alloc.alloc(half);
