@@ -8,13 +8,13 @@
 // polynomial on 4 scores at a time (the module has no data segments, so no
 // table-driven libm), the softmax normaliser summed in f64. A decode step
 // (m = 1) at t = 160 with 32 heads of 128 takes ~2 ms in @sparq/lm's scalar
-// float64 JS; a 600-token prefill's attention ~1.5 s.
+// float64 JS; a 600-token prefill's attention ~2.5 s.
 //
 // Keys and values are either row-major [t, Hkv·hd] (a per-call copy) or
 // head-major [Hkv, capacity, hd] (a resident cache, src/runtime/kv-mirrors.ts):
 // head-major reads each head's keys as one sequential stream, where row-major
 // reads 512-byte slices 16 KiB apart at 4096-wide rows — one page each, which
-// the hardware prefetchers do not follow (at t = 1024, 2× slower per call).
+// the hardware prefetchers do not follow (at t = 2048, 1.45× slower per call).
 //
 // Threads split the (row, head) pairs evenly; every output is computed by the
 // same code whatever the split, so results do not depend on the thread count.
