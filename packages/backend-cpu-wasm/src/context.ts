@@ -110,7 +110,7 @@ export async function initCpuWasmContext(ctx: CpuWasmContext): Promise<void> {
   heap.ex = ex;
   const pool = new ThreadPool(module, heap.memory, ex, ctx.threads);
   await pool.start();
-  ctx.runtime = { memories: new MemorySet(module, pool, { heap, ex }, { simd: variant }), pool, simd: variant, kv: new KvMirrors(heap, ctx.kvCacheBytes) };
+  ctx.runtime = { memories: new MemorySet(module, pool, { heap, ex }), pool, simd: variant, kv: new KvMirrors(heap, ctx.kvCacheBytes) };
 }
 
 /** The runtime, or `E_INTERNAL` when a kernel runs before `init()`. */

@@ -78,7 +78,7 @@ const D_RCODES: i32 = 29;
 const D_RIDX: i32 = 30;
 const D_PANEL: i32 = 31;
 /** Columns per k-segment of the Q4 and NMQ4 GEMV layouts (see gemvQ4, gemvNMQ4), else 0. */
-const D_QUAD: i32 = 32;
+const D_SEG: i32 = 32;
 
 /** Quads per block of the Q4 GEMV layout (Q4_BLOCK_QUADS in src/runtime/packed-weights.ts). */
 const Q4_QB: i32 = 16;
@@ -201,7 +201,7 @@ function decodeRow(d: usize, r: i32, dst: usize): void {
   if (kind == KIND_QUANT || kind == KIND_SPQR) {
     const bits = <i32>dw(d, D_BITS);
     const mask: u32 = (1 << bits) - 1;
-    const segCols = <i32>dw(d, D_QUAD);
+    const segCols = <i32>dw(d, D_SEG);
     const rowBytes = <usize>dw(d, D_CODE_ROW);
     const row = <usize>dw(d, D_CODES) + <usize>r * rowBytes;
     const sp = <usize>dw(d, D_SCALE) + ((<usize>r * <usize>G) << 3);
@@ -417,7 +417,7 @@ export function prepareActInt8(d: usize): void {
  * Q4 GEMV of rows [j0, j1): 32 codes per 16-byte vector, int8 activations in
  * i16 lanes (i8 in the relaxed build). Rows go 4 at a time (a quad) so each
  * activation vector load feeds 4 rows. The codes are laid out at upload in
- * blocks of Q4_QB quads × k-segments of D_QUAD columns × quads × 64-byte
+ * blocks of Q4_QB quads × k-segments of D_SEG columns × quads × 64-byte
  * chunks (chunk c of the quad's 4 rows), and the kernel walks them in that
  * order: a thread reads one sequential stream (separate 2 KiB row streams kept
  * the hardware prefetchers from ramping up: 1.6× slower from DRAM), and a
@@ -439,7 +439,7 @@ function gemvQ4(d: usize, j0: i32, j1: i32, scratch: usize): void {
   const G = k / gs;
   const codes = <usize>dw(d, D_CODES);
   const rowBytes = <usize>dw(d, D_CODE_ROW);
-  const segCols = <i32>dw(d, D_QUAD);
+  const segCols = <i32>dw(d, D_SEG);
   const gps = segCols / gs; // groups per segment
   const out = <usize>dw(d, D_OUT);
   const nq = (n + 3) >> 2;
@@ -950,7 +950,7 @@ let NMQ4_SX: v128 = i16x8.splat(0);
  * 2:4 + 4-bit GEMV of rows [j0, j1), groups of 128k columns, activations as
  * int8 per block of 128 columns. The weights are one stream
  * (`packNMQ4Stream` in src/runtime/packed-weights.ts) of blocks of NMQ4_OB
- * octets (8 rows) → k-segments of whole groups (D_QUAD columns) → octets →
+ * octets (8 rows) → k-segments of whole groups (D_SEG columns) → octets →
  * groups: per group 64 bytes of statistics (8 f32 scales, 8 i32
  * zero-points), then per 128-column step 8 × 48 bytes — positions M, codes
  * C0, C1 — in which byte lane b is row
@@ -984,7 +984,7 @@ function gemvNMQ4(d: usize, j0: i32, j1: i32, scratch: usize): void {
   const spg = gs >> 7; // steps per group
   const groupBytes = NMQ4_STAT + <usize>spg * NMQ4_STEP;
   const octetBytes = <usize>G * groupBytes;
-  const gps = <i32>dw(d, D_QUAD) / gs; // groups per k-segment
+  const gps = <i32>dw(d, D_SEG) / gs; // groups per k-segment
   const stream = <usize>dw(d, D_RCODES);
   const xq = <usize>dw(d, D_XQ);
   const xs = <usize>dw(d, D_XS);
@@ -1025,9 +1025,9 @@ function nmq4Segment(w: usize, x: usize, sp: usize, groups: i32, spg: i32, state
   for (let t: i32 = 0; t < groups; t++) {
     const sw0 = v128.load(w), sw1 = v128.load(w, 16);
     const z0 = v128.load(w, 32), z1 = v128.load(w, 48);
-    // Baseline: zero-points per i16 lane (both slots of a row), rows 0–3 and 4–7.
-    const zl = i8x16.shuffle(z0, z0, 0, 1, 0, 1, 4, 5, 4, 5, 8, 9, 8, 9, 12, 13, 12, 13);
-    const zh = i8x16.shuffle(z1, z1, 0, 1, 0, 1, 4, 5, 4, 5, 8, 9, 8, 9, 12, 13, 12, 13);
+    // Baseline build: zero-points per i16 lane (both slots of a row), rows 0–3 and 4–7 (unused when relaxed).
+    const zl = ASC_FEATURE_RELAXED_SIMD ? z0 : i8x16.shuffle(z0, z0, 0, 1, 0, 1, 4, 5, 4, 5, 8, 9, 8, 9, 12, 13, 12, 13);
+    const zh = ASC_FEATURE_RELAXED_SIMD ? z1 : i8x16.shuffle(z1, z1, 0, 1, 0, 1, 4, 5, 4, 5, 8, 9, 8, 9, 12, 13, 12, 13);
     w += NMQ4_STAT;
     for (let step: i32 = 0; step < spg; step++) {
       let a0: v128, a1: v128; // Σ x·(q − z), rows 0–3 and 4–7
@@ -1299,7 +1299,7 @@ export function packedMatmul(tid: i32, nth: i32, d: usize): void {
   }
   if (m == 1 && path != PATH_GENERIC) {
     if (path == PATH_Q4) {
-      if (<i32>dw(d, D_QUAD) >= k) gemvQ4OneSegment(d, j0, j1);
+      if (<i32>dw(d, D_SEG) >= k) gemvQ4OneSegment(d, j0, j1);
       else gemvQ4(d, j0, j1, <usize>dw(d, D_SCRATCH) + <usize>tid * <usize>dw(d, D_SCRATCH_STRIDE));
     }
     else if (path == PATH_Q8) gemvQ8(d, j0, j1);

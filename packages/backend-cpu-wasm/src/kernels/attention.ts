@@ -36,7 +36,7 @@ function validate(inputs: KernelInputs<'attention'>, attrs: KernelAttrs<'attenti
   } catch (e) {
     return e instanceof Error ? e.message : String(e);
   }
-  const bytes = 4 * (2 * q.data.length + k.data.length + v.data.length) + 8 * k.shape[0]!;
+  const bytes = 4 * (2 * q.data.length + k.data.length + v.data.length);
   if (bytes > MAX_OPERAND_BYTES) return `operands of ${bytes} bytes do not fit next to the weights in the 4 GiB wasm32 memory`;
   return true;
 }

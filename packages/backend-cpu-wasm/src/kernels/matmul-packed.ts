@@ -44,7 +44,7 @@ export type PackedPath = keyof typeof PACKED_PATH;
 const D = {
   KIND: 0, M: 1, K: 2, N: 3, A: 4, OUT: 5, BITS: 6, GS: 7, NN: 8, MM: 9, CODES: 10, CODE_ROW: 11, SCALE: 12, ZERO: 13,
   IDX: 14, IDX_ROW: 15, IDX_BITS: 16, VALUES: 17, ORP: 18, OCOL: 19, OVAL: 20, SCRATCH: 21, SCRATCH_STRIDE: 22, PATH: 23,
-  XQ: 24, XS: 25, XB: 26, XT: 27, RCODES: 29, RIDX: 30, PANEL: 31, QUAD: 32,
+  XQ: 24, XS: 25, XB: 26, XT: 27, RCODES: 29, RIDX: 30, PANEL: 31, SEG: 32,
 } as const;
 const DESC_BYTES = 256;
 
@@ -176,7 +176,7 @@ function fillWeight(d: Uint32Array, pw: PackedWeight): void {
   d[D.OVAL] = pw.oval;
   d[D.RCODES] = pw.rcodes;
   d[D.RIDX] = pw.ridx;
-  d[D.QUAD] = pw.quadSegCols;
+  d[D.SEG] = pw.segCols;
 }
 
 /** The cpu-wasm `matmulQuant` (any bits/group size; Q4/Q8 integer GEMV). */

@@ -7,14 +7,14 @@
  * 33 MB per layer and token).
  *
  * Mirrors hold a power of two of rows and grow by doubling (rows moved inside
- * the memory, one block per head).
- * Room is bounded by a byte budget and by the memory's room for weights (the
- * per-call scratch reserve stays free; MemorySet counts mirrors with the
- * weights, so later weights go to another memory): without room the call
- * falls back to a per-call copy, which gives the same result. A mirror becomes evictable once it has gone unused for
- * two rounds over all resident mirrors, so a decode loop that cycles through
- * its layers never evicts its own caches, while those of finished sequences
- * (new sequences use new ids) make room.
+ * the memory, one block per head). Room is bounded by a byte budget and by the
+ * memory's room for weights (the per-call scratch reserve stays free;
+ * MemorySet counts mirrors with the weights, so later weights go to another
+ * memory): without room the call falls back to a per-call copy, which gives
+ * the same result. A mirror becomes evictable once it has gone unused for two
+ * rounds over all resident mirrors, so a decode loop that cycles through its
+ * layers never evicts its own caches, while those of finished sequences (new
+ * sequences use new ids) make room.
  */
 import { scratchReserve } from './memory-set';
 import type { WasmHeap } from './wasm-heap';
@@ -42,11 +42,6 @@ export class KvMirrors {
     private readonly heap: WasmHeap,
     private readonly budget: number,
   ) {}
-
-  /** Bytes held by resident mirrors. */
-  get residentBytes(): number {
-    return this.bytes;
-  }
 
   /**
    * Byte offsets of the k and v mirrors of cache `id` in the heap, laid out
@@ -92,7 +87,7 @@ export class KvMirrors {
     }
     if (!mir) return undefined;
     // Rows the mirror holds and the caller vouches for are kept; the rest is copied.
-    const from = mir.rows === 0 ? 0 : Math.min(cachedRows, mir.rows);
+    const from = Math.min(cachedRows, mir.rows);
     if (from < t) {
       const f32 = this.heap.f32;
       const k0 = mir.kPtr >>> 2;

@@ -11,7 +11,7 @@ import { isSparqError, SparqError, type PackedMatrix, type Tensor } from '@sparq
 import { PackedWeightCache, packedUploadBytes, type PackedWeight } from './packed-weights';
 import type { ThreadPool } from './thread-pool';
 import { WasmHeap } from './wasm-heap';
-import { instantiateDense, MAX_PAGES, MODULE_MIN_PAGES, type DenseExports, type SimdVariant } from './wasm-module';
+import { instantiateDense, MAX_PAGES, MODULE_MIN_PAGES, type DenseExports } from './wasm-module';
 
 const PAGE = 65536;
 /** Initial pages of every memory after the first (they grow on demand). */
@@ -27,11 +27,6 @@ export interface WasmMemorySlot {
 }
 
 /** Options of {@link MemorySet}. */
-export interface MemorySetOptions {
-  /** The module build the kernels run in (the packed layouts depend on it). */
-  simd: SimdVariant;
-}
-
 /** Largest size of one memory by default: 4 GiB less 64 MiB, so no buffer ends exactly at 2³² (u32 pointer wrap). */
 export const DEFAULT_MAX_MEMORY_BYTES = 2 ** 32 - 2 ** 26;
 
@@ -57,7 +52,6 @@ export class MemorySet {
     private readonly module: WebAssembly.Module,
     private readonly pool: ThreadPool,
     first: { heap: WasmHeap; ex: DenseExports },
-    private readonly opts: MemorySetOptions,
   ) {
     this.maxPages = first.heap.maxPages;
     this.weightBudget = this.maxPages * PAGE - scratchReserve(this.maxPages * PAGE);

@@ -39,7 +39,7 @@ export interface PackedWeight {
   /** (scale, zero) f32 pairs `[rows, G, 2]`. */
   readonly stats: number;
   /** Columns per k-segment of the Q4 GEMV layout (`interleaveQuadSegments`; groups of 32k) or the 2:4 + 4-bit one (`packNMQ4Stream`), else 0. */
-  readonly quadSegCols: number;
+  readonly segCols: number;
   readonly idx: number;
   readonly idxRow: number;
   readonly idxBits: number;
@@ -82,14 +82,16 @@ export function isQ4Quad(w: PackedMatrix): boolean {
 export const Q4_BLOCK_QUADS = 16;
 
 /**
- * Columns per k-segment of the 4-bit GEMV layout for a row of `cols` columns
- * in groups of `gs`: whole groups, split evenly into segments of at most about
- * 4096 columns (≤ 8 KiB of i16 activations, which stay in L1 while the 16
- * quads of a block stream past them). k ≤ 4096 is one segment. Measured at
- * k = 11008 (1 thread, from DRAM): 3 segments of 3712 columns 1.3–1.4× faster
- * than one; segments of 2048 columns gained ≤ 1.1× there and lost at k = 4096.
+ * Columns per k-segment of the 4-bit and 2:4 + 4-bit GEMV layouts for a row
+ * of `cols` columns in groups of `gs`: whole groups, split evenly into
+ * segments of at most about 4096 columns (≤ 8 KiB of i16 activations, or
+ * ≤ 10 KiB of 2:4 + 4-bit swizzle tables, which stay in L1 while a block of
+ * rows streams past them). k ≤ 4096 is one segment. Measured at k = 11008 (1
+ * thread, from DRAM): 3 segments of 3712 columns 1.3–1.4× faster than one for
+ * 4-bit (1.2× for 2:4 + 4-bit); segments of 2048 columns gained ≤ 1.1× there
+ * and lost at k = 4096.
  */
-export function q4SegmentCols(cols: number, gs: number): number {
+export function gemvSegmentCols(cols: number, gs: number): number {
   const groups = cols / gs;
   return gs * Math.ceil(groups / Math.ceil(cols / 4096));
 }
@@ -295,7 +297,7 @@ export class PackedWeightCache {
       codes: 0,
       codeRow: 0,
       stats: 0,
-      quadSegCols: 0,
+      segCols: 0,
       idx: 0,
       idxRow: 0,
       idxBits: 0,
@@ -310,7 +312,7 @@ export class PackedWeightCache {
     switch (w.kind) {
       case 'quant': {
         const G = cols / w.groupSize;
-        const segCols = isQ4Quad(w) ? q4SegmentCols(cols, w.groupSize) : 0;
+        const segCols = isQ4Quad(w) ? gemvSegmentCols(cols, w.groupSize) : 0;
         const codeRow = rowBytes(cols, w.bits);
         return {
           ...base,
@@ -318,7 +320,7 @@ export class PackedWeightCache {
           groupSize: w.groupSize,
           codes: this.bytes(segCols ? interleaveQuadSegments(w.codes, rows, codeRow, segCols) : w.codes, blocks),
           codeRow,
-          quadSegCols: segCols,
+          segCols,
           stats: this.words(
             segCols
               ? reorderQ4Stats(groupStats(rows, G, w.bits, w.scales, w.zeros, w.sym), rows, G, segCols / w.groupSize)
@@ -347,7 +349,7 @@ export class PackedWeightCache {
         checkIndices(w.indices, rows, L, w.n, w.m);
         const codeRow = rowBytes(L, w.bits);
         const stats = groupStats(rows, G, w.bits, w.scales, w.zeros, w.sym);
-        const segCols = isNMQ4Fast(w) ? q4SegmentCols(cols, w.groupSize) : 0;
+        const segCols = isNMQ4Fast(w) ? gemvSegmentCols(cols, w.groupSize) : 0;
         return {
           ...base,
           bits: w.bits,
@@ -361,7 +363,7 @@ export class PackedWeightCache {
           idxRow: rowBytes(L, indexBits(w.m)),
           idxBits: indexBits(w.m),
           rcodes: isNMQ4Fast(w) ? this.bytes(packNMQ4Stream(w.codes, w.indices, stats, rows, cols, w.groupSize, segCols), blocks) : 0,
-          quadSegCols: segCols,
+          segCols,
         };
       }
       case 'spqr': {
