@@ -18,7 +18,7 @@
 // module instance per thread serves every kernel.
 
 import { addOrStore, dot1, fma4, gemvRange, hsum, KC, NB, shareStart, tile4x1, tile4x2 } from './lib/dense-tiles';
-export { packedMatmul, prepareActInt8, prepareNM24Pairs, preparePanels } from './lib/packed';
+export { packedMatmul, prepareActInt8, preparePanels } from './lib/packed';
 export { attention } from './lib/attention';
 
 /**

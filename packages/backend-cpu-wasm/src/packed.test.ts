@@ -113,7 +113,7 @@ describe('cpu-wasm compressed kernels', () => {
       randomNM(rng, 150, 4160, 2, 4), // long rows, 2 rows past the last quad
       randomNMQuant(rng, 31, 256, 2, 4, 4, 128, true),
       randomSpqr(rng, 35, 128, 3, 16, 16),
-      randomNM(rng, 203, 2048, 2, 4), // GEMV: 4 strided rows (4 KiB value rows) plus left-over rows
+      randomNM(rng, 203, 2048, 2, 4), // GEMV: 4 quad streams per thread, left-over quads, a partial last quad
     ];
     for (const w of weights) {
       const gemv = randn(1, w.cols);
@@ -185,7 +185,7 @@ describe('cpu-wasm compressed kernels', () => {
       randomNMQuant(rng, 37, 512, 2, 4, 4, 128, false), // NMQ4 GEMV: 2 threads split octet 2
       randomNMQuant(rng, 150, 8448, 2, 4, 4, 128, true), // NMQ4 GEMV: threads split octet 9 in block 1; 3 k-segments
       randomSpqr(rng, 39, 64, 3, 16, 16),
-      randomNM(rng, 203, 2048, 2, 4), // GEMV: 4 strided rows (4 KiB value rows) plus left-over rows
+      randomNM(rng, 203, 2048, 2, 4), // GEMV: 4 quad streams per thread, left-over quads, a partial last quad
     ]) {
       for (const m of [1, 6, 17]) {
         const a = randn(m, w.cols);

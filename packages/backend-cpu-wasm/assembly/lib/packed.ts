@@ -21,10 +21,10 @@
 //   element cpl·L + j, and `(v >> 4j) & 0xf` puts those 8 codes in the 8 i16
 //   lanes for i32x4.dot_i16x8_s. The zero-point is folded out of the inner loop:
 //   Σ sw·sx·(q − z)·x = Σ sw·sx·q·x − sw·z·Σ sx·x, the last sum precomputed per group.
-// - NM24 (GEMV, 2:4 f32): a per-call table of the 6 possible activation pairs
-//   of every 4-column group; the indices are re-packed at upload into byte
-//   offsets into it, so each kept pair is one 8-byte load (no dynamic swizzle,
-//   which V8 lowers to ~5 instructions with a range fix-up).
+// - NM24 (GEMV, 2:4 f32): rows in lanes — the values are uploaded in quads of
+//   4 rows with a position byte per (row, group), so one swizzle of a
+//   4-column group's f32 activations gathers a kept slot for 4 rows (gemvNM24).
+//   The GEMM and the generic decoder read the same quad layout (keptRow).
 // - NMQ4 (GEMV, 2:4 + 4-bit, groups of 128k): rows in lanes — octets of 8 rows
 //   re-packed at upload so that one swizzle of a 4-column group's int8
 //   activations gathers the kept activations of 8 rows × 2 slots (gemvNMQ4).
@@ -192,6 +192,24 @@ function decodeSpan(row: usize, e0: i32, count: i32, bits: i32, mask: u32, sc: f
   v128.store(o, f32x4.mul(f32x4.sub(f32x4.convert_i32x4_u(i32x4.extend_high_i16x8_u(h)), vz), vs), 48);
 }
 
+/**
+ * Bytes between consecutive kept f32 values of an N:M row: 16 in the 2:4 quad
+ * layout (a position table is uploaded, D_RIDX ≠ 0; see `quadNM24` in
+ * src/runtime/packed-weights.ts), 4 when row-major.
+ */
+@inline function keptStride(d: usize): usize {
+  return dw(d, D_RIDX) != 0 ? 16 : 4;
+}
+
+/** Address of row r's first kept f32 value (quad layout: quad r >> 2, lane r & 3; else row-major). */
+@inline function keptRow(d: usize, r: i32): usize {
+  const k = <usize>dw(d, D_K);
+  const L = (k / <usize>dw(d, D_MM)) * <usize>dw(d, D_NN);
+  const vals = <usize>dw(d, D_VALUES);
+  if (dw(d, D_RIDX) != 0) return vals + <usize>(r >> 2) * (k << 3) + (<usize>(r & 3) << 2);
+  return vals + ((<usize>r * L) << 2);
+}
+
 /** Decodes row r of W exactly into dst [k] f32. */
 function decodeRow(d: usize, r: i32, dst: usize): void {
   const kind = dw(d, D_KIND);
@@ -240,12 +258,12 @@ function decodeRow(d: usize, r: i32, dst: usize): void {
   const irow = <usize>dw(d, D_IDX) + <usize>r * <usize>dw(d, D_IDX_ROW);
   memory.fill(dst, 0, <usize>k << 2);
   if (kind == KIND_NM) {
-    const L = (k / m) * n;
-    const vrow = <usize>dw(d, D_VALUES) + ((<usize>r * <usize>L) << 2);
+    const vrow = keptRow(d, r);
+    const vs = keptStride(d);
     let s: i32 = 0;
     for (let g: i32 = 0; g < k; g += m) {
       for (let e = 0; e < n; e++, s++) {
-        store<f32>(dst + ((<usize>g + getBits(irow, s, ib, imask)) << 2), load<f32>(vrow + (<usize>s << 2)));
+        store<f32>(dst + ((<usize>g + getBits(irow, s, ib, imask)) << 2), load<f32>(vrow + <usize>s * vs));
       }
     }
     return;
@@ -696,182 +714,108 @@ function gemvQ8(d: usize, j0: i32, j1: i32): void {
 }
 
 /**
- * Builds the activation pair table of the 2:4 f32 GEMV (main thread, once per
- * call): for each group g of 4 columns and each of the 6 position pairs
- * p = (0,1) (0,2) (0,3) (1,2) (1,3) (2,3), the two activations (x[4g+i0],
- * x[4g+i1]) at D_XQ + 48g + 8p. A row's kept pair then costs one 8-byte load
- * at an offset stored at upload, instead of a dynamic swizzle.
+ * One 4-column group of a quad (4 rows in lanes) of the 2:4 f32 GEMV: `m4`
+ * holds the quad's 4 position bytes (byte r = 4·p0 | 4·p1 << 4 for row r's two
+ * kept slots), `xg` the group's 4 activations, `v` the kept values (slot 0 of
+ * rows 0–3, then slot 1). Two unpacks copy byte r to bytes 4r … 4r+3; masking
+ * with 0x0c (`mC`) and or-ing `J` (bytes 0, 1, 2, 3 repeated) turns them into
+ * the byte indices of x[p] in the f32 lane of row r, so one swizzle gathers a
+ * slot's activation for all 4 rows. `relaxed_swizzle` (one pshufb) is exact:
+ * every index is below 16. (A swizzle by a constant pattern instead of the
+ * unpacks measured the same with relaxed SIMD and 0.8× in the baseline build,
+ * where V8 adds a range fix-up to every swizzle.)
  */
-export function prepareNM24Pairs(d: usize): void {
-  const k = <i32>dw(d, D_K);
-  const a = <usize>dw(d, D_A);
-  let t = <usize>dw(d, D_XQ);
-  for (let g: i32 = 0; g < k; g += 4, t += 48) {
-    const x = a + (<usize>g << 2);
-    const x0 = load<f32>(x), x1 = load<f32>(x, 4), x2 = load<f32>(x, 8), x3 = load<f32>(x, 12);
-    store<f32>(t, x0); store<f32>(t, x1, 4);
-    store<f32>(t, x0, 8); store<f32>(t, x2, 12);
-    store<f32>(t, x0, 16); store<f32>(t, x3, 20);
-    store<f32>(t, x1, 24); store<f32>(t, x2, 28);
-    store<f32>(t, x1, 32); store<f32>(t, x3, 36);
-    store<f32>(t, x2, 40); store<f32>(t, x3, 44);
-  }
+@inline function nm24Group(acc: v128, xg: v128, m4: v128, J: v128, mC: v128, v: usize): v128 {
+  let b = i8x16.shuffle(m4, m4, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
+  b = i8x16.shuffle(b, b, 0, 1, 0, 1, 2, 3, 2, 3, 4, 5, 4, 5, 6, 7, 6, 7);
+  acc = f32x4.add(acc, f32x4.mul(swz(xg, v128.or(v128.and(b, mC), J)), v128.load(v)));
+  return f32x4.add(acc, f32x4.mul(swz(xg, v128.or(v128.and(i16x8.shr_u(b, 4), mC), J)), v128.load(v, 16)));
 }
 
-/** One 8-column step of the 2:4 f32 GEMV: offsets u (two bytes), pair table t, 4 values at vp. */
-@inline function nm24step(acc: v128, t: usize, u: u32, vp: usize): v128 {
-  let g = v128.load64_zero(t + <usize>(u & 255));
-  g = v128.load64_lane(t + <usize>((u >> 8) & 255), g, 1);
-  return f32x4.add(acc, f32x4.mul(g, v128.load(vp)));
+/** Stores the 4 results of quad q (rows 4q … 4q+3) that lie below `j1`. */
+@inline function storeQuad(out: usize, q: i32, j1: i32, f: v128): void {
+  const o = out + (<usize>q << 4);
+  const r = q << 2;
+  if (r + 4 <= j1) {
+    v128.store(o, f);
+    return;
+  }
+  store<f32>(o, f32x4.extract_lane(f, 0));
+  if (r + 1 < j1) store<f32>(o, f32x4.extract_lane(f, 1), 4);
+  if (r + 2 < j1) store<f32>(o, f32x4.extract_lane(f, 2), 8);
 }
 
 /**
- * 4 rows of the 2:4 f32 GEMV, `rs` value bytes / `is` index bytes apart
- * (outputs `os` bytes apart): 64 B of values (4 nm24 steps) of each row per
- * iteration — a whole cache line per stream, the dense gemvRows4Strided pattern
- * (value rows a multiple of 4 KiB would otherwise collide in one L1 set). Each
- * row's arithmetic is the 1-row loop's (one accumulator, steps in k order).
- */
-function nm24Rows4Strided(vp: usize, ip: usize, rs: usize, is: usize, pairs: usize, steps: i32, out: usize, os: usize): void {
-  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-  let t = pairs;
-  let s: i32 = 0;
-  for (; s + 4 <= steps; s += 4) {
-    let u = load<u64>(ip);
-    a0 = nm24step(a0, t, <u32>u, vp);
-    a0 = nm24step(a0, t + 96, <u32>(u >> 16), vp + 16);
-    a0 = nm24step(a0, t + 192, <u32>(u >> 32), vp + 32);
-    a0 = nm24step(a0, t + 288, <u32>(u >> 48), vp + 48);
-    u = load<u64>(ip + is);
-    a1 = nm24step(a1, t, <u32>u, vp + rs);
-    a1 = nm24step(a1, t + 96, <u32>(u >> 16), vp + rs + 16);
-    a1 = nm24step(a1, t + 192, <u32>(u >> 32), vp + rs + 32);
-    a1 = nm24step(a1, t + 288, <u32>(u >> 48), vp + rs + 48);
-    u = load<u64>(ip + 2 * is);
-    a2 = nm24step(a2, t, <u32>u, vp + 2 * rs);
-    a2 = nm24step(a2, t + 96, <u32>(u >> 16), vp + 2 * rs + 16);
-    a2 = nm24step(a2, t + 192, <u32>(u >> 32), vp + 2 * rs + 32);
-    a2 = nm24step(a2, t + 288, <u32>(u >> 48), vp + 2 * rs + 48);
-    u = load<u64>(ip + 3 * is);
-    a3 = nm24step(a3, t, <u32>u, vp + 3 * rs);
-    a3 = nm24step(a3, t + 96, <u32>(u >> 16), vp + 3 * rs + 16);
-    a3 = nm24step(a3, t + 192, <u32>(u >> 32), vp + 3 * rs + 32);
-    a3 = nm24step(a3, t + 288, <u32>(u >> 48), vp + 3 * rs + 48);
-    ip += 8;
-    vp += 64;
-    t += 384;
-  }
-  for (; s < steps; s++) {
-    a0 = nm24step(a0, t, <u32>load<u16>(ip), vp);
-    a1 = nm24step(a1, t, <u32>load<u16>(ip + is), vp + rs);
-    a2 = nm24step(a2, t, <u32>load<u16>(ip + 2 * is), vp + 2 * rs);
-    a3 = nm24step(a3, t, <u32>load<u16>(ip + 3 * is), vp + 3 * rs);
-    ip += 2;
-    vp += 16;
-    t += 96;
-  }
-  store<f32>(out, hsum(a0));
-  store<f32>(out + os, hsum(a1));
-  store<f32>(out + 2 * os, hsum(a2));
-  store<f32>(out + 3 * os, hsum(a3));
-}
-
-/**
- * 2:4 f32 GEMV of rows [j0, j1): per 8 columns (2 groups, 4 kept values) one
- * u16 of pair-table offsets (low byte: group 2t, high byte: 48 + group 2t+1),
- * two 8-byte loads from the pair table, one f32x4 multiply-add. When a value
- * row is a multiple of 4 KiB (k % 2048 == 0), 4 rows a quarter-share apart,
- * 64 B of each per step (nm24Rows4Strided, as the dense GEMV: about 1.1× at
- * k = 4096 on 1 and 2 threads); otherwise eight rows (k > 4096) or four run
- * interleaved so that as many value streams are in flight (memory-level
- * parallelism). Each row's arithmetic is the same as in the 1-row loop, so the
- * split does not change results.
+ * 2:4 f32 GEMV of rows [j0, j1) on the quad layout (`quadNM24` in
+ * src/runtime/packed-weights.ts): rows sit in the lanes of an f32x4, so per
+ * 4-column group one position word and two swizzles of the group's
+ * activations serve 4 rows, with no per-row address arithmetic. (The previous
+ * kernel looked each row's kept pair up in an activation pair table: two
+ * 8-byte loads and their scalar offsets per row and 8 columns; it was
+ * compute-bound at 1.0× dense f32 on 1 thread.) Per quad the values are k·8
+ * contiguous bytes and the positions k bytes; a thread runs four quads a
+ * quarter of its share apart, so four value streams are in flight (one stream
+ * per thread ran at ~11 GB/s from DRAM on 1 thread, four at ~18). Even and
+ * odd groups go to two accumulators, added once per quad: each row's result
+ * is the same sequence of operations whatever the thread split. `D_XQ` holds
+ * the constants `J`, `mC` (written by the caller: V8 11.3 re-creates v128
+ * constants inside loops, in up to four instructions each).
  */
 function gemvNM24(d: usize, j0: i32, j1: i32): void {
   const k = <i32>dw(d, D_K);
-  const L = k >> 1;
+  const G4 = k >> 2;
   const vals = <usize>dw(d, D_VALUES);
-  const ridx = <usize>dw(d, D_RIDX);
-  const idxRow = <usize>(k >> 2);
-  const vRow = <usize>L << 2;
-  const pairs = <usize>dw(d, D_XQ);
+  const meta = <usize>dw(d, D_RIDX);
+  const x = <usize>dw(d, D_A);
   const out = <usize>dw(d, D_OUT);
-  const steps = k >> 3;
-  let j = j0;
-  if ((vRow & 4095) == 0) {
-    const q = (j1 - j0) >> 2;
-    for (let i: i32 = 0; i < q; i++) {
-      const r = j0 + i;
-      nm24Rows4Strided(vals + <usize>r * vRow, ridx + <usize>r * idxRow, <usize>q * vRow, <usize>q * idxRow, pairs, steps,
-        out + (<usize>r << 2), <usize>q << 2);
+  const cst = <usize>dw(d, D_XQ);
+  const J = v128.load(cst), mC = v128.load(cst, 16);
+  const vq = <usize>k << 3;
+  const mq = <usize>k;
+  const qa = j0 >> 2;
+  const qb = (j1 + 3) >> 2;
+  const share = (qb - qa) >> 2;
+  const dv = <usize>share * vq, dm = <usize>share * mq;
+  for (let i: i32 = 0; i < share; i++) {
+    const q = qa + i;
+    let v = vals + <usize>q * vq;
+    let m = meta + <usize>q * mq;
+    let xp = x;
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), b0 = f32x4.splat(0), b1 = f32x4.splat(0);
+    let c0 = f32x4.splat(0), c1 = f32x4.splat(0), e0 = f32x4.splat(0), e1 = f32x4.splat(0);
+    for (let g: i32 = 0; g < G4; g += 2) {
+      const x0 = v128.load(xp), x1 = v128.load(xp, 16);
+      a0 = nm24Group(a0, x0, v128.load32_zero(m), J, mC, v);
+      a1 = nm24Group(a1, x1, v128.load32_zero(m, 4), J, mC, v + 32);
+      b0 = nm24Group(b0, x0, v128.load32_zero(m + dm), J, mC, v + dv);
+      b1 = nm24Group(b1, x1, v128.load32_zero(m + dm, 4), J, mC, v + dv + 32);
+      c0 = nm24Group(c0, x0, v128.load32_zero(m + 2 * dm), J, mC, v + 2 * dv);
+      c1 = nm24Group(c1, x1, v128.load32_zero(m + 2 * dm, 4), J, mC, v + 2 * dv + 32);
+      e0 = nm24Group(e0, x0, v128.load32_zero(m + 3 * dm), J, mC, v + 3 * dv);
+      e1 = nm24Group(e1, x1, v128.load32_zero(m + 3 * dm, 4), J, mC, v + 3 * dv + 32);
+      v += 64;
+      m += 8;
+      xp += 32;
     }
-    j = j0 + (q << 2);
+    storeQuad(out, q, j1, f32x4.add(a0, a1));
+    storeQuad(out, q + share, j1, f32x4.add(b0, b1));
+    storeQuad(out, q + 2 * share, j1, f32x4.add(c0, c1));
+    storeQuad(out, q + 3 * share, j1, f32x4.add(e0, e1));
   }
-  // Long rows go 8 at a time: at k = 11008, 8 interleaved rows measured 1.12–1.17× faster than 4 (more
-  // value streams in flight); at k = 4096 they were 0.8–0.9× as fast, also with row strides padded off
-  // multiples of 1 KiB, so shorter rows keep 4.
-  const eight = k > 4096;
-  for (; eight && j + 8 <= j1; j += 8) {
-    let ip = ridx + <usize>j * idxRow;
-    let vp = vals + <usize>j * vRow;
-    let t = pairs;
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-    let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
-    for (let s: i32 = 0; s < steps; s++) {
-      a0 = nm24step(a0, t, <u32>load<u16>(ip), vp);
-      a1 = nm24step(a1, t, <u32>load<u16>(ip + idxRow), vp + vRow);
-      a2 = nm24step(a2, t, <u32>load<u16>(ip + 2 * idxRow), vp + 2 * vRow);
-      a3 = nm24step(a3, t, <u32>load<u16>(ip + 3 * idxRow), vp + 3 * vRow);
-      a4 = nm24step(a4, t, <u32>load<u16>(ip + 4 * idxRow), vp + 4 * vRow);
-      a5 = nm24step(a5, t, <u32>load<u16>(ip + 5 * idxRow), vp + 5 * vRow);
-      a6 = nm24step(a6, t, <u32>load<u16>(ip + 6 * idxRow), vp + 6 * vRow);
-      a7 = nm24step(a7, t, <u32>load<u16>(ip + 7 * idxRow), vp + 7 * vRow);
-      ip += 2;
-      vp += 16;
-      t += 96;
+  // The last (qb − qa) mod 4 quads, one at a time (the same operations per quad).
+  for (let q = qa + (share << 2); q < qb; q++) {
+    let v = vals + <usize>q * vq;
+    let m = meta + <usize>q * mq;
+    let xp = x;
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
+    for (let g: i32 = 0; g < G4; g += 2) {
+      a0 = nm24Group(a0, v128.load(xp), v128.load32_zero(m), J, mC, v);
+      a1 = nm24Group(a1, v128.load(xp, 16), v128.load32_zero(m, 4), J, mC, v + 32);
+      v += 64;
+      m += 8;
+      xp += 32;
     }
-    const o = out + (<usize>j << 2);
-    store<f32>(o, hsum(a0));
-    store<f32>(o, hsum(a1), 4);
-    store<f32>(o, hsum(a2), 8);
-    store<f32>(o, hsum(a3), 12);
-    store<f32>(o, hsum(a4), 16);
-    store<f32>(o, hsum(a5), 20);
-    store<f32>(o, hsum(a6), 24);
-    store<f32>(o, hsum(a7), 28);
-  }
-  for (; j + 4 <= j1; j += 4) {
-    let ip = ridx + <usize>j * idxRow;
-    let vp = vals + <usize>j * vRow;
-    let t = pairs;
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-    for (let s: i32 = 0; s < steps; s++) {
-      a0 = nm24step(a0, t, <u32>load<u16>(ip), vp);
-      a1 = nm24step(a1, t, <u32>load<u16>(ip + idxRow), vp + vRow);
-      a2 = nm24step(a2, t, <u32>load<u16>(ip + 2 * idxRow), vp + 2 * vRow);
-      a3 = nm24step(a3, t, <u32>load<u16>(ip + 3 * idxRow), vp + 3 * vRow);
-      ip += 2;
-      vp += 16;
-      t += 96;
-    }
-    const o = out + (<usize>j << 2);
-    store<f32>(o, hsum(a0));
-    store<f32>(o, hsum(a1), 4);
-    store<f32>(o, hsum(a2), 8);
-    store<f32>(o, hsum(a3), 12);
-  }
-  for (; j < j1; j++) {
-    let ip = ridx + <usize>j * idxRow;
-    let vp = vals + <usize>j * vRow;
-    let t = pairs;
-    let a0 = f32x4.splat(0);
-    for (let s: i32 = 0; s < steps; s++) {
-      a0 = nm24step(a0, t, <u32>load<u16>(ip), vp);
-      ip += 2;
-      vp += 16;
-      t += 96;
-    }
-    store<f32>(out + (<usize>j << 2), hsum(a0));
+    storeQuad(out, q, j1, f32x4.add(a0, a1));
   }
 }
 
@@ -1129,17 +1073,19 @@ export function preparePanels(d: usize): void {
  * × 8 columns: each kept value is broadcast and multiplied with its column's
  * 64-byte panel line, 8 f32x4 accumulators continued from / saved to the
  * 64-byte tile slots ta, tb. The panel offset of a kept value comes straight from the §3
- * index byte (4 kept values, 8 columns): position bits shifted to ×64.
+ * index byte (4 kept values, 8 columns): position bits shifted to ×64. A row's
+ * consecutive kept values are `vs` bytes apart (4 row-major, 16 in the 2:4
+ * quad layout of the GEMV).
  */
-function tileSp24(p: usize, ia: usize, va: usize, ib: usize, vb: usize, steps: i32, ta: usize, tb: usize): void {
+function tileSp24(p: usize, ia: usize, va: usize, ib: usize, vb: usize, vs: usize, steps: i32, ta: usize, tb: usize): void {
   let a0 = v128.load(ta), a1 = v128.load(ta, 16), a2 = v128.load(ta, 32), a3 = v128.load(ta, 48);
   let b0 = v128.load(tb), b1 = v128.load(tb, 16), b2 = v128.load(tb, 32), b3 = v128.load(tb, 48);
   for (let t: i32 = 0; t < steps; t++) {
     const xa = <usize>load<u8>(ia + <usize>t);
     const xb = <usize>load<u8>(ib + <usize>t);
     const pb = p + (<usize>t << 9);
-    const wa = va + (<usize>t << 4);
-    const wb = vb + (<usize>t << 4);
+    const wa = va + <usize>t * (vs << 2);
+    const wb = vb + <usize>t * (vs << 2);
     // slot 0 (group 2t, first kept), slot 1 (group 2t, second), slots 2, 3 (group 2t+1, +256 bytes)
     let q = pb + ((xa << 6) & 0xc0);
     let v = v128.load32_splat(wa);
@@ -1154,37 +1100,37 @@ function tileSp24(p: usize, ia: usize, va: usize, ib: usize, vb: usize, steps: i
     b2 = f32x4.add(b2, f32x4.mul(v, v128.load(q, 32)));
     b3 = f32x4.add(b3, f32x4.mul(v, v128.load(q, 48)));
     q = pb + ((xa << 4) & 0xc0);
-    v = v128.load32_splat(wa, 4);
+    v = v128.load32_splat(wa + vs);
     a0 = f32x4.add(a0, f32x4.mul(v, v128.load(q)));
     a1 = f32x4.add(a1, f32x4.mul(v, v128.load(q, 16)));
     a2 = f32x4.add(a2, f32x4.mul(v, v128.load(q, 32)));
     a3 = f32x4.add(a3, f32x4.mul(v, v128.load(q, 48)));
     q = pb + ((xb << 4) & 0xc0);
-    v = v128.load32_splat(wb, 4);
+    v = v128.load32_splat(wb + vs);
     b0 = f32x4.add(b0, f32x4.mul(v, v128.load(q)));
     b1 = f32x4.add(b1, f32x4.mul(v, v128.load(q, 16)));
     b2 = f32x4.add(b2, f32x4.mul(v, v128.load(q, 32)));
     b3 = f32x4.add(b3, f32x4.mul(v, v128.load(q, 48)));
     q = pb + ((xa << 2) & 0xc0);
-    v = v128.load32_splat(wa, 8);
+    v = v128.load32_splat(wa + 2 * vs);
     a0 = f32x4.add(a0, f32x4.mul(v, v128.load(q, 256)));
     a1 = f32x4.add(a1, f32x4.mul(v, v128.load(q, 272)));
     a2 = f32x4.add(a2, f32x4.mul(v, v128.load(q, 288)));
     a3 = f32x4.add(a3, f32x4.mul(v, v128.load(q, 304)));
     q = pb + ((xb << 2) & 0xc0);
-    v = v128.load32_splat(wb, 8);
+    v = v128.load32_splat(wb + 2 * vs);
     b0 = f32x4.add(b0, f32x4.mul(v, v128.load(q, 256)));
     b1 = f32x4.add(b1, f32x4.mul(v, v128.load(q, 272)));
     b2 = f32x4.add(b2, f32x4.mul(v, v128.load(q, 288)));
     b3 = f32x4.add(b3, f32x4.mul(v, v128.load(q, 304)));
     q = pb + (xa & 0xc0);
-    v = v128.load32_splat(wa, 12);
+    v = v128.load32_splat(wa + 3 * vs);
     a0 = f32x4.add(a0, f32x4.mul(v, v128.load(q, 256)));
     a1 = f32x4.add(a1, f32x4.mul(v, v128.load(q, 272)));
     a2 = f32x4.add(a2, f32x4.mul(v, v128.load(q, 288)));
     a3 = f32x4.add(a3, f32x4.mul(v, v128.load(q, 304)));
     q = pb + (xb & 0xc0);
-    v = v128.load32_splat(wb, 12);
+    v = v128.load32_splat(wb + 3 * vs);
     b0 = f32x4.add(b0, f32x4.mul(v, v128.load(q, 256)));
     b1 = f32x4.add(b1, f32x4.mul(v, v128.load(q, 272)));
     b2 = f32x4.add(b2, f32x4.mul(v, v128.load(q, 288)));
@@ -1236,15 +1182,13 @@ function gemmSp24(d: usize, j0: i32, j1: i32, scratch: usize): void {
   const ldo = <usize>n << 2;
   const strips = (m + 15) >> 4;
   const vstride = <usize>L << 2;
+  // Bytes between a row's consecutive kept values: decoded §4 rows are row-major, 2:4 f32 values in quads.
+  const vs: usize = quant ? 4 : keptStride(d);
   const tiles = scratch; // RB × 64 bytes, plus one spare slot
   const dec = scratch + (<usize>(RB + 1) << 6);
   for (let jb = j0; jb < j1; jb += RB) {
     const je = min(jb + RB, j1);
-    let vals: usize;
-    if (quant) {
-      for (let j = jb; j < je; j++) decodeKeptValues(d, j, dec + <usize>(j - jb) * vstride);
-      vals = dec;
-    } else vals = <usize>dw(d, D_VALUES) + <usize>jb * vstride;
+    if (quant) for (let j = jb; j < je; j++) decodeKeptValues(d, j, dec + <usize>(j - jb) * vstride);
     for (let s: i32 = 0; s < strips; s++) {
       const p = panel + ((<usize>s * <usize>k) << 6);
       memory.fill(tiles, 0, <usize>RB << 6);
@@ -1252,18 +1196,19 @@ function gemmSp24(d: usize, j0: i32, j1: i32, scratch: usize): void {
         const steps = min(SPKB, k - kb) >> 3;
         const pk = p + (<usize>kb << 6);
         const io = <usize>(kb >> 3);
-        const vo = <usize>(kb >> 1) << 2;
+        const vo = <usize>(kb >> 1) * vs;
         let j = jb;
         for (; j + 2 <= je; j += 2) {
-          const v = vals + <usize>(j - jb) * vstride + vo;
+          const v = quant ? dec + <usize>(j - jb) * vstride : keptRow(d, j);
+          const v1 = quant ? v + vstride : keptRow(d, j + 1);
           const t = tiles + (<usize>(j - jb) << 6);
-          tileSp24(pk, idx + <usize>j * idxRow + io, v, idx + <usize>(j + 1) * idxRow + io, v + vstride, steps, t, t + 64);
+          tileSp24(pk, idx + <usize>j * idxRow + io, v + vo, idx + <usize>(j + 1) * idxRow + io, v1 + vo, vs, steps, t, t + 64);
         }
         if (j < je) {
-          const v = vals + <usize>(j - jb) * vstride + vo;
+          const v = (quant ? dec + <usize>(j - jb) * vstride : keptRow(d, j)) + vo;
           const t = tiles + (<usize>(j - jb) << 6);
           // The odd last row runs as both tile rows; the second copy lands in a spare slot.
-          tileSp24(pk, idx + <usize>j * idxRow + io, v, idx + <usize>j * idxRow + io, v, steps, t, tiles + (<usize>RB << 6));
+          tileSp24(pk, idx + <usize>j * idxRow + io, v, idx + <usize>j * idxRow + io, v, vs, steps, t, tiles + (<usize>RB << 6));
         }
       }
       const rows = min(16, m - (s << 4));

@@ -7,7 +7,7 @@
  * scratch memory and runs one pool job. The path is chosen here:
  * - GEMV (m = 1), `int8Activations` on: 4-bit groups (g % 32 = 0) and 8-bit
  *   (g % 16 = 0) use the integer Q·Q8 kernels; 2:4 + 4-bit (g % 128 = 0) the
- *   gathered integer kernel. 2:4 f32 (k % 8 = 0) uses the pair-table f32
+ *   gathered integer kernel. 2:4 f32 (k % 8 = 0) uses the rows-in-lanes f32
  *   kernel whatever the option.
  * - GEMM (m ≥ 8) of 2:4 weights (f32, or §4 values decoded to f32 per block):
  *   the sparse kernel on 16-row activation panels — half the multiply-adds.
@@ -119,8 +119,8 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
             ? NMQ4_BLOCK_OCTETS * 32
             : 0;
   const rowScratch = stride > 0 ? heap.scratchPtr(2, stride * nth) : 0;
-  // int8 paths: i16 activations (2k bytes) or, for nmq4, swizzle tables (20 bytes per 8 columns); 2:4 f32: the pair table (12 bytes per column).
-  const xqBytes = align64(path === 'nm24' ? k * 12 : path === 'nmq4' ? (k / 8) * 20 : k * 2);
+  // int8 paths: i16 activations (2k bytes) or, for nmq4, swizzle tables (20 bytes per 8 columns); 2:4 f32: its 3 constants.
+  const xqBytes = align64(path === 'nm24' ? NM24_CONSTANTS.length : path === 'nmq4' ? (k / 8) * 20 : k * 2);
   const xsBytes = align64(Math.ceil(k / 16) * 4);
   // Per-block scales and per-group sums: int8 paths have blocks and groups of ≥ 16 columns.
   const xtBytes = xsBytes;
@@ -151,12 +151,19 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
   d[D.XT] = xt;
   d[D.PANEL] = panel;
   if (path === 'q4' || path === 'q8' || path === 'nmq4') ex.prepareActInt8(descPtr);
-  if (path === 'nm24') ex.prepareNM24Pairs(descPtr);
+  if (path === 'nm24') heap.u8.set(NM24_CONSTANTS, xq);
   if (path === 'sp24') ex.preparePanels(descPtr);
   pool.run(JOB.PACKED, [descPtr], nth, slot.id);
   const start = outPtr >>> 2;
   return new Tensor('f32', [m, n], heap.f32.slice(start, start + m * n));
 }
+
+/**
+ * The 2:4 f32 GEMV's swizzle constants (gemvNM24 in assembly/lib/packed.ts):
+ * bytes 0–3 repeated, then 0x0c. Passed in memory because V8 11.3 re-creates
+ * v128 constants inside loops.
+ */
+const NM24_CONSTANTS = Uint8Array.from([0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, ...new Array<number>(16).fill(12)]);
 
 function fillWeight(d: Uint32Array, pw: PackedWeight): void {
   d[D.BITS] = pw.bits;

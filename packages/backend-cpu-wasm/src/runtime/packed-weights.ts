@@ -11,9 +11,10 @@
  *   16 quads × k-segments instead of row by row (`interleaveQuadSegments`,
  *   `reorderQ4Stats`; the GEMV reads sequential streams with the segment's
  *   activations in L1, and the GEMM decoder follows the same layout);
- * - extra GEMV copies (memory cost on top of the packed size): for 2:4 f32,
- *   pair-table offsets (2 bytes per 8 columns, `repackNM24Offsets`); for 2:4 +
- *   4-bit with groups of 128k, codes, positions and statistics re-packed into
+ * - 2:4 f32 values in quads of 4 rows, with a position byte per row and
+ *   4 columns (`quadNM24`: rows sit in SIMD lanes in every kernel that reads them);
+ * - extra GEMV copies (memory cost on top of the packed size): for 2:4 f32, the
+ *   position bytes (1 byte per 4 columns); for 2:4 + 4-bit with groups of 128k, codes, positions and statistics re-packed into
  *   one stream of 8-row octets (`packNMQ4Stream`), i.e. the codes and indices
  *   are held twice.
  * Contents the kernels rely on (N:M positions, outlier columns) are checked here,
@@ -49,7 +50,7 @@ export interface PackedWeight {
   readonly oval: number;
   /** The 2:4 + 4-bit GEMV stream (`packNMQ4Stream`), or 0. */
   readonly rcodes: number;
-  /** Re-packed 2:4 positions of the f32 GEMV fast path (`repackNM24Offsets`), or 0. */
+  /** 2:4 f32 positions of the quad layout (`quadNM24`; `values` is then in quads too), or 0. */
   readonly ridx: number;
   /** Every heap block of this weight (freed together). */
   readonly blocks: readonly number[];
@@ -162,30 +163,39 @@ function reorderQ4Stats(stats: Float32Array, rows: number, G: number, gps: numbe
   return out;
 }
 
-/** Whether a 2:4 f32 weight gets the pair-table GEMV layout. */
+/** Whether a 2:4 f32 weight gets the quad GEMV layout (`quadNM24`). */
 export function isNM24Fast(w: PackedMatrix): boolean {
   return w.kind === 'nm' && w.n === 2 && w.m === 4 && w.cols % 8 === 0;
 }
 
-/** Index of the position pair (i0, i1), i0 < i1 < 4, in the order (0,1) (0,2) (0,3) (1,2) (1,3) (2,3). */
-const PAIR_ID = [-1, 0, 1, 2, -1, -1, 3, 4, -1, -1, -1, 5]; // indexed by 4·i0 + i1
-
 /**
- * 2:4 positions re-packed as byte offsets into the GEMV's activation pair
- * table: per 2 groups a u16, low byte 8·pair(group 2t), high byte
- * 48 + 8·pair(group 2t+1) (6 pairs × 8 bytes per group).
+ * 2:4 f32 values and positions in the quad layout of the GEMV (`gemvNM24` in
+ * assembly/lib/packed.ts), rows padded with zeros to a multiple of 4:
+ * - values: per quad of 4 rows, per 4-column group g, 8 f32 — slot 0 of rows
+ *   0–3, then slot 1 — so a row's kept value s lies 16·s bytes after its first;
+ * - positions: per quad, per group, one byte per row: 4·p0 | 4·p1 << 4 (p0 < p1
+ *   the kept columns within the group), ready to become swizzle indices.
+ * The §3 indices are also kept as uploaded (the GEMM reads them).
  */
-function repackNM24Offsets(indices: Uint8Array, rows: number, cols: number): Uint8Array {
+function quadNM24(values: Float32Array, indices: Uint8Array, rows: number, cols: number): { values: Float32Array; pos: Uint8Array } {
+  const quads = Math.ceil(rows / 4);
+  const G4 = cols >> 2;
+  const L = cols >> 1;
   const rb = cols >> 3; // one §3 byte per 2 groups
-  const out = new Uint8Array(rows * rb * 2);
+  const qv = new Float32Array(quads * 4 * L);
+  const pos = new Uint8Array(quads * cols);
   for (let r = 0; r < rows; r++) {
-    for (let t = 0; t < rb; t++) {
-      const b = indices[r * rb + t]!;
-      out[2 * (r * rb + t)] = 8 * PAIR_ID[4 * (b & 3) + ((b >> 2) & 3)]!;
-      out[2 * (r * rb + t) + 1] = 48 + 8 * PAIR_ID[4 * ((b >> 4) & 3) + ((b >> 6) & 3)]!;
+    const q = r >> 2;
+    const l = r & 3;
+    for (let g = 0; g < G4; g++) {
+      const o = (q * G4 + g) * 8 + l;
+      qv[o] = values[r * L + 2 * g]!;
+      qv[o + 4] = values[r * L + 2 * g + 1]!;
+      const b = (indices[r * rb + (g >> 1)]! >> (4 * (g & 1))) & 15;
+      pos[(q * G4 + g) * 4 + l] = 4 * (b & 3) | (4 * (b >> 2)) << 4;
     }
   }
-  return out;
+  return { values: qv, pos };
 }
 
 /** Heap bytes of one uploaded array of `len` bytes (padding, then 64-byte alignment as the heap allocates). */
@@ -206,7 +216,9 @@ export function packedUploadBytes(w: PackedMatrix): number {
       return blockBytes(isQ4Quad(w) ? layoutRows * codeRow : w.codes.length) + blockBytes(layoutRows * (cols / w.groupSize) * 8);
     }
     case 'nm':
-      return blockBytes(w.indices.length) + blockBytes(w.values.length * 4) + (isNM24Fast(w) ? blockBytes(rows * (cols >> 3) * 2) : 0);
+      return isNM24Fast(w)
+        ? blockBytes(w.indices.length) + blockBytes(Math.ceil(rows / 4) * 4 * (cols >> 1) * 4) + blockBytes(Math.ceil(rows / 4) * cols)
+        : blockBytes(w.indices.length) + blockBytes(w.values.length * 4);
     case 'nm-quant':
       return (
         blockBytes(w.codes.length) +
@@ -332,6 +344,7 @@ export class PackedWeightCache {
       case 'nm': {
         const L = (cols / w.m) * w.n;
         checkIndices(w.indices, rows, L, w.n, w.m);
+        const quad = isNM24Fast(w) ? quadNM24(w.values, w.indices, rows, cols) : undefined;
         return {
           ...base,
           n: w.n,
@@ -339,8 +352,8 @@ export class PackedWeightCache {
           idx: this.bytes(w.indices, blocks),
           idxRow: rowBytes(L, indexBits(w.m)),
           idxBits: indexBits(w.m),
-          values: this.words(w.values, blocks),
-          ridx: isNM24Fast(w) ? this.bytes(repackNM24Offsets(w.indices, rows, cols), blocks) : 0,
+          values: this.words(quad ? quad.values : w.values, blocks),
+          ridx: quad ? this.bytes(quad.pos, blocks) : 0,
         };
       }
       case 'nm-quant': {

@@ -16,8 +16,6 @@ export interface DenseExports {
   packedMatmul(tid: number, nth: number, desc: number): void;
   /** Quantizes the GEMV activations of `desc` to int8 (main thread, before `packedMatmul`). */
   prepareActInt8(desc: number): void;
-  /** Builds the activation pair table of the 2:4 f32 GEMV of `desc` (main thread). */
-  prepareNM24Pairs(desc: number): void;
   /** Transposes the activations of `desc` into 16-row panels for the sparse 2:4 GEMM (main thread). */
   preparePanels(desc: number): void;
   /** Causal GQA attention, this thread's share of (row, head) pairs; `desc` as in assembly/lib/attention.ts. */
@@ -110,7 +108,6 @@ export function instantiateDense(module: WebAssembly.Module, memory: WebAssembly
     simdPeak: fn('simdPeak'),
     packedMatmul: fn('packedMatmul'),
     prepareActInt8: fn('prepareActInt8'),
-    prepareNM24Pairs: fn('prepareNM24Pairs'),
     preparePanels: fn('preparePanels'),
     attention: fn('attention'),
   };
