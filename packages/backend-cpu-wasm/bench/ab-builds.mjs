@@ -1,0 +1,96 @@
+// A/B timing of two builds of this package in one process (kernel work: the VM's memory bandwidth drifts
+// between runs by up to 2×, so before/after runs in separate processes cannot resolve 10 % changes).
+//
+//   node [--experimental-wasm-relaxed-simd] bench/ab-builds.mjs --a DIR --b DIR [--fmt int4|2:4|2:4+int4|dense]
+//        [--threads 1] [--rounds 15] [--variant baseline|relaxed] [--shapes 4096x4096,4096x11008,11008x4096]
+//        [--resident]
+//
+// DIR holds a copy of a build: `dist/` and `wasm/` (e.g. `git stash; pnpm build; cp -r dist wasm /tmp/A`),
+// placed inside this package (say `abtest/A`, ignored by git) so that its imports resolve. Shapes are
+// "n×k" as in compressed.bench.mjs (4096x11008: k = 4096 → n = 11008; 11008x4096: k = 11008). Each
+// round times one pass over ≥ 128 MiB of distinct weights per build, alternating which build goes first;
+// the speedup printed is the median over rounds of time(A) / time(B), and the largest output difference
+// between the builds is printed too. `--resident`: one weight, 20 calls per sample (cache-resident).
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Tensor } from '@sparq/tensor';
+import { f16Scales, indices24, randomBytes, uniform } from './synthetic.mjs';
+
+const args = process.argv.slice(2);
+const opt = (n, d) => {
+  const i = args.indexOf(`--${n}`);
+  return i >= 0 ? args[i + 1] : d;
+};
+const dirA = opt('a', 'abtest/A');
+const dirB = opt('b', 'abtest/B');
+const fmt = opt('fmt', 'int4');
+const threads = Number(opt('threads', '1'));
+const rounds = Number(opt('rounds', '15'));
+const variant = opt('variant', 'baseline');
+const resident = args.includes('--resident');
+const reps = resident ? 20 : 1;
+const SHAPES = { '4096x4096': [4096, 4096], '4096x11008': [11008, 4096], '11008x4096': [4096, 11008] };
+const shapes = opt('shapes', Object.keys(SHAPES).join(',')).split(',').map((s) => {
+  if (!SHAPES[s]) throw new Error(`unknown shape ${s}; one of ${Object.keys(SHAPES).join(', ')}`);
+  return { name: s, n: SHAPES[s][0], k: SHAPES[s][1] };
+});
+const G = 128;
+const FORMATS = {
+  dense: { kernel: 'matmulDense', make: (n, k) => new Tensor('f32', [n, k], uniform(n * k, -1, 1)), bytes: (n, k) => 4 * n * k },
+  int4: {
+    kernel: 'matmulQuant',
+    make: (n, k) => ({ kind: 'quant', rows: n, cols: k, bits: 4, groupSize: G, sym: false, codes: randomBytes((n * k) / 2), scales: f16Scales((n * k) / G), zeros: randomBytes((n * k) / G / 2) }),
+    bytes: (n, k) => n * k * 0.5,
+  },
+  '2:4': {
+    kernel: 'matmulNM',
+    make: (n, k) => ({ kind: 'nm', rows: n, cols: k, n: 2, m: 4, values: uniform((n * k) / 2, -1, 1), indices: indices24(n * k / 8) }),
+    bytes: (n, k) => n * k * 2,
+  },
+  '2:4+int4': {
+    kernel: 'matmulNMQuant',
+    make: (n, k) => ({
+      kind: 'nm-quant', rows: n, cols: k, n: 2, m: 4, bits: 4, groupSize: G, sym: false,
+      codes: randomBytes((n * k) / 4), scales: f16Scales((n * k) / G), zeros: randomBytes((n * k) / G / 2), indices: indices24(n * k / 8),
+    }),
+    bytes: (n, k) => n * k / 4,
+  },
+};
+const F = FORMATS[fmt];
+if (!F) throw new Error(`unknown --fmt ${fmt}; one of ${Object.keys(FORMATS).join(', ')}`);
+const load = (dir) => import(pathToFileURL(resolve(dir, 'dist/index.js')).href);
+const mods = { A: await load(dirA), B: await load(dirB) };
+const median = (x) => [...x].sort((a, b) => a - b)[x.length >> 1];
+
+for (const s of shapes) {
+  const count = resident ? 1 : Math.max(1, Math.ceil((128 << 20) / F.bytes(s.n, s.k)));
+  const ws = Array.from({ length: count }, () => F.make(s.n, s.k));
+  const a = new Tensor('f32', [1, s.k], uniform(s.k, -1, 1));
+  const bes = {};
+  for (const [name, m] of Object.entries(mods)) {
+    bes[name] = m.createCpuWasmBackend({ threads, simd: variant });
+    await bes[name].init();
+  }
+  const call = (be, w) => (F.kernel === 'matmulDense' ? be.run(F.kernel, { a, b: w }, { transposeB: true }) : be.run(F.kernel, { a, w }, {}));
+  const outs = {};
+  for (const [name, be] of Object.entries(bes)) for (const w of ws) outs[name] = (await call(be, w)).data; // upload + warm-up
+  let maxDiff = 0;
+  for (let i = 0; i < outs.A.length; i++) maxDiff = Math.max(maxDiff, Math.abs(outs.A[i] - outs.B[i]));
+  const t = { A: [], B: [] };
+  const ratios = [];
+  for (let r = 0; r < rounds; r++) {
+    const rt = {};
+    for (const name of r % 2 ? ['B', 'A'] : ['A', 'B']) {
+      const t0 = performance.now();
+      for (let rep = 0; rep < reps; rep++) for (const w of ws) await call(bes[name], w);
+      rt[name] = (performance.now() - t0) / count / reps;
+      t[name].push(rt[name]);
+    }
+    ratios.push(rt.A / rt.B);
+  }
+  for (const be of Object.values(bes)) await be.dispose();
+  console.log(
+    `${fmt} ${s.name} threads=${threads} ${variant}${resident ? ' resident' : ''}: A ${median(t.A).toFixed(3)} ms, B ${median(t.B).toFixed(3)} ms, ` +
+      `speedup B over A ${median(ratios).toFixed(3)} (median of per-round ratios), max |A − B| ${maxDiff.toExponential(2)}`,
+  );
+}
