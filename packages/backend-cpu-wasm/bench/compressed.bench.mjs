@@ -8,7 +8,8 @@
 // L3) so weights come from DRAM; GEMM runs batch 128 on one weight. Weight
 // bytes are the sizes in the sparq format (docs/format.md §2–§4); the uploaded
 // forms stream a little more (f32 scale/zero pairs, 2:4 pair offsets). Every row
-// is reported as a ratio to dense f32 (same shape, same threads, same run) and
+// is reported as a ratio to dense f32 (same shape, same threads, same run: the
+// median over rounds of the per-round ratio, with its p10–p90) and
 // as a fraction of the measured read bandwidth (GEMV) or SIMD mul+add peak
 // (GEMM, dense-equivalent flops). `--quick` is a smoke run, not for numbers.
 // The backend uses the relaxed-SIMD build when the engine accepts it (Node 20:
@@ -135,9 +136,11 @@ for (const s of shapes.filter((x) => !onlyShapes || onlyShapes.includes(x.name))
       }
       await be.dispose();
       const stats = samples.map((x) => summarize(x));
-      const dense = stats[0].median;
       sets.forEach((set, f) => {
         const r = stats[f];
+        // × dense per round (dense and this format timed back to back), then the median and spread: the VM's
+        // bandwidth level changes every few seconds, and a ratio of two medians can pair different levels.
+        const ratio = summarize(samples[0].map((d, i) => d / samples[f][i]));
         const flops = 2 * m * s.k * s.n;
         const gbps = set.wBytes / r.median / 1e6;
         const gflops = flops / r.median / 1e6;
@@ -151,7 +154,8 @@ for (const s of shapes.filter((x) => !onlyShapes || onlyShapes.includes(x.name))
           'W MB': set.wBytes / 1e6,
           'GB/s': gbps,
           'dense-eq GFLOP/s': gflops,
-          'x dense': dense / r.median,
+          'x dense': ratio.median,
+          'x dense p10–p90': `${ratio.p10.toFixed(2)}–${ratio.p90.toFixed(2)}`,
           'of peak': m === 1 ? `${((100 * gbps) / peak[t].gbps).toFixed(0)}% bw` : `${((100 * gflops) / peak[t].gflops).toFixed(0)}% simd`,
         });
       });
