@@ -159,11 +159,11 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
 }
 
 /**
- * The 2:4 f32 GEMV's swizzle constants (gemvNM24 in assembly/lib/packed.ts):
- * bytes 0–3 repeated, then 0x0c. Passed in memory because V8 11.3 re-creates
- * v128 constants inside loops.
+ * The 2:4 f32 GEMV's index constants (gemvNM24 in assembly/lib/packed.ts):
+ * bytes 0–3 repeated, then splats of 0x0c, 1 and 2. Passed in memory because
+ * V8 11.3 re-creates v128 constants inside loops.
  */
-const NM24_CONSTANTS = Uint8Array.from([0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, ...new Array<number>(16).fill(12)]);
+const NM24_CONSTANTS = Uint8Array.from([0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, ...new Array<number>(16).fill(12), ...new Array<number>(16).fill(1), ...new Array<number>(16).fill(2)]);
 
 function fillWeight(d: Uint32Array, pw: PackedWeight): void {
   d[D.BITS] = pw.bits;
