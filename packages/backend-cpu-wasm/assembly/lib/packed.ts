@@ -84,18 +84,20 @@ const D_SEG: i32 = 32;
 const Q4_QB: i32 = 16;
 
 /**
- * Byte offset of the (scale, zero) pair of group t of row r in the Q4 GEMV
- * layout's statistics: like the codes, blocks of Q4_QB quads → k-segments of
- * gps groups → rows of the block → groups, so the GEMV reads them as one
- * sequential stream too (row-major statistics were read with a row stride
- * per segment).
+ * Byte offset of the scale of group t of row r in the Q4 GEMV layout's
+ * statistics (its zero-point is 16 bytes further): like the codes, blocks of
+ * Q4_QB quads → k-segments of gps groups → quads of the block → groups, each
+ * group's record holding the quad's 4 f32 scales then its 4 f32 zero-points,
+ * so the GEMV reads them as one sequential stream and as vectors (one lane per
+ * row of the quad).
  */
 @inline function q4StatOffset(n: i32, G: i32, gps: i32, r: i32, t: i32): usize {
-  const b0 = (r >> 2) - (r >> 2) % Q4_QB; // first quad of the block
-  const rowsBlk = min(Q4_QB, ((n + 3) >> 2) - b0) << 2;
+  const q = r >> 2;
+  const b0 = q - q % Q4_QB; // first quad of the block
+  const quadsBlk = min(Q4_QB, ((n + 3) >> 2) - b0);
   const t0 = t - t % gps;
   const gl = min(gps, G - t0);
-  return (<usize>(b0 << 2) * <usize>G + <usize>t0 * <usize>rowsBlk + <usize>(r - (b0 << 2)) * <usize>gl + <usize>(t - t0)) << 3;
+  return ((<usize>b0 * <usize>G + <usize>t0 * <usize>quadsBlk + <usize>(q - b0) * <usize>gl + <usize>(t - t0)) << 5) + (<usize>(r & 3) << 2);
 }
 
 /**
@@ -396,7 +398,7 @@ export function prepareActInt8(d: usize): void {
  * exact here: codes are in [0, 15] (i7), and an i16 lane gathers 4 products
  * per 32 columns, so over an activation block of at most 128 columns it stays
  * within 16·127·15 = 30480 (no saturation). The caller widens the block sum
- * with one pmaddwd by ones (q4widen), so i32 lane l sums bytes 4l … 4l+3 as in
+ * with one pmaddwd by ones (q4reduce), so i32 lane l sums bytes 4l … 4l+3 as in
  * the baseline kernel. (`i32x4.relaxed_dot_i8x16_i7x16_add_s` gave wrong sums
  * under Node 20's V8 11.3 with --experimental-wasm-relaxed-simd.)
  */
@@ -405,11 +407,61 @@ export function prepareActInt8(d: usize): void {
   return i16x8.add(acc, i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(xe, v128.and(v, m4)), i16x8.relaxed_dot_i8x16_i7x16_s(xo, v128.and(i16x8.shr_u(v, 4), m4))));
 }
 
-/** Block sum of the Q4 kernels as i32x4: relaxed build, i16 pair sums widened (pmaddwd by ones); baseline, ÷ 256 (see q4dot). */
-@inline function q4widen(a: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return i32x4.dot_i16x8_s(a, i16x8.splat(1));
-  // Undo the ×256 of the pre-scaled activations (exact: every partial sum is a multiple of 256).
-  return i32x4.shr_s(a, 8);
+/**
+ * Block sums of a quad of the Q4 kernels as one i32x4, lane r = row r:
+ * relaxed build, each row's i16 pair sums are widened first (pmaddwd by ones);
+ * then the 4 rows' i32x4 partial sums are transposed and added (4 unpacks, 2
+ * shuffles, 3 adds — exact integer sums), so the scaling that follows is one
+ * vector operation per quad instead of one per row. Baseline build: ÷ 256,
+ * undoing the pre-scaled activations (exact: every partial sum is a multiple
+ * of 256, and a block's sum stays below 2^31).
+ */
+@inline function q4reduce(a0: v128, a1: v128, a2: v128, a3: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    const ones = i16x8.splat(1);
+    a0 = i32x4.dot_i16x8_s(a0, ones);
+    a1 = i32x4.dot_i16x8_s(a1, ones);
+    a2 = i32x4.dot_i16x8_s(a2, ones);
+    a3 = i32x4.dot_i16x8_s(a3, ones);
+  }
+  // u01 = [a0₀+a0₂, a1₀+a1₂, a0₁+a0₃, a1₁+a1₃], u23 likewise; then lanes 0, 1 + lanes 2, 3.
+  const u01 = i32x4.add(i8x16.shuffle(a0, a1, 0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23),
+    i8x16.shuffle(a0, a1, 8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31));
+  const u23 = i32x4.add(i8x16.shuffle(a2, a3, 0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23),
+    i8x16.shuffle(a2, a3, 8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31));
+  const v = i32x4.add(i8x16.shuffle(u01, u23, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23),
+    i8x16.shuffle(u01, u23, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31));
+  if (ASC_FEATURE_RELAXED_SIMD) return v;
+  return i32x4.shr_s(v, 8);
+}
+
+/**
+ * One block of Q4 codes of a quad (xb columns from `w`, activations from `x`):
+ * returns the 4 rows' exact integer sums Σ q·x as one i32x4 (q4reduce).
+ * Advances nothing; the caller steps w by xb·2 and x by xb·(1 or 2) bytes.
+ */
+@inline function q4QuadBlock(w: usize, x: usize, cpb: i32): v128 {
+  const m0 = i16x8.splat(0x000f), m1 = i16x8.splat(0x00f0), m2 = i16x8.splat(0x0f00);
+  let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+  for (let c: i32 = 0; c < cpb; c++) {
+    if (ASC_FEATURE_RELAXED_SIMD) {
+      const xe = v128.load(x), xo = v128.load(x, 16);
+      a0 = q4dotRelaxed(v128.load(w), xe, xo, a0);
+      a1 = q4dotRelaxed(v128.load(w, 16), xe, xo, a1);
+      a2 = q4dotRelaxed(v128.load(w, 32), xe, xo, a2);
+      a3 = q4dotRelaxed(v128.load(w, 48), xe, xo, a3);
+      x += 32;
+    } else {
+      const x0 = v128.load(x), x1 = v128.load(x, 16), x2 = v128.load(x, 32), x3 = v128.load(x, 48);
+      a0 = i32x4.add(a0, q4dot(v128.load(w), m0, m1, m2, x0, x1, x2, x3));
+      a1 = i32x4.add(a1, q4dot(v128.load(w, 16), m0, m1, m2, x0, x1, x2, x3));
+      a2 = i32x4.add(a2, q4dot(v128.load(w, 32), m0, m1, m2, x0, x1, x2, x3));
+      a3 = i32x4.add(a3, q4dot(v128.load(w, 48), m0, m1, m2, x0, x1, x2, x3));
+      x += 64;
+    }
+    w += 64;
+  }
+  return q4reduce(a0, a1, a2, a3);
 }
 
 /** Dynamic byte gather; the relaxed form (one pshufb) is exact for the in-range masks passed here. */
@@ -469,23 +521,18 @@ function gemvQ4(d: usize, j0: i32, j1: i32, scratch: usize): void {
     const qe = min((blk + 1) * Q4_QB, q1);
     const qb = <usize>min(Q4_QB, nq - blk * Q4_QB);
     const blockBase = codes + <usize>(blk * Q4_QB) * (rowBytes << 2);
-    // Per quad 128 bytes of state: f0..f3 (f32x4), then c0..c3 (f32).
-    memory.fill(scratch, 0, <usize>(qe - qa) << 7);
+    // Per quad 32 bytes of state: f and c (f32x4, lane = row).
+    memory.fill(scratch, 0, <usize>(qe - qa) << 5);
     for (let t0: i32 = 0; t0 < G; t0 += gps) {
       const t1 = min(G, t0 + gps);
       const sb = <usize>(t0 * gs) >> 1; // segment start, bytes into a row
       const len = min(<usize>segCols >> 1, rowBytes - sb);
       const w = blockBase + sb * (qb << 2) + <usize>(qa - blk * Q4_QB) * (len << 2);
-      q4Segment(d, qe - qa, t0, t1, w, q4StatOffset(n, G, gps, qa << 2, t0), <usize>(t1 - t0) << 3, scratch);
+      q4Segment(d, qe - qa, t0, t1, w, q4StatOffset(n, G, gps, qa << 2, t0), scratch);
     }
     for (let q = qa; q < qe; q++) {
-      const st = scratch + (<usize>(q - qa) << 7);
-      const o = out + (<usize>q << 4);
-      const rows = min(4, j1 - (q << 2));
-      store<f32>(o, hsum(v128.load(st)) - load<f32>(st, 64));
-      if (rows > 1) store<f32>(o, hsum(v128.load(st, 16)) - load<f32>(st, 68), 4);
-      if (rows > 2) store<f32>(o, hsum(v128.load(st, 32)) - load<f32>(st, 72), 8);
-      if (rows > 3) store<f32>(o, hsum(v128.load(st, 48)) - load<f32>(st, 76), 12);
+      const st = scratch + (<usize>(q - qa) << 5);
+      storeQuad(out, q, j1, f32x4.sub(v128.load(st), v128.load(st, 16)));
     }
     qa = qe;
   }
@@ -494,10 +541,10 @@ function gemvQ4(d: usize, j0: i32, j1: i32, scratch: usize): void {
 /**
  * One k-segment (groups [t0, t1)) of `nq` consecutive quads of the Q4 GEMV:
  * codes from `w` on (the quads' segment chunks follow each other), statistics
- * at byte offset `so0` (rows `gstride` bytes apart), accumulators continued
- * from / saved to 128 bytes of state per quad at `st`.
+ * at byte offset `so0` (per quad and group 32 bytes: 4 scales, 4 zero-points),
+ * accumulators f, c continued from / saved to 32 bytes of state per quad at `st`.
  */
-function q4Segment(d: usize, nq: i32, t0: i32, t1: i32, w: usize, so0: usize, gstride: usize, st: usize): void {
+function q4Segment(d: usize, nq: i32, t0: i32, t1: i32, w: usize, so0: usize, st: usize): void {
   const gs = <i32>dw(d, D_GS);
   const xb = <i32>dw(d, D_XB);
   const bpg = gs / xb;
@@ -505,65 +552,37 @@ function q4Segment(d: usize, nq: i32, t0: i32, t1: i32, w: usize, so0: usize, gs
   const xq = <usize>dw(d, D_XQ);
   const xs = <usize>dw(d, D_XS);
   const xt = <usize>dw(d, D_XT);
-  const m0 = i16x8.splat(0x000f), m1 = i16x8.splat(0x00f0), m2 = i16x8.splat(0x0f00);
-  // Activation bytes per column: i16 (baseline) or i8 (relaxed).
+  // Activation bytes per column: i16 (baseline) or i8 (relaxed); code bytes per block.
   const xcol: i32 = ASC_FEATURE_RELAXED_SIMD ? 1 : 2;
+  const xblk = <usize>(xb * xcol);
+  const wblk = <usize>xb << 1;
   let sp = <usize>dw(d, D_SCALE) + so0;
-  let zp = <usize>dw(d, D_ZERO) + so0;
-  for (let q: i32 = 0; q < nq; q++, st += 128, sp += gstride << 2, zp += gstride << 2) {
+  for (let q: i32 = 0; q < nq; q++, st += 32) {
     let x = xq + <usize>(t0 * gs * xcol);
-    let f0 = v128.load(st), f1 = v128.load(st, 16), f2 = v128.load(st, 32), f3 = v128.load(st, 48);
-    let c0 = load<f32>(st, 64), c1 = load<f32>(st, 68), c2 = load<f32>(st, 72), c3 = load<f32>(st, 76);
+    let f = v128.load(st), c = v128.load(st, 16);
     let b = t0 * bpg;
-    for (let t = t0; t < t1; t++) {
-      const to = <usize>t << 2;
-      const so = <usize>(t - t0) << 3;
-      const s0 = load<f32>(sp + so), s1 = load<f32>(sp + gstride + so);
-      const s2 = load<f32>(sp + 2 * gstride + so), s3 = load<f32>(sp + 3 * gstride + so);
-      const tt = load<f32>(xt + to);
-      c0 += s0 * load<f32>(zp + so) * tt;
-      c1 += s1 * load<f32>(zp + gstride + so) * tt;
-      c2 += s2 * load<f32>(zp + 2 * gstride + so) * tt;
-      c3 += s3 * load<f32>(zp + 3 * gstride + so) * tt;
+    for (let t = t0; t < t1; t++, sp += 32) {
+      const S = v128.load(sp), Z = v128.load(sp, 16);
+      c = f32x4.add(c, f32x4.mul(f32x4.mul(S, Z), f32x4.splat(load<f32>(xt + (<usize>t << 2)))));
       for (let bb: i32 = 0; bb < bpg; bb++, b++) {
-        let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
-        for (let c: i32 = 0; c < cpb; c++) {
-          if (ASC_FEATURE_RELAXED_SIMD) {
-            const xe = v128.load(x), xo = v128.load(x, 16);
-            a0 = q4dotRelaxed(v128.load(w), xe, xo, a0);
-            a1 = q4dotRelaxed(v128.load(w, 16), xe, xo, a1);
-            a2 = q4dotRelaxed(v128.load(w, 32), xe, xo, a2);
-            a3 = q4dotRelaxed(v128.load(w, 48), xe, xo, a3);
-            x += 32;
-          } else {
-            const x0 = v128.load(x), x1 = v128.load(x, 16), x2 = v128.load(x, 32), x3 = v128.load(x, 48);
-            a0 = i32x4.add(a0, q4dot(v128.load(w), m0, m1, m2, x0, x1, x2, x3));
-            a1 = i32x4.add(a1, q4dot(v128.load(w, 16), m0, m1, m2, x0, x1, x2, x3));
-            a2 = i32x4.add(a2, q4dot(v128.load(w, 32), m0, m1, m2, x0, x1, x2, x3));
-            a3 = i32x4.add(a3, q4dot(v128.load(w, 48), m0, m1, m2, x0, x1, x2, x3));
-            x += 64;
-          }
-          w += 64;
-        }
-        a0 = q4widen(a0); a1 = q4widen(a1); a2 = q4widen(a2); a3 = q4widen(a3);
-        const sx = load<f32>(xs + (<usize>b << 2));
-        f0 = f32x4.add(f0, f32x4.mul(f32x4.convert_i32x4_s(a0), f32x4.splat(s0 * sx)));
-        f1 = f32x4.add(f1, f32x4.mul(f32x4.convert_i32x4_s(a1), f32x4.splat(s1 * sx)));
-        f2 = f32x4.add(f2, f32x4.mul(f32x4.convert_i32x4_s(a2), f32x4.splat(s2 * sx)));
-        f3 = f32x4.add(f3, f32x4.mul(f32x4.convert_i32x4_s(a3), f32x4.splat(s3 * sx)));
+        const v = q4QuadBlock(w, x, cpb);
+        f = f32x4.add(f, f32x4.mul(f32x4.convert_i32x4_s(v), f32x4.mul(S, f32x4.splat(load<f32>(xs + (<usize>b << 2))))));
+        w += wblk;
+        x += xblk;
       }
     }
-    v128.store(st, f0); v128.store(st, f1, 16); v128.store(st, f2, 32); v128.store(st, f3, 48);
-    store<f32>(st, c0, 64); store<f32>(st, c1, 68); store<f32>(st, c2, 72); store<f32>(st, c3, 76);
+    v128.store(st, f);
+    v128.store(st, c, 16);
   }
 }
 
 /**
  * Q4 GEMV when k is one segment of the Q4 layout (k ≤ ~4096: quads of rows
- * one after the other, statistics row-major): the same operations as gemvQ4
- * without parking accumulators between segments, and a 1-row loop for a last
- * partial quad. Kept because gemvQ4 measured ~3 % slower on such weights
- * (1 thread, A/B in one process), where INT4 is compute-bound.
+ * one after the other, statistics per quad and group): the same operations as
+ * gemvQ4 without parking accumulators between segments. A last partial quad
+ * (n % 4 ≠ 0) runs on the layout's zero padding; only its real rows are
+ * stored. Kept because gemvQ4 measured ~3 % slower on such weights (1 thread,
+ * A/B in one process), where INT4 is compute-bound.
  */
 function gemvQ4OneSegment(d: usize, j0: i32, j1: i32): void {
   const k = <i32>dw(d, D_K);
@@ -578,94 +597,28 @@ function gemvQ4OneSegment(d: usize, j0: i32, j1: i32): void {
   const xs = <usize>dw(d, D_XS);
   const xt = <usize>dw(d, D_XT);
   const out = <usize>dw(d, D_OUT);
-  const scale = <usize>dw(d, D_SCALE);
-  const zero = <usize>dw(d, D_ZERO);
-  const m0 = i16x8.splat(0x000f), m1 = i16x8.splat(0x00f0), m2 = i16x8.splat(0x0f00);
-  const gstride = <usize>G << 3; // (scale, zero) f32 pairs per group
-  let j = j0;
-  for (; j + 4 <= j1; j += 4) {
-    const sp = scale + <usize>j * gstride;
-    const zp = zero + <usize>j * gstride;
-    // Quad-interleaved codes: chunk c of rows j..j+3 is 64 contiguous bytes.
-    let w = codes + <usize>j * rowBytes;
+  const xcol: i32 = ASC_FEATURE_RELAXED_SIMD ? 1 : 2;
+  const xblk = <usize>(xb * xcol);
+  const wblk = <usize>xb << 1;
+  const q1 = (j1 + 3) >> 2;
+  for (let q = j0 >> 2; q < q1; q++) {
+    // Quad-interleaved codes: chunk c of rows 4q..4q+3 is 64 contiguous bytes; statistics 32 bytes per group.
+    let w = codes + (<usize>q * rowBytes << 2);
+    let sp = <usize>dw(d, D_SCALE) + (<usize>q * <usize>G << 5);
     let x = xq;
-    let f0 = f32x4.splat(0), f1 = f32x4.splat(0), f2 = f32x4.splat(0), f3 = f32x4.splat(0);
-    let c0: f32 = 0, c1: f32 = 0, c2: f32 = 0, c3: f32 = 0;
+    let f = f32x4.splat(0), c = f32x4.splat(0);
     let b: i32 = 0;
-    for (let t: i32 = 0; t < G; t++) {
-      const to = <usize>t << 2;
-      const so = <usize>t << 3;
-      const s0 = load<f32>(sp + so), s1 = load<f32>(sp + gstride + so);
-      const s2 = load<f32>(sp + 2 * gstride + so), s3 = load<f32>(sp + 3 * gstride + so);
-      const tt = load<f32>(xt + to);
-      c0 += s0 * load<f32>(zp + so) * tt;
-      c1 += s1 * load<f32>(zp + gstride + so) * tt;
-      c2 += s2 * load<f32>(zp + 2 * gstride + so) * tt;
-      c3 += s3 * load<f32>(zp + 3 * gstride + so) * tt;
+    for (let t: i32 = 0; t < G; t++, sp += 32) {
+      const S = v128.load(sp), Z = v128.load(sp, 16);
+      c = f32x4.add(c, f32x4.mul(f32x4.mul(S, Z), f32x4.splat(load<f32>(xt + (<usize>t << 2)))));
       for (let bb: i32 = 0; bb < bpg; bb++, b++) {
-        let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
-        for (let c: i32 = 0; c < cpb; c++) {
-          if (ASC_FEATURE_RELAXED_SIMD) {
-            const xe = v128.load(x), xo = v128.load(x, 16);
-            a0 = q4dotRelaxed(v128.load(w), xe, xo, a0);
-            a1 = q4dotRelaxed(v128.load(w, 16), xe, xo, a1);
-            a2 = q4dotRelaxed(v128.load(w, 32), xe, xo, a2);
-            a3 = q4dotRelaxed(v128.load(w, 48), xe, xo, a3);
-            x += 32;
-          } else {
-            const x0 = v128.load(x), x1 = v128.load(x, 16), x2 = v128.load(x, 32), x3 = v128.load(x, 48);
-            a0 = i32x4.add(a0, q4dot(v128.load(w), m0, m1, m2, x0, x1, x2, x3));
-            a1 = i32x4.add(a1, q4dot(v128.load(w, 16), m0, m1, m2, x0, x1, x2, x3));
-            a2 = i32x4.add(a2, q4dot(v128.load(w, 32), m0, m1, m2, x0, x1, x2, x3));
-            a3 = i32x4.add(a3, q4dot(v128.load(w, 48), m0, m1, m2, x0, x1, x2, x3));
-            x += 64;
-          }
-          w += 64;
-        }
-        a0 = q4widen(a0); a1 = q4widen(a1); a2 = q4widen(a2); a3 = q4widen(a3);
-        const sx = load<f32>(xs + (<usize>b << 2));
-        f0 = f32x4.add(f0, f32x4.mul(f32x4.convert_i32x4_s(a0), f32x4.splat(s0 * sx)));
-        f1 = f32x4.add(f1, f32x4.mul(f32x4.convert_i32x4_s(a1), f32x4.splat(s1 * sx)));
-        f2 = f32x4.add(f2, f32x4.mul(f32x4.convert_i32x4_s(a2), f32x4.splat(s2 * sx)));
-        f3 = f32x4.add(f3, f32x4.mul(f32x4.convert_i32x4_s(a3), f32x4.splat(s3 * sx)));
+        const v = q4QuadBlock(w, x, cpb);
+        f = f32x4.add(f, f32x4.mul(f32x4.convert_i32x4_s(v), f32x4.mul(S, f32x4.splat(load<f32>(xs + (<usize>b << 2))))));
+        w += wblk;
+        x += xblk;
       }
     }
-    const o = out + (<usize>j << 2);
-    store<f32>(o, hsum(f0) - c0);
-    store<f32>(o, hsum(f1) - c1, 4);
-    store<f32>(o, hsum(f2) - c2, 8);
-    store<f32>(o, hsum(f3) - c3, 12);
-  }
-  for (; j < j1; j++) {
-    const sp = scale + <usize>j * gstride;
-    const zp = zero + <usize>j * gstride;
-    let w = codes + <usize>(j & ~3) * rowBytes + (<usize>(j & 3) << 4);
-    let x = xq;
-    let f0 = f32x4.splat(0);
-    let c0: f32 = 0;
-    let b: i32 = 0;
-    for (let t: i32 = 0; t < G; t++) {
-      const to = <usize>t << 2;
-      const so = <usize>t << 3;
-      const s0 = load<f32>(sp + so);
-      c0 += s0 * load<f32>(zp + so) * load<f32>(xt + to);
-      for (let bb: i32 = 0; bb < bpg; bb++, b++) {
-        let a0 = i32x4.splat(0);
-        for (let c: i32 = 0; c < cpb; c++) {
-          if (ASC_FEATURE_RELAXED_SIMD) {
-            a0 = q4dotRelaxed(v128.load(w), v128.load(x), v128.load(x, 16), a0);
-            x += 32;
-          } else {
-            a0 = i32x4.add(a0, q4dot(v128.load(w), m0, m1, m2, v128.load(x), v128.load(x, 16), v128.load(x, 32), v128.load(x, 48)));
-            x += 64;
-          }
-          w += 64;
-        }
-        a0 = q4widen(a0);
-        f0 = f32x4.add(f0, f32x4.mul(f32x4.convert_i32x4_s(a0), f32x4.splat(s0 * load<f32>(xs + (<usize>b << 2)))));
-      }
-    }
-    store<f32>(out + (<usize>j << 2), hsum(f0) - c0);
+    storeQuad(out, q, j1, f32x4.sub(f, c));
   }
 }
 

@@ -25,7 +25,7 @@ import {
 } from '@sparq/tensor';
 import { requireRuntime, type CpuWasmContext } from '../context';
 import { JOB } from '../runtime/control-block';
-import { isNM24Fast, isNMQ4Fast, NMQ4_BLOCK_OCTETS, Q4_BLOCK_QUADS, type PackedWeight } from '../runtime/packed-weights';
+import { isNM24Fast, isNMQ4Fast, NMQ4_BLOCK_OCTETS, PACKED_KIND, Q4_BLOCK_QUADS, type PackedWeight } from '../runtime/packed-weights';
 
 /** Largest operand the 4 GiB wasm32 memory can hold next to the others. */
 const MAX_OPERAND_BYTES = 2 ** 31;
@@ -107,14 +107,14 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
   const aPtr = heap.scratchPtr(0, m * k * 4);
   const outPtr = heap.scratchPtr(1, m * n * 4);
   // Per-thread scratch: RB rows of k (generic GEMM), one row (generic GEMV), RB rows of k/2 kept values (sparse 2:4 GEMM of §4).
-  // Q4 GEMV: 128 bytes of parked accumulators per quad of a block; NMQ4 GEMV: 32 per octet of a block.
+  // Q4 GEMV: 32 bytes of parked accumulators per quad of a block; NMQ4 GEMV: 32 per octet of a block.
   const stride =
     path === 'generic'
       ? align64((m === 1 ? 1 : RB) * k * 4 + 64)
       : path === 'sp24'
         ? align64((RB + 1) * 64 + (w.kind === 'nm-quant' ? RB * (k / 2) * 4 : 0))
         : path === 'q4'
-          ? Q4_BLOCK_QUADS * 128
+          ? Q4_BLOCK_QUADS * 32
           : path === 'nmq4'
             ? NMQ4_BLOCK_OCTETS * 32
             : 0;
@@ -173,7 +173,8 @@ function fillWeight(d: Uint32Array, pw: PackedWeight): void {
   d[D.CODES] = pw.codes;
   d[D.CODE_ROW] = pw.codeRow;
   d[D.SCALE] = pw.stats;
-  d[D.ZERO] = pw.stats ? pw.stats + 4 : 0; // pairs: the kernels step 8 bytes per group
+  // (scale, zero) pairs: the kernels step 8 bytes per group; the Q4 GEMV layout groups a quad's 4 scales, then its 4 zero-points.
+  d[D.ZERO] = pw.stats ? pw.stats + (pw.kind === PACKED_KIND.quant && pw.segCols > 0 ? 16 : 4) : 0;
   d[D.IDX] = pw.idx;
   d[D.IDX_ROW] = pw.idxRow;
   d[D.IDX_BITS] = pw.idxBits;

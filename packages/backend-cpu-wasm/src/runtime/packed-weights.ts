@@ -9,7 +9,7 @@
  * - N:M f32 values copied; SpQR outliers as u32 row pointers / u32 columns / f32 values;
  * - 4-bit codes with groups of 32k, and their statistics, stored in blocks of
  *   16 quads × k-segments instead of row by row (`interleaveQuadSegments`,
- *   `reorderQ4Stats`; the GEMV reads sequential streams with the segment's
+ *   `reorderQ4Stats`, which also groups each quad's 4 scales and 4 zero-points; the GEMV reads sequential streams with the segment's
  *   activations in L1, and the GEMM decoder follows the same layout);
  * - 2:4 f32 values in quads of 4 rows, with a position byte per row and
  *   4 columns (`quadNM24`: rows sit in SIMD lanes in every kernel that reads them);
@@ -144,20 +144,26 @@ function interleaveQuadSegments(codes: Uint8Array, rows: number, codeRow: number
 
 /**
  * (scale, zero) pairs `[rows, G, 2]` re-ordered for the Q4 GEMV layout (rows
- * padded to a multiple of 4): blocks of 16 quads → k-segments of `gps` groups →
- * the block's rows → groups, the order in which the kernel reads them
- * (`q4StatOffset` in assembly/lib/packed.ts).
+ * padded to a multiple of 4 with zeros): blocks of 16 quads → k-segments of
+ * `gps` groups → the block's quads → groups, each group's record the quad's 4
+ * scales then its 4 zero-points (8 f32), the order and shape in which the
+ * kernel reads them (`q4StatOffset` in assembly/lib/packed.ts: one vector
+ * load gives a statistic of the quad's 4 rows).
  */
 function reorderQ4Stats(stats: Float32Array, rows: number, G: number, gps: number): Float32Array {
   const quads = Math.ceil(rows / 4);
   const out = new Float32Array(quads * 4 * G * 2);
   for (let r = 0; r < rows; r++) {
-    const b0 = (r >> 2) - ((r >> 2) % Q4_BLOCK_QUADS);
-    const rowsBlk = Math.min(Q4_BLOCK_QUADS, quads - b0) * 4;
+    const q = r >> 2;
+    const b0 = q - (q % Q4_BLOCK_QUADS);
+    const quadsBlk = Math.min(Q4_BLOCK_QUADS, quads - b0);
     for (let t0 = 0; t0 < G; t0 += gps) {
       const gl = Math.min(gps, G - t0);
-      const dst = 2 * (b0 * 4 * G + t0 * rowsBlk + (r - b0 * 4) * gl);
-      out.set(stats.subarray(2 * (r * G + t0), 2 * (r * G + t0 + gl)), dst);
+      for (let t = t0; t < t0 + gl; t++) {
+        const rec = 8 * (b0 * G + t0 * quadsBlk + (q - b0) * gl + (t - t0)) + (r & 3);
+        out[rec] = stats[2 * (r * G + t)]!;
+        out[rec + 4] = stats[2 * (r * G + t) + 1]!;
+      }
     }
   }
   return out;
