@@ -846,11 +846,10 @@ const NMQ4_OB: i32 = 8;
  * slots into its i16 lane — codes 0–15 are valid i7 operands and a pair sum
  * is at most 2·127·15, so 8 groups (30480) fit before the sums are widened.
  */
-@inline function nmq4StepRelaxed(w: usize, x: usize): void {
-  const m4 = i8x16.splat(0x0f);
+@inline function nmq4StepRelaxed(w: usize, x: usize, m4: v128, ones: v128): void {
   // Σx as a dot with ones: V8 11.3 lowers extadd_pairwise_i8x16_s to the same pmaddubsw but reloads
-  // its constant from memory every time (measured 6 % slower).
-  const ones = i8x16.splat(1);
+  // its constant from memory every time (measured 6 % slower). m4 (0x0f) and ones come from memory
+  // (NMQ4_CONSTANTS): as v128 constants V8 re-created them inside the loop (3 instructions each).
   let p0 = i32x4.splat(0), p1 = i32x4.splat(0);
   let sx = i16x8.splat(0);
   for (let h: i32 = 0; h < 4; h++) {
@@ -932,6 +931,7 @@ function gemvNMQ4(d: usize, j0: i32, j1: i32, scratch: usize): void {
   const xq = <usize>dw(d, D_XQ);
   const xs = <usize>dw(d, D_XS);
   const out = <usize>dw(d, D_OUT);
+  const cst = xq + <usize>(k >> 3) * 20; // NMQ4_CONSTANTS, after the activation tables
   const nOct = (n + 7) >> 3;
   const o1 = (j1 + 7) >> 3;
   for (let oa = j0 >> 3; oa < o1; ) {
@@ -947,7 +947,7 @@ function gemvNMQ4(d: usize, j0: i32, j1: i32, scratch: usize): void {
       let w = blockBase + <usize>t0 * groupBytes * nb + <usize>(oa - blk * NMQ4_OB) * segBytes;
       const x = xq + <usize>(t0 * gs >> 3) * 20;
       const sp = xs + (<usize>(t0 * spg) << 2);
-      for (let o = oa; o < oe; o++, w += segBytes) nmq4Segment(w, x, sp, t1 - t0, spg, scratch + (<usize>(o - oa) << 5));
+      for (let o = oa; o < oe; o++, w += segBytes) nmq4Segment(w, x, sp, t1 - t0, spg, scratch + (<usize>(o - oa) << 5), cst);
     }
     for (let o = oa; o < oe; o++) {
       const st = scratch + (<usize>(o - oa) << 5);
@@ -962,8 +962,9 @@ function gemvNMQ4(d: usize, j0: i32, j1: i32, scratch: usize): void {
  * `w`, activation tables from `x`, activation block scales from `sp`; the
  * octet's two f32x4 sums are continued from / saved to `state`.
  */
-function nmq4Segment(w: usize, x: usize, sp: usize, groups: i32, spg: i32, state: usize): void {
-  const m4 = i8x16.splat(0x0f);
+function nmq4Segment(w: usize, x: usize, sp: usize, groups: i32, spg: i32, state: usize, cst: usize): void {
+  const m4 = ASC_FEATURE_RELAXED_SIMD ? v128.load(cst) : i8x16.splat(0x0f);
+  const ones = v128.load(cst, 16);
   let f0 = v128.load(state), f1 = v128.load(state, 16);
   for (let t: i32 = 0; t < groups; t++) {
     const sw0 = v128.load(w), sw1 = v128.load(w, 16);
@@ -975,7 +976,7 @@ function nmq4Segment(w: usize, x: usize, sp: usize, groups: i32, spg: i32, state
     for (let step: i32 = 0; step < spg; step++) {
       let a0: v128, a1: v128; // Σ x·(q − z), rows 0–3 and 4–7
       if (ASC_FEATURE_RELAXED_SIMD) {
-        nmq4StepRelaxed(w, x);
+        nmq4StepRelaxed(w, x, m4, ones);
         a0 = i32x4.sub(NMQ4_P0, i32x4.mul(z0, i32x4.extend_low_i16x8_s(NMQ4_SX)));
         a1 = i32x4.sub(NMQ4_P1, i32x4.mul(z1, i32x4.extend_high_i16x8_s(NMQ4_SX)));
         w += NMQ4_STEP;

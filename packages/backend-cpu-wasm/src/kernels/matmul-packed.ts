@@ -120,7 +120,7 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
             : 0;
   const rowScratch = stride > 0 ? heap.scratchPtr(2, stride * nth) : 0;
   // int8 paths: i16 activations (2k bytes) or, for nmq4, swizzle tables (20 bytes per 8 columns); 2:4 f32: its 3 constants.
-  const xqBytes = align64(path === 'nm24' ? NM24_CONSTANTS.length : path === 'nmq4' ? (k / 8) * 20 : k * 2);
+  const xqBytes = align64(path === 'nm24' ? NM24_CONSTANTS.length : path === 'nmq4' ? (k / 8) * 20 + NMQ4_CONSTANTS.length : k * 2);
   const xsBytes = align64(Math.ceil(k / 16) * 4);
   // Per-block scales and per-group sums: int8 paths have blocks and groups of ≥ 16 columns.
   const xtBytes = xsBytes;
@@ -152,6 +152,7 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
   d[D.PANEL] = panel;
   if (path === 'q4' || path === 'q8' || path === 'nmq4') ex.prepareActInt8(descPtr);
   if (path === 'nm24') heap.u8.set(NM24_CONSTANTS, xq);
+  if (path === 'nmq4') heap.u8.set(NMQ4_CONSTANTS, xq + (k / 8) * 20);
   if (path === 'sp24') ex.preparePanels(descPtr);
   pool.run(JOB.PACKED, [descPtr], nth, slot.id);
   const start = outPtr >>> 2;
@@ -164,6 +165,9 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
  * V8 11.3 re-creates v128 constants inside loops.
  */
 const NM24_CONSTANTS = Uint8Array.from([0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, ...new Array<number>(16).fill(12), ...new Array<number>(16).fill(1), ...new Array<number>(16).fill(2)]);
+
+/** The 2:4 + 4-bit GEMV's constants (splats of 0x0f and 1), after its activation tables: see NM24_CONSTANTS. */
+const NMQ4_CONSTANTS = Uint8Array.from([...new Array<number>(16).fill(15), ...new Array<number>(16).fill(1)]);
 
 function fillWeight(d: Uint32Array, pw: PackedWeight): void {
   d[D.BITS] = pw.bits;
