@@ -402,8 +402,7 @@ export function prepareActInt8(d: usize): void {
  * the baseline kernel. (`i32x4.relaxed_dot_i8x16_i7x16_add_s` gave wrong sums
  * under Node 20's V8 11.3 with --experimental-wasm-relaxed-simd.)
  */
-@inline function q4dotRelaxed(v: v128, xe: v128, xo: v128, acc: v128): v128 {
-  const m4 = i8x16.splat(0x0f);
+@inline function q4dotRelaxed(v: v128, xe: v128, xo: v128, acc: v128, m4: v128): v128 {
   return i16x8.add(acc, i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(xe, v128.and(v, m4)), i16x8.relaxed_dot_i8x16_i7x16_s(xo, v128.and(i16x8.shr_u(v, 4), m4))));
 }
 
@@ -436,20 +435,29 @@ export function prepareActInt8(d: usize): void {
 }
 
 /**
+ * Address of the Q4 GEMV's nibble masks, after the activations (the caller's
+ * Q4_CONSTANTS): i16 splats of 0x000f, 0x00f0, 0x0f00 (baseline), or byte
+ * splats of 0x0f first (relaxed). As v128 constants V8 11.3 re-created them
+ * inside the loop (3 instructions each).
+ */
+@inline function q4Masks(d: usize): usize {
+  return <usize>dw(d, D_XQ) + (<usize>dw(d, D_K) << (ASC_FEATURE_RELAXED_SIMD ? 0 : 1));
+}
+
+/**
  * One block of Q4 codes of a quad (xb columns from `w`, activations from `x`):
  * returns the 4 rows' exact integer sums Σ q·x as one i32x4 (q4reduce).
  * Advances nothing; the caller steps w by xb·2 and x by xb·(1 or 2) bytes.
  */
-@inline function q4QuadBlock(w: usize, x: usize, cpb: i32): v128 {
-  const m0 = i16x8.splat(0x000f), m1 = i16x8.splat(0x00f0), m2 = i16x8.splat(0x0f00);
+@inline function q4QuadBlock(w: usize, x: usize, cpb: i32, m0: v128, m1: v128, m2: v128): v128 {
   let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
   for (let c: i32 = 0; c < cpb; c++) {
     if (ASC_FEATURE_RELAXED_SIMD) {
       const xe = v128.load(x), xo = v128.load(x, 16);
-      a0 = q4dotRelaxed(v128.load(w), xe, xo, a0);
-      a1 = q4dotRelaxed(v128.load(w, 16), xe, xo, a1);
-      a2 = q4dotRelaxed(v128.load(w, 32), xe, xo, a2);
-      a3 = q4dotRelaxed(v128.load(w, 48), xe, xo, a3);
+      a0 = q4dotRelaxed(v128.load(w), xe, xo, a0, m0);
+      a1 = q4dotRelaxed(v128.load(w, 16), xe, xo, a1, m0);
+      a2 = q4dotRelaxed(v128.load(w, 32), xe, xo, a2, m0);
+      a3 = q4dotRelaxed(v128.load(w, 48), xe, xo, a3, m0);
       x += 32;
     } else {
       const x0 = v128.load(x), x1 = v128.load(x, 16), x2 = v128.load(x, 32), x3 = v128.load(x, 48);
@@ -556,6 +564,8 @@ function q4Segment(d: usize, nq: i32, t0: i32, t1: i32, w: usize, so0: usize, st
   const xcol: i32 = ASC_FEATURE_RELAXED_SIMD ? 1 : 2;
   const xblk = <usize>(xb * xcol);
   const wblk = <usize>xb << 1;
+  const mp = q4Masks(d);
+  const m0 = v128.load(mp), m1 = v128.load(mp, 16), m2 = v128.load(mp, 32);
   let sp = <usize>dw(d, D_SCALE) + so0;
   for (let q: i32 = 0; q < nq; q++, st += 32) {
     let x = xq + <usize>(t0 * gs * xcol);
@@ -565,7 +575,7 @@ function q4Segment(d: usize, nq: i32, t0: i32, t1: i32, w: usize, so0: usize, st
       const S = v128.load(sp), Z = v128.load(sp, 16);
       c = f32x4.add(c, f32x4.mul(f32x4.mul(S, Z), f32x4.splat(load<f32>(xt + (<usize>t << 2)))));
       for (let bb: i32 = 0; bb < bpg; bb++, b++) {
-        const v = q4QuadBlock(w, x, cpb);
+        const v = q4QuadBlock(w, x, cpb, m0, m1, m2);
         f = f32x4.add(f, f32x4.mul(f32x4.convert_i32x4_s(v), f32x4.mul(S, f32x4.splat(load<f32>(xs + (<usize>b << 2))))));
         w += wblk;
         x += xblk;
@@ -600,6 +610,8 @@ function gemvQ4OneSegment(d: usize, j0: i32, j1: i32): void {
   const xcol: i32 = ASC_FEATURE_RELAXED_SIMD ? 1 : 2;
   const xblk = <usize>(xb * xcol);
   const wblk = <usize>xb << 1;
+  const mp = q4Masks(d);
+  const m0 = v128.load(mp), m1 = v128.load(mp, 16), m2 = v128.load(mp, 32);
   const q1 = (j1 + 3) >> 2;
   for (let q = j0 >> 2; q < q1; q++) {
     // Quad-interleaved codes: chunk c of rows 4q..4q+3 is 64 contiguous bytes; statistics 32 bytes per group.
@@ -612,7 +624,7 @@ function gemvQ4OneSegment(d: usize, j0: i32, j1: i32): void {
       const S = v128.load(sp), Z = v128.load(sp, 16);
       c = f32x4.add(c, f32x4.mul(f32x4.mul(S, Z), f32x4.splat(load<f32>(xt + (<usize>t << 2)))));
       for (let bb: i32 = 0; bb < bpg; bb++, b++) {
-        const v = q4QuadBlock(w, x, cpb);
+        const v = q4QuadBlock(w, x, cpb, m0, m1, m2);
         f = f32x4.add(f, f32x4.mul(f32x4.convert_i32x4_s(v), f32x4.mul(S, f32x4.splat(load<f32>(xs + (<usize>b << 2))))));
         w += wblk;
         x += xblk;

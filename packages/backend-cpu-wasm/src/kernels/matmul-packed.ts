@@ -96,7 +96,7 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
   const [m, k] = a.shape as [number, number];
   const n = w.rows;
   if (m === 0 || n === 0 || k === 0) return Tensor.zeros('f32', [m, n]);
-  const { memories, pool } = requireRuntime(ctx);
+  const { memories, pool, simd } = requireRuntime(ctx);
   // The weight's memory: activations, output and scratch go there too.
   const { slot, pw } = memories.packed(w);
   const { heap, ex } = slot;
@@ -120,7 +120,7 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
             : 0;
   const rowScratch = stride > 0 ? heap.scratchPtr(2, stride * nth) : 0;
   // int8 paths: i16 activations (2k bytes) or, for nmq4, swizzle tables (20 bytes per 8 columns); 2:4 f32: its 3 constants.
-  const xqBytes = align64(path === 'nm24' ? NM24_CONSTANTS.length : path === 'nmq4' ? (k / 8) * 20 + NMQ4_CONSTANTS.length : k * 2);
+  const xqBytes = align64(path === 'nm24' ? NM24_CONSTANTS.length : path === 'nmq4' ? (k / 8) * 20 + NMQ4_CONSTANTS.length : k * 2 + Q4_CONSTANTS.baseline.length);
   const xsBytes = align64(Math.ceil(k / 16) * 4);
   // Per-block scales and per-group sums: int8 paths have blocks and groups of ≥ 16 columns.
   const xtBytes = xsBytes;
@@ -153,6 +153,8 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
   if (path === 'q4' || path === 'q8' || path === 'nmq4') ex.prepareActInt8(descPtr);
   if (path === 'nm24') heap.u8.set(NM24_CONSTANTS, xq);
   if (path === 'nmq4') heap.u8.set(NMQ4_CONSTANTS, xq + (k / 8) * 20);
+  // After the activations: i16 in the baseline build (2k bytes), i8 in the relaxed one (k bytes).
+  if (path === 'q4') heap.u8.set(Q4_CONSTANTS[simd], xq + (simd === 'relaxed' ? k : 2 * k));
   if (path === 'sp24') ex.preparePanels(descPtr);
   pool.run(JOB.PACKED, [descPtr], nth, slot.id);
   const start = outPtr >>> 2;
@@ -165,6 +167,12 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
  * V8 11.3 re-creates v128 constants inside loops.
  */
 const NM24_CONSTANTS = Uint8Array.from([0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, ...new Array<number>(16).fill(12), ...new Array<number>(16).fill(1), ...new Array<number>(16).fill(2)]);
+
+/** The Q4 GEMV's nibble masks per SIMD build (q4Masks in assembly/lib/packed.ts), after the activations: see NM24_CONSTANTS. */
+const Q4_CONSTANTS = {
+  baseline: new Uint8Array(new Uint16Array([...new Array<number>(8).fill(0x000f), ...new Array<number>(8).fill(0x00f0), ...new Array<number>(8).fill(0x0f00)]).buffer),
+  relaxed: Uint8Array.from([...new Array<number>(16).fill(15), ...new Array<number>(32).fill(0)]),
+} as const;
 
 /** The 2:4 + 4-bit GEMV's constants (splats of 0x0f and 1), after its activation tables: see NM24_CONSTANTS. */
 const NMQ4_CONSTANTS = Uint8Array.from([...new Array<number>(16).fill(15), ...new Array<number>(16).fill(1)]);
