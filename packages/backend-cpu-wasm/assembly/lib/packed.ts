@@ -975,7 +975,7 @@ function gemvNMQ4(d: usize, j0: i32, j1: i32, scratch: usize): void {
  * octet's two f32x4 sums are continued from / saved to `state`.
  */
 function nmq4Segment(w: usize, x: usize, sp: usize, groups: i32, spg: i32, state: usize, cst: usize): void {
-  const m4 = ASC_FEATURE_RELAXED_SIMD ? v128.load(cst) : i8x16.splat(0x0f);
+  const m4 = v128.load(cst);
   const ones = v128.load(cst, 16);
   let f0 = v128.load(state), f1 = v128.load(state, 16);
   for (let t: i32 = 0; t < groups; t++) {
