@@ -586,54 +586,6 @@ function q4Segment(d: usize, nq: i32, t0: i32, t1: i32, w: usize, so0: usize, st
   }
 }
 
-/**
- * Q4 GEMV when k is one segment of the Q4 layout (k ≤ ~4096: quads of rows
- * one after the other, statistics per quad and group): the same operations as
- * gemvQ4 without parking accumulators between segments. A last partial quad
- * (n % 4 ≠ 0) runs on the layout's zero padding; only its real rows are
- * stored. Kept because gemvQ4 measured ~3 % slower on such weights (1 thread,
- * A/B in one process), where INT4 is compute-bound.
- */
-function gemvQ4OneSegment(d: usize, j0: i32, j1: i32): void {
-  const k = <i32>dw(d, D_K);
-  const gs = <i32>dw(d, D_GS);
-  const G = k / gs;
-  const xb = <i32>dw(d, D_XB);
-  const bpg = gs / xb;
-  const cpb = xb >> 5;
-  const codes = <usize>dw(d, D_CODES);
-  const rowBytes = <usize>dw(d, D_CODE_ROW);
-  const xq = <usize>dw(d, D_XQ);
-  const xs = <usize>dw(d, D_XS);
-  const xt = <usize>dw(d, D_XT);
-  const out = <usize>dw(d, D_OUT);
-  const xcol: i32 = ASC_FEATURE_RELAXED_SIMD ? 1 : 2;
-  const xblk = <usize>(xb * xcol);
-  const wblk = <usize>xb << 1;
-  const mp = q4Masks(d);
-  const m0 = v128.load(mp), m1 = v128.load(mp, 16), m2 = v128.load(mp, 32);
-  const q1 = (j1 + 3) >> 2;
-  for (let q = j0 >> 2; q < q1; q++) {
-    // Quad-interleaved codes: chunk c of rows 4q..4q+3 is 64 contiguous bytes; statistics 32 bytes per group.
-    let w = codes + (<usize>q * rowBytes << 2);
-    let sp = <usize>dw(d, D_SCALE) + (<usize>q * <usize>G << 5);
-    let x = xq;
-    let f = f32x4.splat(0), c = f32x4.splat(0);
-    let b: i32 = 0;
-    for (let t: i32 = 0; t < G; t++, sp += 32) {
-      const S = v128.load(sp), Z = v128.load(sp, 16);
-      c = f32x4.add(c, f32x4.mul(f32x4.mul(S, Z), f32x4.splat(load<f32>(xt + (<usize>t << 2)))));
-      for (let bb: i32 = 0; bb < bpg; bb++, b++) {
-        const v = q4QuadBlock(w, x, cpb, m0, m1, m2);
-        f = f32x4.add(f, f32x4.mul(f32x4.convert_i32x4_s(v), f32x4.mul(S, f32x4.splat(load<f32>(xs + (<usize>b << 2))))));
-        w += wblk;
-        x += xblk;
-      }
-    }
-    storeQuad(out, q, j1, f32x4.sub(f, c));
-  }
-}
-
 /** Q8 GEMV of rows [j0, j1): 16 codes per vector (two bytes per i16 lane). */
 function gemvQ8(d: usize, j0: i32, j1: i32): void {
   const k = <i32>dw(d, D_K);
@@ -1256,8 +1208,7 @@ export function packedMatmul(tid: i32, nth: i32, d: usize): void {
   }
   if (m == 1 && path != PATH_GENERIC) {
     if (path == PATH_Q4) {
-      if (<i32>dw(d, D_SEG) >= k) gemvQ4OneSegment(d, j0, j1);
-      else gemvQ4(d, j0, j1, <usize>dw(d, D_SCRATCH) + <usize>tid * <usize>dw(d, D_SCRATCH_STRIDE));
+      gemvQ4(d, j0, j1, <usize>dw(d, D_SCRATCH) + <usize>tid * <usize>dw(d, D_SCRATCH_STRIDE));
     }
     else if (path == PATH_Q8) gemvQ8(d, j0, j1);
     else if (path == PATH_NM24) gemvNM24(d, j0, j1);
