@@ -3,7 +3,7 @@
 //
 //   node [--experimental-wasm-relaxed-simd] bench/ab-builds.mjs --a DIR --b DIR [--fmt int4|2:4|2:4+int4|dense]
 //        [--threads 1] [--rounds 15] [--variant baseline|relaxed] [--shapes 4096x4096,4096x11008,11008x4096]
-//        [--resident]
+//        [--resident] [--m 1]
 //
 // DIR holds a copy of a build: `dist/` and `wasm/` (e.g. `git stash; pnpm build; cp -r dist wasm /tmp/A`),
 // placed inside this package (say `abtest/A`, ignored by git) so that its imports resolve. Shapes are
@@ -11,6 +11,7 @@
 // round times one pass over ≥ 128 MiB of distinct weights per build, alternating which build goes first;
 // the speedup printed is the median over rounds of time(A) / time(B), and the largest output difference
 // between the builds is printed too. `--resident`: one weight, 20 calls per sample (cache-resident).
+// `--m M`: batch M (GEMM) on one weight instead of the GEMV's weight set.
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Tensor } from '@sparq/tensor';
@@ -27,8 +28,9 @@ const fmt = opt('fmt', 'int4');
 const threads = Number(opt('threads', '1'));
 const rounds = Number(opt('rounds', '15'));
 const variant = opt('variant', 'baseline');
-const resident = args.includes('--resident');
-const reps = resident ? 20 : 1;
+const m = Number(opt('m', '1'));
+const resident = args.includes('--resident') || m > 1;
+const reps = m > 1 ? 1 : resident ? 20 : 1;
 const SHAPES = { '4096x4096': [4096, 4096], '4096x11008': [11008, 4096], '11008x4096': [4096, 11008] };
 const shapes = opt('shapes', Object.keys(SHAPES).join(',')).split(',').map((s) => {
   if (!SHAPES[s]) throw new Error(`unknown shape ${s}; one of ${Object.keys(SHAPES).join(', ')}`);
@@ -65,7 +67,7 @@ const median = (x) => [...x].sort((a, b) => a - b)[x.length >> 1];
 for (const s of shapes) {
   const count = resident ? 1 : Math.max(1, Math.ceil((128 << 20) / F.bytes(s.n, s.k)));
   const ws = Array.from({ length: count }, () => F.make(s.n, s.k));
-  const a = new Tensor('f32', [1, s.k], uniform(s.k, -1, 1));
+  const a = new Tensor('f32', [m, s.k], uniform(m * s.k, -1, 1));
   const bes = {};
   for (const [name, m] of Object.entries(mods)) {
     bes[name] = m.createCpuWasmBackend({ threads, simd: variant });
@@ -90,7 +92,7 @@ for (const s of shapes) {
   }
   for (const be of Object.values(bes)) await be.dispose();
   console.log(
-    `${fmt} ${s.name} threads=${threads} ${variant}${resident ? ' resident' : ''}: A ${median(t.A).toFixed(3)} ms, B ${median(t.B).toFixed(3)} ms, ` +
+    `${fmt} ${s.name} m=${m} threads=${threads} ${variant}${resident && m === 1 ? ' resident' : ''}: A ${median(t.A).toFixed(3)} ms, B ${median(t.B).toFixed(3)} ms, ` +
       `speedup B over A ${median(ratios).toFixed(3)} (median of per-round ratios), max |A − B| ${maxDiff.toExponential(2)}`,
   );
 }
