@@ -653,15 +653,14 @@ function gemvQ8(d: usize, j0: i32, j1: i32): void {
 
 /**
  * 4 groups (16 columns) of a quad, as 4 × nm24Group with the same operations
- * on the accumulators (even groups into `acc0`, returned; odd ones into `acc1`,
- * left in NM24_ACC1): `mv` holds the position bytes of the 4 groups × 4 rows,
+ * on the accumulator: `mv` holds the position bytes of the 4 groups × 4 rows,
  * `x0` … `x3` the groups' activations. The slot indices 4·p0 (A) and 4·p1 (B)
  * of all 4 groups are masked at once; interleaving A with A + 1, then the pairs
  * with themselves + 2, both spreads each row's byte over its f32 lane and adds
  * the byte offsets 0 … 3 — 21 operations for the 8 index vectors instead of 28
  * (1.01–1.13× on 2 threads, A/B in one process).
  */
-@inline function nm24Groups4(acc0: v128, acc1: v128, mv: v128, x0: v128, x1: v128, x2: v128, x3: v128, mC: v128, one: v128, two: v128, v: usize): v128 {
+@inline function nm24Groups4(acc: v128, mv: v128, x0: v128, x1: v128, x2: v128, x3: v128, mC: v128, one: v128, two: v128, v: usize): v128 {
   const A = v128.and(mv, mC);
   const B = v128.and(i16x8.shr_u(mv, 4), mC);
   const A1 = i8x16.add(A, one), B1 = i8x16.add(B, one);
@@ -670,19 +669,16 @@ function gemvQ8(d: usize, j0: i32, j1: i32): void {
   const LB = i8x16.shuffle(B, B1, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
   const HB = i8x16.shuffle(B, B1, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
   const LA2 = i8x16.add(LA, two), HA2 = i8x16.add(HA, two), LB2 = i8x16.add(LB, two), HB2 = i8x16.add(HB, two);
-  acc0 = f32x4.add(acc0, f32x4.mul(swz(x0, i8x16.shuffle(LA, LA2, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23)), v128.load(v)));
-  acc0 = f32x4.add(acc0, f32x4.mul(swz(x0, i8x16.shuffle(LB, LB2, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23)), v128.load(v, 16)));
-  acc1 = f32x4.add(acc1, f32x4.mul(swz(x1, i8x16.shuffle(LA, LA2, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31)), v128.load(v, 32)));
-  acc1 = f32x4.add(acc1, f32x4.mul(swz(x1, i8x16.shuffle(LB, LB2, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31)), v128.load(v, 48)));
-  acc0 = f32x4.add(acc0, f32x4.mul(swz(x2, i8x16.shuffle(HA, HA2, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23)), v128.load(v, 64)));
-  acc0 = f32x4.add(acc0, f32x4.mul(swz(x2, i8x16.shuffle(HB, HB2, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23)), v128.load(v, 80)));
-  acc1 = f32x4.add(acc1, f32x4.mul(swz(x3, i8x16.shuffle(HA, HA2, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31)), v128.load(v, 96)));
-  acc1 = f32x4.add(acc1, f32x4.mul(swz(x3, i8x16.shuffle(HB, HB2, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31)), v128.load(v, 112)));
-  NM24_ACC1 = acc1;
-  return acc0;
+  acc = f32x4.add(acc, f32x4.mul(swz(x0, i8x16.shuffle(LA, LA2, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23)), v128.load(v)));
+  acc = f32x4.add(acc, f32x4.mul(swz(x0, i8x16.shuffle(LB, LB2, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23)), v128.load(v, 16)));
+  acc = f32x4.add(acc, f32x4.mul(swz(x1, i8x16.shuffle(LA, LA2, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31)), v128.load(v, 32)));
+  acc = f32x4.add(acc, f32x4.mul(swz(x1, i8x16.shuffle(LB, LB2, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31)), v128.load(v, 48)));
+  acc = f32x4.add(acc, f32x4.mul(swz(x2, i8x16.shuffle(HA, HA2, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23)), v128.load(v, 64)));
+  acc = f32x4.add(acc, f32x4.mul(swz(x2, i8x16.shuffle(HB, HB2, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23)), v128.load(v, 80)));
+  acc = f32x4.add(acc, f32x4.mul(swz(x3, i8x16.shuffle(HA, HA2, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31)), v128.load(v, 96)));
+  acc = f32x4.add(acc, f32x4.mul(swz(x3, i8x16.shuffle(HB, HB2, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31)), v128.load(v, 112)));
+  return acc;
 }
-// Second result of nm24Groups4 (stays in a register once inlined, as NMQ4_P0 …).
-let NM24_ACC1: v128 = i32x4.splat(0);
 
 /** Stores the 4 results of quad q (rows 4q … 4q+3) that lie below `j1`. */
 @inline function storeQuad(out: usize, q: i32, j1: i32, f: v128): void {
@@ -707,9 +703,10 @@ let NM24_ACC1: v128 = i32x4.splat(0);
  * compute-bound at 1.0× dense f32 on 1 thread.) Per quad the values are k·8
  * contiguous bytes and the positions k bytes; a thread runs four quads a
  * quarter of its share apart, so four value streams are in flight (one stream
- * per thread ran at ~11 GB/s from DRAM on 1 thread, four at ~18). Even and
- * odd groups go to two accumulators, added once per quad: each row's result
- * is the same sequence of operations whatever the thread split. `D_XQ` holds
+ * per thread ran at ~11 GB/s from DRAM on 1 thread, four at ~18). One
+ * accumulator per quad takes the groups in order (two, one for even and one
+ * for odd groups, ran 0.92–0.98× as fast: more spills): each row's result is
+ * the same sequence of operations whatever the thread split. `D_XQ` holds
  * the constants `J`, `mC`, `one`, `two` (written by the caller: V8 11.3
  * re-creates v128 constants inside loops, in up to four instructions each).
  */
@@ -733,52 +730,46 @@ function gemvNM24(d: usize, j0: i32, j1: i32): void {
     let v = vals + <usize>q * vq;
     let m = meta + <usize>q * mq;
     let xp = x;
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), b0 = f32x4.splat(0), b1 = f32x4.splat(0);
-    let c0 = f32x4.splat(0), c1 = f32x4.splat(0), e0 = f32x4.splat(0), e1 = f32x4.splat(0);
+    let a0 = f32x4.splat(0), b0 = f32x4.splat(0), c0 = f32x4.splat(0), e0 = f32x4.splat(0);
     let g: i32 = 0;
     for (; g + 4 <= G4; g += 4) {
       const x0 = v128.load(xp), x1 = v128.load(xp, 16), x2 = v128.load(xp, 32), x3 = v128.load(xp, 48);
-      a0 = nm24Groups4(a0, a1, v128.load(m), x0, x1, x2, x3, mC, one, two, v); a1 = NM24_ACC1;
-      b0 = nm24Groups4(b0, b1, v128.load(m + dm), x0, x1, x2, x3, mC, one, two, v + dv); b1 = NM24_ACC1;
-      c0 = nm24Groups4(c0, c1, v128.load(m + 2 * dm), x0, x1, x2, x3, mC, one, two, v + 2 * dv); c1 = NM24_ACC1;
-      e0 = nm24Groups4(e0, e1, v128.load(m + 3 * dm), x0, x1, x2, x3, mC, one, two, v + 3 * dv); e1 = NM24_ACC1;
+      a0 = nm24Groups4(a0, v128.load(m), x0, x1, x2, x3, mC, one, two, v);
+      b0 = nm24Groups4(b0, v128.load(m + dm), x0, x1, x2, x3, mC, one, two, v + dv);
+      c0 = nm24Groups4(c0, v128.load(m + 2 * dm), x0, x1, x2, x3, mC, one, two, v + 2 * dv);
+      e0 = nm24Groups4(e0, v128.load(m + 3 * dm), x0, x1, x2, x3, mC, one, two, v + 3 * dv);
       v += 128;
       m += 16;
       xp += 64;
     }
     for (; g < G4; g += 2) {
       const x0 = v128.load(xp), x1 = v128.load(xp, 16);
-      a0 = nm24Group(a0, x0, v128.load32_zero(m), J, mC, v);
-      a1 = nm24Group(a1, x1, v128.load32_zero(m, 4), J, mC, v + 32);
-      b0 = nm24Group(b0, x0, v128.load32_zero(m + dm), J, mC, v + dv);
-      b1 = nm24Group(b1, x1, v128.load32_zero(m + dm, 4), J, mC, v + dv + 32);
-      c0 = nm24Group(c0, x0, v128.load32_zero(m + 2 * dm), J, mC, v + 2 * dv);
-      c1 = nm24Group(c1, x1, v128.load32_zero(m + 2 * dm, 4), J, mC, v + 2 * dv + 32);
-      e0 = nm24Group(e0, x0, v128.load32_zero(m + 3 * dm), J, mC, v + 3 * dv);
-      e1 = nm24Group(e1, x1, v128.load32_zero(m + 3 * dm, 4), J, mC, v + 3 * dv + 32);
+      a0 = nm24Group(nm24Group(a0, x0, v128.load32_zero(m), J, mC, v), x1, v128.load32_zero(m, 4), J, mC, v + 32);
+      b0 = nm24Group(nm24Group(b0, x0, v128.load32_zero(m + dm), J, mC, v + dv), x1, v128.load32_zero(m + dm, 4), J, mC, v + dv + 32);
+      c0 = nm24Group(nm24Group(c0, x0, v128.load32_zero(m + 2 * dm), J, mC, v + 2 * dv), x1, v128.load32_zero(m + 2 * dm, 4), J, mC, v + 2 * dv + 32);
+      e0 = nm24Group(nm24Group(e0, x0, v128.load32_zero(m + 3 * dm), J, mC, v + 3 * dv), x1, v128.load32_zero(m + 3 * dm, 4), J, mC, v + 3 * dv + 32);
       v += 64;
       m += 8;
       xp += 32;
     }
-    storeQuad(out, q, j1, f32x4.add(a0, a1));
-    storeQuad(out, q + share, j1, f32x4.add(b0, b1));
-    storeQuad(out, q + 2 * share, j1, f32x4.add(c0, c1));
-    storeQuad(out, q + 3 * share, j1, f32x4.add(e0, e1));
+    storeQuad(out, q, j1, a0);
+    storeQuad(out, q + share, j1, b0);
+    storeQuad(out, q + 2 * share, j1, c0);
+    storeQuad(out, q + 3 * share, j1, e0);
   }
   // The last (qb − qa) mod 4 quads, one at a time (the same operations per quad).
   for (let q = qa + (share << 2); q < qb; q++) {
     let v = vals + <usize>q * vq;
     let m = meta + <usize>q * mq;
     let xp = x;
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
-    for (let g: i32 = 0; g < G4; g += 2) {
+    let a0 = f32x4.splat(0);
+    for (let g: i32 = 0; g < G4; g++) {
       a0 = nm24Group(a0, v128.load(xp), v128.load32_zero(m), J, mC, v);
-      a1 = nm24Group(a1, v128.load(xp, 16), v128.load32_zero(m, 4), J, mC, v + 32);
-      v += 64;
-      m += 8;
-      xp += 32;
+      v += 32;
+      m += 4;
+      xp += 16;
     }
-    storeQuad(out, q, j1, f32x4.add(a0, a1));
+    storeQuad(out, q, j1, a0);
   }
 }
 
