@@ -119,7 +119,7 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
             ? NMQ4_BLOCK_OCTETS * 32
             : 0;
   const rowScratch = stride > 0 ? heap.scratchPtr(2, stride * nth) : 0;
-  // int8 paths: i16 activations (2k bytes) or, for nmq4, swizzle tables (20 bytes per 8 columns); 2:4 f32: its 3 constants.
+  // int8 paths: i16 activations (2k bytes) or, for nmq4, swizzle tables (20 bytes per 8 columns), then the kernel's constants; 2:4 f32: its constants only.
   const xqBytes = align64(path === 'nm24' ? NM24_CONSTANTS.length : path === 'nmq4' ? (k / 8) * 20 + NMQ4_CONSTANTS.length : k * 2 + Q4_CONSTANTS.baseline.length);
   const xsBytes = align64(Math.ceil(k / 16) * 4);
   // Per-block scales and per-group sums: int8 paths have blocks and groups of ≥ 16 columns.

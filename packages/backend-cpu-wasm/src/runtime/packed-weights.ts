@@ -9,14 +9,15 @@
  * - N:M f32 values copied; SpQR outliers as u32 row pointers / u32 columns / f32 values;
  * - 4-bit codes with groups of 32k, and their statistics, stored in blocks of
  *   16 quads × k-segments instead of row by row (`interleaveQuadSegments`,
- *   `reorderQ4Stats`, which also groups each quad's 4 scales and 4 zero-points; the GEMV reads sequential streams with the segment's
+ *   `reorderQ4Stats`, which also groups each quad's 4 scales and 4
+ *   zero-points; the GEMV reads sequential streams with the segment's
  *   activations in L1, and the GEMM decoder follows the same layout);
- * - 2:4 f32 values in quads of 4 rows, with a position byte per row and
- *   4 columns (`quadNM24`: rows sit in SIMD lanes in every kernel that reads them);
- * - extra GEMV copies (memory cost on top of the packed size): for 2:4 f32, the
- *   position bytes (1 byte per 4 columns); for 2:4 + 4-bit with groups of 128k, codes, positions and statistics re-packed into
- *   one stream of 8-row octets (`packNMQ4Stream`), i.e. the codes and indices
- *   are held twice.
+ * - 2:4 f32 values in quads of 4 rows, with a position byte per row and 4
+ *   columns (`quadNM24`: rows sit in SIMD lanes in every kernel that reads them);
+ * - extra GEMV copies (memory cost on top of the packed size): for 2:4 f32,
+ *   the position bytes (1 byte per 4 columns); for 2:4 + 4-bit with groups of
+ *   128k, codes, positions and statistics re-packed into one stream of 8-row
+ *   octets (`packNMQ4Stream`), i.e. the codes and indices are held twice.
  * Contents the kernels rely on (N:M positions, outlier columns) are checked here,
  * once, so a malformed weight fails with `E_ARG` instead of corrupting memory.
  */
