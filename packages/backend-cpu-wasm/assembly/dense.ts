@@ -17,7 +17,7 @@
 // (assembly/lib/attention.ts) are exported from this same module, so one
 // module instance per thread serves every kernel.
 
-import { addOrStore, dot1, fma4, gemvRange, hsum, KC, NB, shareStart, tile4x1, tile4x2 } from './lib/dense-tiles';
+import { addOrStore, dot1, fma4, gemvRange, gemvRows4Strided, hsum, KC, NB, shareStart, tile4x1, tile4x2 } from './lib/dense-tiles';
 export { packedMatmul, prepareActInt8, preparePanels } from './lib/packed';
 export { attention } from './lib/attention';
 
@@ -67,7 +67,7 @@ export function matmul(tid: i32, nth: i32, a: usize, w: usize, out: usize, m: i3
 //
 // Streaming W from DRAM is limited by how the loads feed the hardware
 // prefetchers. Measured on the 2-vCPU EPYC VM, one thread (4-stream read loop:
-// 27–28 GB/s): 4 consecutive rows, 32 B of each per step (the former gemvRows4
+// 27–28 GB/s): 4 consecutive rows, 32 B of each per step (the former 4-row
 // path) 18.5 GB/s at k = 4096 and 22.5 at k = 11008. 12 consecutive rows reach
 // 26–27 at k = 11008 but only 16.6 at k = 4096, where rows 16 KiB apart all map
 // to one 8-way L1 set and evict each other. 4 rows spaced share/4 apart, a whole
@@ -105,72 +105,6 @@ function gemvRow1(a: usize, w: usize, k: i32, out: usize): void {
     c = fma4(c, v128.load(a + o, 16), v128.load(w + o, 16));
   }
   store<f32>(out, rowTail(c, a, w, p, k));
-}
-
-/**
- * 4 rows of W `rs` bytes apart (outputs `os` bytes apart): out[r·os] = a · w_r,
- * 64 B of each row per step (a whole cache line per stream, like the read probe).
- * Per-row arithmetic is dot1's (dense-tiles): two accumulators taking alternate
- * 4-float chunks, a last 4-float chunk into the first, then scalars — so left-over
- * rows computed by dot1 match bit for bit.
- */
-function gemvRows4Strided(a: usize, w: usize, rs: usize, k: i32, out: usize, os: usize): void {
-  const w0 = w, w1 = w + rs, w2 = w + 2 * rs, w3 = w + 3 * rs;
-  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), b0 = f32x4.splat(0), b1 = f32x4.splat(0);
-  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), d0 = f32x4.splat(0), d1 = f32x4.splat(0);
-  let p: i32 = 0;
-  for (; p + 16 <= k; p += 16) {
-    const o = <usize>p << 2;
-    let x0 = v128.load(a + o);
-    let x1 = v128.load(a + o, 16);
-    a0 = fma4(a0, x0, v128.load(w0 + o));
-    a1 = fma4(a1, x1, v128.load(w0 + o, 16));
-    b0 = fma4(b0, x0, v128.load(w1 + o));
-    b1 = fma4(b1, x1, v128.load(w1 + o, 16));
-    c0 = fma4(c0, x0, v128.load(w2 + o));
-    c1 = fma4(c1, x1, v128.load(w2 + o, 16));
-    d0 = fma4(d0, x0, v128.load(w3 + o));
-    d1 = fma4(d1, x1, v128.load(w3 + o, 16));
-    x0 = v128.load(a + o, 32);
-    x1 = v128.load(a + o, 48);
-    a0 = fma4(a0, x0, v128.load(w0 + o, 32));
-    a1 = fma4(a1, x1, v128.load(w0 + o, 48));
-    b0 = fma4(b0, x0, v128.load(w1 + o, 32));
-    b1 = fma4(b1, x1, v128.load(w1 + o, 48));
-    c0 = fma4(c0, x0, v128.load(w2 + o, 32));
-    c1 = fma4(c1, x1, v128.load(w2 + o, 48));
-    d0 = fma4(d0, x0, v128.load(w3 + o, 32));
-    d1 = fma4(d1, x1, v128.load(w3 + o, 48));
-  }
-  if (p < k) {
-    // This path serves row strides that are multiples of 4 KiB (k % 1024 == 0), so
-    // a tail never occurs here; finish exactly as dot1 would, for any k.
-    store<f32>(out, dot2Tail(a0, a1, a, w0, p, k));
-    store<f32>(out + os, dot2Tail(b0, b1, a, w1, p, k));
-    store<f32>(out + 2 * os, dot2Tail(c0, c1, a, w2, p, k));
-    store<f32>(out + 3 * os, dot2Tail(d0, d1, a, w3, p, k));
-    return;
-  }
-  store<f32>(out, hsum(f32x4.add(a0, a1)));
-  store<f32>(out + os, hsum(f32x4.add(b0, b1)));
-  store<f32>(out + 2 * os, hsum(f32x4.add(c0, c1)));
-  store<f32>(out + 3 * os, hsum(f32x4.add(d0, d1)));
-}
-
-/** dot1's remainder from float `p` on, given its two accumulators. */
-function dot2Tail(s0: v128, s1: v128, a: usize, w: usize, p: i32, k: i32): f32 {
-  for (; p + 8 <= k; p += 8) {
-    const o = <usize>p << 2;
-    s0 = fma4(s0, v128.load(a + o), v128.load(w + o));
-    s1 = fma4(s1, v128.load(a + o, 16), v128.load(w + o, 16));
-  }
-  for (; p + 4 <= k; p += 4) {
-    const o = <usize>p << 2;
-    s0 = fma4(s0, v128.load(a + o), v128.load(w + o));
-  }
-  let s = hsum(f32x4.add(s0, s1));
-  for (; p < k; p++) s += load<f32>(a + (<usize>p << 2)) * load<f32>(w + (<usize>p << 2));
-  return s;
 }
 
 /**

@@ -1,5 +1,5 @@
 // Dense f32 building blocks shared by the dense and the compressed kernels:
-// dot products, the GEMV row kernel and the GEMM register tiles. Not an entry
+// dot products, the 4-row GEMV kernel and the GEMM register tiles. Not an entry
 // point (build-wasm compiles only assembly/*.ts): nothing here is a wasm export.
 
 // k-block and column-block of the GEMM: 4 rows of A × KC floats = 8 KiB stay in
@@ -16,11 +16,66 @@ export const NB: i32 = 64;
   return f32x4.add(acc, f32x4.mul(x, y));
 }
 
-/** One dot product over k floats; the same per-output order as gemvRows4. */
+/**
+ * One dot product over k floats: two accumulators taking alternate 4-float
+ * chunks, a last 4-float chunk into the first, then scalars — the per-output
+ * order of gemvRows4Strided, so either computes any row bit for bit alike.
+ */
 export function dot1(a: usize, w: usize, k: i32): f32 {
-  let s0 = f32x4.splat(0);
-  let s1 = f32x4.splat(0);
+  return dot2Tail(f32x4.splat(0), f32x4.splat(0), a, w, 0, k);
+}
+
+/**
+ * 4 rows of W `rs` bytes apart (outputs `os` bytes apart): out[r·os] = a · w_r,
+ * 64 B of each row per step (a whole cache line per stream, like the read probe).
+ * Per-row arithmetic is dot1's: two accumulators taking alternate
+ * 4-float chunks, a last 4-float chunk into the first, then scalars — so left-over
+ * rows computed by dot1 match bit for bit.
+ */
+export function gemvRows4Strided(a: usize, w: usize, rs: usize, k: i32, out: usize, os: usize): void {
+  const w0 = w, w1 = w + rs, w2 = w + 2 * rs, w3 = w + 3 * rs;
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), b0 = f32x4.splat(0), b1 = f32x4.splat(0);
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), d0 = f32x4.splat(0), d1 = f32x4.splat(0);
   let p: i32 = 0;
+  for (; p + 16 <= k; p += 16) {
+    const o = <usize>p << 2;
+    let x0 = v128.load(a + o);
+    let x1 = v128.load(a + o, 16);
+    a0 = fma4(a0, x0, v128.load(w0 + o));
+    a1 = fma4(a1, x1, v128.load(w0 + o, 16));
+    b0 = fma4(b0, x0, v128.load(w1 + o));
+    b1 = fma4(b1, x1, v128.load(w1 + o, 16));
+    c0 = fma4(c0, x0, v128.load(w2 + o));
+    c1 = fma4(c1, x1, v128.load(w2 + o, 16));
+    d0 = fma4(d0, x0, v128.load(w3 + o));
+    d1 = fma4(d1, x1, v128.load(w3 + o, 16));
+    x0 = v128.load(a + o, 32);
+    x1 = v128.load(a + o, 48);
+    a0 = fma4(a0, x0, v128.load(w0 + o, 32));
+    a1 = fma4(a1, x1, v128.load(w0 + o, 48));
+    b0 = fma4(b0, x0, v128.load(w1 + o, 32));
+    b1 = fma4(b1, x1, v128.load(w1 + o, 48));
+    c0 = fma4(c0, x0, v128.load(w2 + o, 32));
+    c1 = fma4(c1, x1, v128.load(w2 + o, 48));
+    d0 = fma4(d0, x0, v128.load(w3 + o, 32));
+    d1 = fma4(d1, x1, v128.load(w3 + o, 48));
+  }
+  if (p < k) {
+    // k % 16 ≠ 0 (gemvRange's rows; the strided GEMV only takes k % 1024 == 0): finish as dot1 does.
+    store<f32>(out, dot2Tail(a0, a1, a, w0, p, k));
+    store<f32>(out + os, dot2Tail(b0, b1, a, w1, p, k));
+    store<f32>(out + 2 * os, dot2Tail(c0, c1, a, w2, p, k));
+    store<f32>(out + 3 * os, dot2Tail(d0, d1, a, w3, p, k));
+    return;
+  }
+  store<f32>(out, hsum(f32x4.add(a0, a1)));
+  store<f32>(out + os, hsum(f32x4.add(b0, b1)));
+  store<f32>(out + 2 * os, hsum(f32x4.add(c0, c1)));
+  store<f32>(out + 3 * os, hsum(f32x4.add(d0, d1)));
+}
+
+/** dot1's remainder from float `p` on, given its two accumulators. */
+function dot2Tail(s0: v128, s1: v128, a: usize, w: usize, p: i32, k: i32): f32 {
   for (; p + 8 <= k; p += 8) {
     const o = <usize>p << 2;
     s0 = fma4(s0, v128.load(a + o), v128.load(w + o));
@@ -35,63 +90,11 @@ export function dot1(a: usize, w: usize, k: i32): f32 {
   return s;
 }
 
-/**
- * GEMV on 4 rows of W at once: out[r] = a · w_r. Two accumulators per row
- * (8 live vectors) hide the add latency; one load of `a` feeds four rows.
- * Per-row arithmetic is identical to dot1.
- */
-export function gemvRows4(a: usize, w: usize, k: i32, out: usize): void {
-  const ld = <usize>k << 2;
-  const w0 = w, w1 = w + ld, w2 = w + 2 * ld, w3 = w + 3 * ld;
-  let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
-  let b0 = f32x4.splat(0), b1 = f32x4.splat(0);
-  let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
-  let d0 = f32x4.splat(0), d1 = f32x4.splat(0);
-  let p: i32 = 0;
-  for (; p + 8 <= k; p += 8) {
-    const o = <usize>p << 2;
-    const x0 = v128.load(a + o);
-    const x1 = v128.load(a + o, 16);
-    a0 = fma4(a0, x0, v128.load(w0 + o));
-    a1 = fma4(a1, x1, v128.load(w0 + o, 16));
-    b0 = fma4(b0, x0, v128.load(w1 + o));
-    b1 = fma4(b1, x1, v128.load(w1 + o, 16));
-    c0 = fma4(c0, x0, v128.load(w2 + o));
-    c1 = fma4(c1, x1, v128.load(w2 + o, 16));
-    d0 = fma4(d0, x0, v128.load(w3 + o));
-    d1 = fma4(d1, x1, v128.load(w3 + o, 16));
-  }
-  for (; p + 4 <= k; p += 4) {
-    const o = <usize>p << 2;
-    const x0 = v128.load(a + o);
-    a0 = fma4(a0, x0, v128.load(w0 + o));
-    b0 = fma4(b0, x0, v128.load(w1 + o));
-    c0 = fma4(c0, x0, v128.load(w2 + o));
-    d0 = fma4(d0, x0, v128.load(w3 + o));
-  }
-  let sa = hsum(f32x4.add(a0, a1));
-  let sb = hsum(f32x4.add(b0, b1));
-  let sc = hsum(f32x4.add(c0, c1));
-  let sd = hsum(f32x4.add(d0, d1));
-  for (; p < k; p++) {
-    const o = <usize>p << 2;
-    const x = load<f32>(a + o);
-    sa += x * load<f32>(w0 + o);
-    sb += x * load<f32>(w1 + o);
-    sc += x * load<f32>(w2 + o);
-    sd += x * load<f32>(w3 + o);
-  }
-  store<f32>(out, sa);
-  store<f32>(out, sb, 4);
-  store<f32>(out, sc, 8);
-  store<f32>(out, sd, 12);
-}
-
 /** out[j] = a · W[j] for j in [j0, j1); j0 a multiple of 4. */
 export function gemvRange(a: usize, w: usize, out: usize, k: i32, j0: i32, j1: i32): void {
   const ld = <usize>k << 2;
   let j = j0;
-  for (; j + 4 <= j1; j += 4) gemvRows4(a, w + <usize>j * ld, k, out + (<usize>j << 2));
+  for (; j + 4 <= j1; j += 4) gemvRows4Strided(a, w + <usize>j * ld, ld, k, out + (<usize>j << 2), 4);
   for (; j < j1; j++) store<f32>(out + (<usize>j << 2), dot1(a, w + <usize>j * ld, k));
 }
 

@@ -1,3 +1,9 @@
+// Attention kernel alone on the cpu-wasm backend (run after build):
+//   node bench/attention.bench.mjs
+// LLaMA-7B-sized heads (32 × 128), 2 threads. Decode steps at 160 and 1024 cached positions, timed with the
+// append-only cache hint (`cacheId` / `cachedRows`: the cache stays resident in wasm memory) and without it (the
+// whole cache copied per call), best of 30; prefills of 128 and 600 tokens, best of 5. Random inputs: only time
+// matters here (correctness is src/kernels/attention.test.ts). Results: docs/benchmarks/cpu-end-to-end.md.
 import { Tensor } from '@sparq/tensor';
 import { createCpuWasmBackend } from '../dist/index.js';
 const be = createCpuWasmBackend({ threads: 2 });
