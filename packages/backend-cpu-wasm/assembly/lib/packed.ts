@@ -300,7 +300,10 @@ function decodeRow(d: usize, r: i32, dst: usize): void {
  * - D_XS: f32 per-block scale sx_b;
  * - D_XQ: for Q4/Q8, i16 codes permuted per chunk of 8·cpl columns so that
  *   xq16[chunk + 8j + L] = xq[chunk + cpl·L + j] (cpl = codes per i16 lane);
- *   for NMQ4, i8 codes as swizzle tables, 20 bytes per 8 columns (see gemvNMQ4);
+ *   Q4 in the relaxed build, i8 codes, per 32 columns 16 evens then 16 odds;
+ *   for NMQ4, i8 codes as swizzle tables, 20 bytes per 8 columns (see gemvNMQ4).
+ *   The caller writes the Q4 and NMQ4 kernels' constants right after them
+ *   (q4Masks, gemvNMQ4);
  * - D_XT: f32 per weight group t, T_t = Σ_{b ∈ t} sx_b · Σ_{i ∈ b} xq_i (Q4/Q8 zero-point term).
  */
 export function prepareActInt8(d: usize): void {
