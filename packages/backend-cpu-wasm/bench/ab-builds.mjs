@@ -1,7 +1,7 @@
 // A/B timing of two builds of this package in one process (kernel work: the VM's memory bandwidth drifts
 // between runs by up to 2×, so before/after runs in separate processes cannot resolve 10 % changes).
 //
-//   node [--experimental-wasm-relaxed-simd] bench/ab-builds.mjs --a DIR --b DIR [--fmt int4|2:4|2:4+int4|dense]
+//   node [--experimental-wasm-relaxed-simd] bench/ab-builds.mjs --a DIR --b DIR [--fmt dense|int4|2:4|2:4+int4|int3 (bench/synthetic.mjs: benchFormats)]
 //        [--threads 1] [--rounds 15] [--variant baseline|relaxed] [--shapes 4096x4096,4096x11008,11008x4096]
 //        [--resident] [--m 1]
 //
@@ -15,7 +15,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Tensor } from '@sparq/tensor';
-import { f16Scales, indices24, randomBytes, uniform } from './synthetic.mjs';
+import { benchFormats, uniform } from './synthetic.mjs';
 
 const args = process.argv.slice(2);
 const opt = (n, d) => {
@@ -36,28 +36,7 @@ const shapes = opt('shapes', Object.keys(SHAPES).join(',')).split(',').map((s) =
   if (!SHAPES[s]) throw new Error(`unknown shape ${s}; one of ${Object.keys(SHAPES).join(', ')}`);
   return { name: s, n: SHAPES[s][0], k: SHAPES[s][1] };
 });
-const G = 128;
-const FORMATS = {
-  dense: { kernel: 'matmulDense', make: (n, k) => new Tensor('f32', [n, k], uniform(n * k, -1, 1)), bytes: (n, k) => 4 * n * k },
-  int4: {
-    kernel: 'matmulQuant',
-    make: (n, k) => ({ kind: 'quant', rows: n, cols: k, bits: 4, groupSize: G, sym: false, codes: randomBytes((n * k) / 2), scales: f16Scales((n * k) / G), zeros: randomBytes((n * k) / G / 2) }),
-    bytes: (n, k) => n * k * 0.5,
-  },
-  '2:4': {
-    kernel: 'matmulNM',
-    make: (n, k) => ({ kind: 'nm', rows: n, cols: k, n: 2, m: 4, values: uniform((n * k) / 2, -1, 1), indices: indices24(n * k / 8) }),
-    bytes: (n, k) => n * k * 2,
-  },
-  '2:4+int4': {
-    kernel: 'matmulNMQuant',
-    make: (n, k) => ({
-      kind: 'nm-quant', rows: n, cols: k, n: 2, m: 4, bits: 4, groupSize: G, sym: false,
-      codes: randomBytes((n * k) / 4), scales: f16Scales((n * k) / G), zeros: randomBytes((n * k) / G / 2), indices: indices24(n * k / 8),
-    }),
-    bytes: (n, k) => n * k / 4,
-  },
-};
+const FORMATS = benchFormats(128);
 const F = FORMATS[fmt];
 if (!F) throw new Error(`unknown --fmt ${fmt}; one of ${Object.keys(FORMATS).join(', ')}`);
 const load = (dir) => import(pathToFileURL(resolve(dir, 'dist/index.js')).href);

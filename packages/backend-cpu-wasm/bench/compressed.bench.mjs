@@ -14,7 +14,7 @@
 // (GEMM, dense-equivalent flops). `--quick` is a smoke run, not for numbers.
 // The backend uses the relaxed-SIMD build when the engine accepts it (Node 20:
 // --experimental-wasm-relaxed-simd); the variant is printed and recorded.
-import { f16Scales, indices24, randomBytes, uniform } from './synthetic.mjs';
+import { benchFormats, uniform } from './synthetic.mjs';
 import { availableParallelism, cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { probeMemoryBandwidth, probeSimdPeak, summarize, table, writeJson } from '@sparq/bench';
@@ -38,46 +38,7 @@ const onlyShapes = listArg('shapes');
 const GEMV_SET_BYTES = 128 << 20;
 const GEMM_M = 128;
 const G = 128;
-
-
-const FORMATS = {
-  dense: {
-    kernel: 'matmulDense',
-    make: (n, k) => new Tensor('f32', [n, k], uniform(n * k, -1, 1)),
-    bytes: (n, k) => 4 * n * k,
-  },
-  int4: {
-    kernel: 'matmulQuant',
-    make: (n, k) => ({
-      kind: 'quant', rows: n, cols: k, bits: 4, groupSize: G, sym: false,
-      codes: randomBytes((n * k) / 2), scales: f16Scales((n * k) / G), zeros: randomBytes((n * k) / G / 2),
-    }),
-    bytes: (n, k) => n * k * 0.5 + (n * k / G) * 2.5, // §2: 4-bit codes, f16 scales, 4-bit zeros
-  },
-  '2:4': {
-    kernel: 'matmulNM',
-    make: (n, k) => ({ kind: 'nm', rows: n, cols: k, n: 2, m: 4, values: uniform((n * k) / 2, -1, 1), indices: indices24(n * k / 8) }),
-    bytes: (n, k) => n * k * 2 + n * k / 8, // §3: f32 kept values, 2-bit positions
-  },
-  '2:4+int4': {
-    kernel: 'matmulNMQuant',
-    make: (n, k) => ({
-      kind: 'nm-quant', rows: n, cols: k, n: 2, m: 4, bits: 4, groupSize: G, sym: false,
-      codes: randomBytes((n * k) / 4), scales: f16Scales((n * k) / G), zeros: randomBytes((n * k) / G / 2), indices: indices24(n * k / 8),
-    }),
-    bytes: (n, k) => n * k / 4 + n * k / 8 + (n * k / G) * 2.5, // §4
-  },
-  // 3-bit has no SIMD kernel: rows are decoded exactly to f32, then the dense kernels run (reported, not a target).
-  int3: {
-    kernel: 'matmulQuant',
-    only: (s, m) => m === 1 && s.name === '4096x4096',
-    make: (n, k) => ({
-      kind: 'quant', rows: n, cols: k, bits: 3, groupSize: G, sym: false,
-      codes: randomBytes((n * k * 3) / 8), scales: f16Scales((n * k) / G), zeros: randomBytes(Math.ceil(((k / G) * 3) / 8) * n),
-    }),
-    bytes: (n, k) => (n * k * 3) / 8 + (n * k / G) * (2 + 3 / 8),
-  },
-};
+const FORMATS = benchFormats(G);
 
 const simd = (await relaxedSimdAvailable()) ? 'relaxed' : 'baseline';
 const machine = { cpu: cpus()[0]?.model ?? 'unknown', vcpus: availableParallelism(), node: process.version, simd, date: new Date().toISOString() };

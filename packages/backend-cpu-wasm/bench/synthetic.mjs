@@ -1,7 +1,7 @@
 // Synthetic weight material shared by the benchmarks (compressed, peers, llama7b-memory): the
 // timings only need valid, random-looking codes, scales and 2:4 positions, made fast and
 // deterministically (xorshift32 — far faster than the seeded RNG of @sparq/tensor at GB sizes).
-import { f32ToF16 } from '@sparq/tensor';
+import { f32ToF16, Tensor } from '@sparq/tensor';
 
 let seed = 0x9e3779b9;
 
@@ -42,3 +42,49 @@ export function indices24(len) {
 
 /** `len` f16 group scales in [0.005, 0.02). */
 export const f16Scales = (len) => Uint16Array.from(uniform(len, 0.005, 0.02), f32ToF16);
+
+/**
+ * The benchmarked formats with group size `G`: the kernel each runs on, a maker of a random [n, k] weight, and its
+ * size in the sparq format (docs/format.md §2–§4; the uploaded forms stream a little more). `only` limits a format
+ * to some cases. Shared by compressed.bench.mjs and ab-builds.mjs.
+ */
+export function benchFormats(G) {
+  return {
+  dense: {
+    kernel: 'matmulDense',
+    make: (n, k) => new Tensor('f32', [n, k], uniform(n * k, -1, 1)),
+    bytes: (n, k) => 4 * n * k,
+  },
+  int4: {
+    kernel: 'matmulQuant',
+    make: (n, k) => ({
+      kind: 'quant', rows: n, cols: k, bits: 4, groupSize: G, sym: false,
+      codes: randomBytes((n * k) / 2), scales: f16Scales((n * k) / G), zeros: randomBytes((n * k) / G / 2),
+    }),
+    bytes: (n, k) => n * k * 0.5 + (n * k / G) * 2.5, // §2: 4-bit codes, f16 scales, 4-bit zeros
+  },
+  '2:4': {
+    kernel: 'matmulNM',
+    make: (n, k) => ({ kind: 'nm', rows: n, cols: k, n: 2, m: 4, values: uniform((n * k) / 2, -1, 1), indices: indices24(n * k / 8) }),
+    bytes: (n, k) => n * k * 2 + n * k / 8, // §3: f32 kept values, 2-bit positions
+  },
+  '2:4+int4': {
+    kernel: 'matmulNMQuant',
+    make: (n, k) => ({
+      kind: 'nm-quant', rows: n, cols: k, n: 2, m: 4, bits: 4, groupSize: G, sym: false,
+      codes: randomBytes((n * k) / 4), scales: f16Scales((n * k) / G), zeros: randomBytes((n * k) / G / 2), indices: indices24(n * k / 8),
+    }),
+    bytes: (n, k) => n * k / 4 + n * k / 8 + (n * k / G) * 2.5, // §4
+  },
+  // 3-bit has no SIMD kernel: rows are decoded exactly to f32, then the dense kernels run (reported, not a target).
+  int3: {
+    kernel: 'matmulQuant',
+    only: (s, m) => m === 1 && s.name === '4096x4096',
+    make: (n, k) => ({
+      kind: 'quant', rows: n, cols: k, bits: 3, groupSize: G, sym: false,
+      codes: randomBytes((n * k * 3) / 8), scales: f16Scales((n * k) / G), zeros: randomBytes(Math.ceil(((k / G) * 3) / 8) * n),
+    }),
+    bytes: (n, k) => (n * k * 3) / 8 + (n * k / G) * (2 + 3 / 8),
+  },
+};
+}
