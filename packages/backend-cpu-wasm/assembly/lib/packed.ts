@@ -80,6 +80,28 @@ const D_PANEL: i32 = 31;
 /** Columns per k-segment of the Q4 and NMQ4 GEMV layouts (see gemvQ4, gemvNMQ4), else 0. */
 const D_SEG: i32 = 32;
 
+/**
+ * Byte offset, inside the descriptor block (after its words), of the kernels' v128 constants,
+ * written by the caller with every descriptor (PACKED_CONSTANTS in
+ * src/kernels/matmul-packed.ts), one 16-byte vector each (C_*). The kernels
+ * load them once per call: as v128 constants, V8 11.3 re-created them inside
+ * the loops (3–4 instructions per use; the GEMVs measured 3–9 % slower).
+ */
+const D_CONST: usize = 256;
+const C_J: usize = 0; // bytes 0, 1, 2, 3 repeated
+const C_0C: usize = 16; // byte splats of 0x0c, 1, 2, 0x0f
+const C_01: usize = 32;
+const C_02: usize = 48;
+const C_0F: usize = 64;
+const C_M0: usize = 80; // i16 splats of 0x000f, 0x00f0, 0x0f00
+const C_M1: usize = 96;
+const C_M2: usize = 112;
+
+/** Constant vector `c` (a C_* offset) of the descriptor at `d`. */
+@inline function cv(d: usize, c: usize): v128 {
+  return v128.load(d + D_CONST + c);
+}
+
 /** Quads per block of the Q4 GEMV layout (Q4_BLOCK_QUADS in src/runtime/packed-weights.ts). */
 const Q4_QB: i32 = 16;
 
@@ -301,9 +323,7 @@ function decodeRow(d: usize, r: i32, dst: usize): void {
  * - D_XQ: for Q4/Q8, i16 codes permuted per chunk of 8·cpl columns so that
  *   xq16[chunk + 8j + L] = xq[chunk + cpl·L + j] (cpl = codes per i16 lane);
  *   Q4 in the relaxed build, i8 codes, per 32 columns 16 evens then 16 odds;
- *   for NMQ4, i8 codes as swizzle tables, 20 bytes per 8 columns (see gemvNMQ4).
- *   The caller writes the Q4 and NMQ4 kernels' constants right after them
- *   (q4Masks, gemvNMQ4);
+ *   for NMQ4, i8 codes as swizzle tables, 20 bytes per 8 columns (see gemvNMQ4);
  * - D_XT: f32 per weight group t, T_t = Σ_{b ∈ t} sx_b · Σ_{i ∈ b} xq_i (Q4/Q8 zero-point term).
  */
 export function prepareActInt8(d: usize): void {
@@ -438,16 +458,6 @@ export function prepareActInt8(d: usize): void {
 }
 
 /**
- * Address of the Q4 GEMV's nibble masks, after the activations (the caller's
- * Q4_CONSTANTS): i16 splats of 0x000f, 0x00f0, 0x0f00 (baseline), or byte
- * splats of 0x0f first (relaxed). As v128 constants V8 11.3 re-created them
- * inside the loop (3 instructions each).
- */
-@inline function q4Masks(d: usize): usize {
-  return <usize>dw(d, D_XQ) + (<usize>dw(d, D_K) << (ASC_FEATURE_RELAXED_SIMD ? 0 : 1));
-}
-
-/**
  * One block of Q4 codes of a quad (xb columns from `w`, activations from `x`):
  * returns the 4 rows' exact integer sums Σ q·x as one i32x4 (q4reduce).
  * Advances nothing; the caller steps w by xb·2 and x by xb·(1 or 2) bytes.
@@ -567,8 +577,8 @@ function q4Segment(d: usize, nq: i32, t0: i32, t1: i32, w: usize, so0: usize, st
   const xcol: i32 = ASC_FEATURE_RELAXED_SIMD ? 1 : 2;
   const xblk = <usize>(xb * xcol);
   const wblk = <usize>xb << 1;
-  const mp = q4Masks(d);
-  const m0 = v128.load(mp), m1 = v128.load(mp, 16), m2 = v128.load(mp, 32);
+  // Nibble masks: byte splat of 0x0f (relaxed), or i16 splats of 0x000f, 0x00f0, 0x0f00 (baseline).
+  const m0 = cv(d, ASC_FEATURE_RELAXED_SIMD ? C_0F : C_M0), m1 = cv(d, C_M1), m2 = cv(d, C_M2);
   let sp = <usize>dw(d, D_SCALE) + so0;
   for (let q: i32 = 0; q < nq; q++, st += 32) {
     let x = xq + <usize>(t0 * gs * xcol);
@@ -720,8 +730,7 @@ function gemvNM24(d: usize, j0: i32, j1: i32): void {
   const meta = <usize>dw(d, D_RIDX);
   const x = <usize>dw(d, D_A);
   const out = <usize>dw(d, D_OUT);
-  const cst = <usize>dw(d, D_XQ);
-  const J = v128.load(cst), mC = v128.load(cst, 16), one = v128.load(cst, 32), two = v128.load(cst, 48);
+  const J = cv(d, C_J), mC = cv(d, C_0C), one = cv(d, C_01), two = cv(d, C_02);
   const vq = <usize>k << 3;
   const mq = <usize>k;
   const qa = j0 >> 2;
@@ -806,8 +815,8 @@ const NMQ4_OB: i32 = 8;
  */
 @inline function nmq4StepRelaxed(w: usize, x: usize, m4: v128, ones: v128): void {
   // Σx as a dot with ones: V8 11.3 lowers extadd_pairwise_i8x16_s to the same pmaddubsw but reloads
-  // its constant from memory every time (measured 6 % slower). m4 (0x0f) and ones come from memory
-  // (NMQ4_CONSTANTS): as v128 constants V8 re-created them inside the loop (3 instructions each).
+  // its constant from memory every time (measured 6 % slower). m4 (0x0f) and ones come from the
+  // descriptor's constant table (D_CONST).
   let p0 = i32x4.splat(0), p1 = i32x4.splat(0);
   let sx = i16x8.splat(0);
   for (let h: i32 = 0; h < 4; h++) {
@@ -889,7 +898,6 @@ function gemvNMQ4(d: usize, j0: i32, j1: i32, scratch: usize): void {
   const xq = <usize>dw(d, D_XQ);
   const xs = <usize>dw(d, D_XS);
   const out = <usize>dw(d, D_OUT);
-  const cst = xq + <usize>(k >> 3) * 20; // NMQ4_CONSTANTS, after the activation tables
   const nOct = (n + 7) >> 3;
   const o1 = (j1 + 7) >> 3;
   for (let oa = j0 >> 3; oa < o1; ) {
@@ -905,7 +913,7 @@ function gemvNMQ4(d: usize, j0: i32, j1: i32, scratch: usize): void {
       let w = blockBase + <usize>t0 * groupBytes * nb + <usize>(oa - blk * NMQ4_OB) * segBytes;
       const x = xq + <usize>(t0 * gs >> 3) * 20;
       const sp = xs + (<usize>(t0 * spg) << 2);
-      for (let o = oa; o < oe; o++, w += segBytes) nmq4Segment(w, x, sp, t1 - t0, spg, scratch + (<usize>(o - oa) << 5), cst);
+      for (let o = oa; o < oe; o++, w += segBytes) nmq4Segment(d, w, x, sp, t1 - t0, spg, scratch + (<usize>(o - oa) << 5));
     }
     for (let o = oa; o < oe; o++) {
       const st = scratch + (<usize>(o - oa) << 5);
@@ -920,9 +928,8 @@ function gemvNMQ4(d: usize, j0: i32, j1: i32, scratch: usize): void {
  * `w`, activation tables from `x`, activation block scales from `sp`; the
  * octet's two f32x4 sums are continued from / saved to `state`.
  */
-function nmq4Segment(w: usize, x: usize, sp: usize, groups: i32, spg: i32, state: usize, cst: usize): void {
-  const m4 = v128.load(cst);
-  const ones = v128.load(cst, 16);
+function nmq4Segment(d: usize, w: usize, x: usize, sp: usize, groups: i32, spg: i32, state: usize): void {
+  const m4 = cv(d, C_0F), ones = cv(d, C_01);
   let f0 = v128.load(state), f1 = v128.load(state, 16);
   for (let t: i32 = 0; t < groups; t++) {
     const sw0 = v128.load(w), sw1 = v128.load(w, 16);

@@ -46,7 +46,7 @@ const D = {
   IDX: 14, IDX_ROW: 15, IDX_BITS: 16, VALUES: 17, ORP: 18, OCOL: 19, OVAL: 20, SCRATCH: 21, SCRATCH_STRIDE: 22, PATH: 23,
   XQ: 24, XS: 25, XB: 26, XT: 27, RCODES: 29, RIDX: 30, PANEL: 31, SEG: 32,
 } as const;
-const DESC_BYTES = 256;
+const DESC_BYTES = 384;
 
 const align64 = (x: number): number => Math.ceil(x / 64) * 64;
 
@@ -96,7 +96,7 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
   const [m, k] = a.shape as [number, number];
   const n = w.rows;
   if (m === 0 || n === 0 || k === 0) return Tensor.zeros('f32', [m, n]);
-  const { memories, pool, simd } = requireRuntime(ctx);
+  const { memories, pool } = requireRuntime(ctx);
   // The weight's memory: activations, output and scratch go there too.
   const { slot, pw } = memories.packed(w);
   const { heap, ex } = slot;
@@ -119,8 +119,8 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
             ? NMQ4_BLOCK_OCTETS * 32
             : 0;
   const rowScratch = stride > 0 ? heap.scratchPtr(2, stride * nth) : 0;
-  // int8 paths: i16 activations (2k bytes) or, for nmq4, swizzle tables (20 bytes per 8 columns), then the kernel's constants; 2:4 f32: its constants only.
-  const xqBytes = align64(path === 'nm24' ? NM24_CONSTANTS.length : path === 'nmq4' ? (k / 8) * 20 + NMQ4_CONSTANTS.length : k * 2 + Q4_CONSTANTS.baseline.length);
+  // int8 paths: i16 activations (2k bytes) or, for nmq4, swizzle tables (20 bytes per 8 columns).
+  const xqBytes = align64(path === 'nm24' ? 0 : path === 'nmq4' ? (k / 8) * 20 : k * 2);
   const xsBytes = align64(Math.ceil(k / 16) * 4);
   // Per-block scales and per-group sums: int8 paths have blocks and groups of ≥ 16 columns.
   const xtBytes = xsBytes;
@@ -135,6 +135,7 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
   heap.f32.set(a.data, aPtr >>> 2);
   const d = new Uint32Array(heap.memory.buffer, descPtr, DESC_BYTES / 4);
   d.fill(0);
+  heap.u8.set(PACKED_CONSTANTS, descPtr + D_CONST_OFFSET);
   d[D.KIND] = pw.kind;
   d[D.M] = m;
   d[D.K] = k;
@@ -151,10 +152,6 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
   d[D.XT] = xt;
   d[D.PANEL] = panel;
   if (path === 'q4' || path === 'q8' || path === 'nmq4') ex.prepareActInt8(descPtr);
-  if (path === 'nm24') heap.u8.set(NM24_CONSTANTS, xq);
-  if (path === 'nmq4') heap.u8.set(NMQ4_CONSTANTS, xq + (k / 8) * 20);
-  // After the activations: i16 in the baseline build (2k bytes), i8 in the relaxed one (k bytes).
-  if (path === 'q4') heap.u8.set(Q4_CONSTANTS[simd], xq + (simd === 'relaxed' ? k : 2 * k));
   if (path === 'sp24') ex.preparePanels(descPtr);
   pool.run(JOB.PACKED, [descPtr], nth, slot.id);
   const start = outPtr >>> 2;
@@ -162,20 +159,22 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
 }
 
 /**
- * The 2:4 f32 GEMV's index constants (gemvNM24 in assembly/lib/packed.ts):
- * bytes 0–3 repeated, then splats of 0x0c, 1 and 2. Passed in memory because
- * V8 11.3 re-creates v128 constants inside loops.
+ * The kernels' v128 constants, written into every descriptor at byte
+ * D_CONST_OFFSET (D_CONST and the C_* offsets in assembly/lib/packed.ts): the
+ * kernels load them once per call, because V8 11.3 re-creates v128 constants
+ * inside loops. Bytes 0–3 repeated; byte splats of 0x0c, 1, 2, 0x0f; i16 splats
+ * of 0x000f, 0x00f0, 0x0f00.
  */
-const NM24_CONSTANTS = Uint8Array.from([0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, ...new Array<number>(16).fill(12), ...new Array<number>(16).fill(1), ...new Array<number>(16).fill(2)]);
-
-/** The Q4 GEMV's nibble masks per SIMD build (q4Masks in assembly/lib/packed.ts), after the activations: see NM24_CONSTANTS. */
-const Q4_CONSTANTS = {
-  baseline: new Uint8Array(new Uint16Array([...new Array<number>(8).fill(0x000f), ...new Array<number>(8).fill(0x00f0), ...new Array<number>(8).fill(0x0f00)]).buffer),
-  relaxed: Uint8Array.from([...new Array<number>(16).fill(15), ...new Array<number>(32).fill(0)]),
-} as const;
-
-/** The 2:4 + 4-bit GEMV's constants (splats of 0x0f and 1), after its activation tables: see NM24_CONSTANTS. */
-const NMQ4_CONSTANTS = Uint8Array.from([...new Array<number>(16).fill(15), ...new Array<number>(16).fill(1)]);
+const PACKED_CONSTANTS = new Uint8Array(128);
+{
+  const b = (v: number) => new Array<number>(16).fill(v);
+  const h = (v: number) => new Uint8Array(new Uint16Array(8).fill(v).buffer);
+  PACKED_CONSTANTS.set([0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, ...b(0x0c), ...b(1), ...b(2), ...b(0x0f)]);
+  PACKED_CONSTANTS.set(h(0x000f), 80);
+  PACKED_CONSTANTS.set(h(0x00f0), 96);
+  PACKED_CONSTANTS.set(h(0x0f00), 112);
+}
+const D_CONST_OFFSET = 256;
 
 function fillWeight(d: Uint32Array, pw: PackedWeight): void {
   d[D.BITS] = pw.bits;
