@@ -5,9 +5,10 @@
 //        [--threads 1] [--rounds 15] [--variant baseline|relaxed] [--shapes 4096x4096,4096x11008,11008x4096]
 //        [--resident] [--m 1]
 //
-// DIR holds a copy of a build: `dist/` and `wasm/` (e.g. `git stash; pnpm build; cp -r dist wasm /tmp/A`),
-// placed inside this package (say `abtest/A`, ignored by git) so that its imports resolve. Shapes are
-// "n×k" as in compressed.bench.mjs (4096x11008: k = 4096 → n = 11008; 11008x4096: k = 11008). Each
+// DIR holds a copy of a build, `dist/` and `wasm/`, inside this package so that its imports resolve
+// (e.g. `git stash; pnpm build; mkdir -p abtest/A; cp -r dist wasm abtest/A; git stash pop; pnpm build`,
+// then the same into abtest/B; abtest/ is ignored by git). Shapes are named as in compressed.bench.mjs
+// (4096x11008: k = 4096 → n = 11008; 11008x4096: k = 11008 → n = 4096). Each
 // round times one pass over ≥ 128 MiB of distinct weights per build, alternating which build goes first;
 // the speedup printed is the median over rounds of time(A) / time(B), and the largest output difference
 // between the builds is printed too. `--resident`: one weight, 20 calls per sample (cache-resident).
