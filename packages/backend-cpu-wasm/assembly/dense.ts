@@ -5,10 +5,12 @@
 // backend stores non-transposed weights transposed once at upload, so one
 // kernel family serves both layouts and never packs per call.
 //
-// Threads: each exported entry takes (tid, nth) and computes its own share of
-// output columns (= rows of W). Shares start at multiples of 4 columns, so the
-// tile grid, and therefore the floating-point summation order of every output,
-// is the same for any thread count: results are bit-identical for 1 or N threads.
+// Threads: each exported entry takes (tid, nth). The GEMMs compute the
+// thread's own share of output columns (= rows of W); the GEMVs claim chunks of
+// rows from the job's counter (lib/work.ts). Shares and chunks start at
+// multiples of 4 columns, so the tile grid, and therefore the floating-point
+// summation order of every output, is the same for any thread count: results
+// are bit-identical for 1 or N threads.
 //
 // The memory is imported (shared between the main thread and the workers);
 // this module has no data segments and no allocator: the JS side owns layout.
@@ -20,23 +22,27 @@
 import { addOrStore, dot1, fma4, gemvRange, gemvRows4Strided, hsum, KC, NB, shareStart, tile4x1, tile4x2 } from './lib/dense-tiles';
 export { packedMatmul, prepareActInt8, preparePanels } from './lib/packed';
 export { attention } from './lib/attention';
+import { claim, claimRows } from './lib/work';
 
 /**
- * out [m, n] = a [m, k] · w [n, k]ᵀ, this thread's share of output columns.
- * m = 1 streams W once (bandwidth-bound GEMV). m > 1 walks k-blocks × column
+ * out [m, n] = a [m, k] · w [n, k]ᵀ, this thread's output columns.
+ * m = 1 streams W once (bandwidth-bound GEMV), in chunks of rows the thread
+ * claims. m > 1 walks k-blocks × column
  * blocks × 4-row strips × 2-column tiles; rows left over (m mod 4) use the GEMV
  * kernel, which reads their W block from cache.
  */
 export function matmul(tid: i32, nth: i32, a: usize, w: usize, out: usize, m: i32, k: i32, n: i32): void {
+  if (m == 1) {
+    // Rows claimed in chunks (lib/work.ts), so a thread slowed down takes fewer.
+    const chunk = claimRows(n, nth);
+    for (let j0 = claim(chunk); j0 < n; j0 = claim(chunk)) gemvShare(a, w, out, k, j0, min(n, j0 + chunk));
+    return;
+  }
   const j0 = shareStart(tid, nth, n);
   const j1 = shareStart(tid + 1, nth, n);
   if (j0 >= j1) return;
   const lda = <usize>k << 2;
   const ldo = <usize>n << 2;
-  if (m == 1) {
-    gemvShare(a, w, out, k, j0, j1);
-    return;
-  }
   const m4 = m & ~3;
   for (let pc: i32 = 0; pc < k; pc += KC) {
     const kc = min(KC, k - pc);
@@ -74,7 +80,8 @@ export function matmul(tid: i32, nth: i32, a: usize, w: usize, out: usize, m: i3
 // 64 B line of each per step (the read probe's pattern: each of the 4 regions of
 // the share is one long stream across rows) reach 26–27 at k = 4096 (8 such
 // rows 32 B per step: 23). So: 12 consecutive rows when the row stride is not a
-// multiple of 4 KiB, else 4 rows share/4 apart.
+// multiple of 4 KiB, else 4 rows share/4 apart. (A share is now one claimed
+// chunk of rows, lib/work.ts: ≥ 64 rows on large matrices, 16 per stream.)
 
 /**
  * Per-row arithmetic shared by gemvRows12 and gemvRow1 (so every output has the

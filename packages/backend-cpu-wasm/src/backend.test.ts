@@ -36,6 +36,9 @@ describe('cpu-wasm backend', () => {
       [1, 1036, 203],
       [1, 13, 70],
       [1, 1024, 203],
+      // GEMV rows claimed in chunks of 128 (2 threads) / 192 (1 thread): 4 strided rows per claim, and 12-row groups.
+      [1, 1024, 1100],
+      [1, 100, 1100],
       [5, 300, 257],
       [37, 520, 131],
       [64, 1100, 96],

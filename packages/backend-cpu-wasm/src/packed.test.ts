@@ -83,9 +83,11 @@ describe('cpu-wasm compressed kernels', () => {
       randomQuantized(rng, 11, 320, 8, 16, false),
       randomNMQuant(rng, 19, 512, 2, 4, 4, 128, true),
       randomNMQuant(rng, 23, 384, 2, 4, 4, 128, false),
-      randomNMQuant(rng, 37, 1024, 2, 4, 4, 256, false), // NMQ4: 2 steps per group; 2 threads split octet 2 (rows 16–19 / 20–23)
+      randomNMQuant(rng, 37, 1024, 2, 4, 4, 256, false), // NMQ4: 2 steps per group; claims of 4 rows cut every octet
       randomNMQuant(rng, 6, 4352, 2, 4, 4, 128, true), // NMQ4: one partial octet, 2 k-segments of 2176
-      randomNMQuant(rng, 150, 8448, 2, 4, 4, 256, false), // NMQ4: blocks of 8, 8, 3 octets, 3 k-segments of 2816; threads split octet 9
+      randomNMQuant(rng, 150, 8448, 2, 4, 4, 256, false), // NMQ4: blocks of 8, 8, 3 octets, 3 k-segments of 2816; claims of 12 rows cut octets
+      randomQuantized(rng, 1100, 256, 4, 128, false), // claims of 128 rows (work.ts), 9 of them, the last partial
+      randomNMQuant(rng, 1100, 256, 2, 4, 4, 128, false),
     ];
     const seen = new Set<string>();
     for (const w of weights) {
@@ -113,7 +115,10 @@ describe('cpu-wasm compressed kernels', () => {
       randomNM(rng, 150, 4160, 2, 4), // long rows, 2 rows past the last quad
       randomNMQuant(rng, 31, 256, 2, 4, 4, 128, true),
       randomSpqr(rng, 35, 128, 3, 16, 16),
-      randomNM(rng, 203, 2048, 2, 4), // GEMV: 4 quad streams per thread, left-over quads, a partial last quad
+      randomNM(rng, 203, 2048, 2, 4), // GEMV: 4 quad streams per claim, left-over quads, a partial last quad
+      randomQuantized(rng, 1100, 128, 4, 128, false), // GEMV claims of 128 (2 threads) and 192 rows (1 thread)
+      randomNMQuant(rng, 1100, 128, 2, 4, 4, 128, false),
+      randomNM(rng, 1100, 128, 2, 4),
     ];
     for (const w of weights) {
       const gemv = randn(1, w.cols);
@@ -178,14 +183,17 @@ describe('cpu-wasm compressed kernels', () => {
     const two = make(2);
     for (const w of [
       randomQuantized(rng, 45, 256, 4, 64, false),
-      randomQuantized(rng, 150, 8320, 4, 128, false), // threads split the Q4 layout's blocks of quads
+      randomQuantized(rng, 150, 8320, 4, 128, false), // claims of 12 (2 threads) and 20 rows (1 thread) cut the Q4 layout's blocks of quads
       randomNM(rng, 41, 200, 2, 4),
       randomNM(rng, 150, 4160, 2, 4),
       randomNMQuant(rng, 43, 256, 2, 4, 4, 64, false),
-      randomNMQuant(rng, 37, 512, 2, 4, 4, 128, false), // NMQ4 GEMV: 2 threads split octet 2
-      randomNMQuant(rng, 150, 8448, 2, 4, 4, 128, true), // NMQ4 GEMV: threads split octet 9 in block 1; 3 k-segments
+      randomNMQuant(rng, 37, 512, 2, 4, 4, 128, false), // NMQ4 GEMV: claims of 4 (2 threads) and 8 rows (1 thread)
+      randomNMQuant(rng, 150, 8448, 2, 4, 4, 128, true), // NMQ4 GEMV: claims of 12 rows cut octets (e.g. 10, in block 1); 3 k-segments
       randomSpqr(rng, 39, 64, 3, 16, 16),
-      randomNM(rng, 203, 2048, 2, 4), // GEMV: 4 quad streams per thread, left-over quads, a partial last quad
+      randomNM(rng, 203, 2048, 2, 4), // GEMV: 4 quad streams per claim, left-over quads, a partial last quad
+      randomQuantized(rng, 1100, 128, 4, 128, false), // GEMV claims of 128 (2 threads) and 192 rows (1 thread)
+      randomNMQuant(rng, 1100, 128, 2, 4, 4, 128, false),
+      randomNM(rng, 1100, 128, 2, 4),
     ]) {
       for (const m of [1, 6, 17]) {
         const a = randn(m, w.cols);

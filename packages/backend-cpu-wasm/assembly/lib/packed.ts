@@ -38,12 +38,14 @@
 // instruction-bound, and several rows share activation loads and keep several
 // weight streams in flight.
 //
-// Threads split the output rows (rows of W) in quads, as the dense kernel does;
-// every output is computed by the same code whatever the split, so results are
-// bit-identical for any thread count.
+// Threads share the output rows (rows of W) in quads, as the dense kernel does:
+// the GEMVs claim chunks of rows from the job's counter (work.ts), the GEMMs
+// take equal shares. Every output is computed by the same code whatever the
+// split, so results are bit-identical for any thread count.
 
 import { dot1, gemvRange, hsum, KC, shareStart, tile4x1, tile4x2 } from './dense-tiles';
 import { dw } from './descriptor';
+import { claim, claimRows } from './work';
 
 // Descriptor words (u32 index into the descriptor).
 const D_KIND: i32 = 0;
@@ -715,7 +717,7 @@ function gemvQ8(d: usize, j0: i32, j1: i32): void {
  * 8-byte loads and their scalar offsets per row and 8 columns; it was
  * compute-bound at 1.0× dense f32 on 1 thread.) Per quad the values are k·8
  * contiguous bytes and the positions k bytes; a thread runs four quads a
- * quarter of its share apart, so four value streams are in flight (one stream
+ * quarter of its claimed rows apart, so four value streams are in flight (one stream
  * per thread ran at ~11 GB/s from DRAM on 1 thread, four at ~18). One
  * accumulator per quad takes the groups in order (two, one for even and one
  * for odd groups, ran 0.92–0.98× as fast: more spills): each row's result is
@@ -877,8 +879,8 @@ let NMQ4_SX: v128 = i16x8.splat(0);
  * Each row's integer sum Σ x·(q − z) per step is exact in both builds — the
  * baseline multiplies i16-widened activations with (q − z) directly, the
  * relaxed build subtracts z·Σx once per step — so results are bit-identical
- * between builds and thread counts (threads split rows in quads; an octet cut
- * by a split is computed by both threads, each storing its own rows). As in
+ * between builds and thread counts (threads claim rows in chunks of quads; an
+ * octet cut by two claims is computed for both, each storing its own rows). As in
  * gemvQ4, a thread reads one sequential stream while a segment's activation
  * tables (2.5 bytes per column, ≤ 10 KiB) stay in L1 for the block's octets;
  * in one pass over k = 11008 (27.5 KiB of tables) the kernel ran 1.2× slower.
@@ -1225,42 +1227,45 @@ function gemmSp24(d: usize, j0: i32, j1: i32, scratch: usize): void {
 // Entry.
 
 /**
- * out [m, n] = a [m, k] · decode(W)ᵀ for this thread's share of rows of W,
- * as described by the descriptor at `d` (see the D_* words above).
+ * out [m, n] = a [m, k] · decode(W)ᵀ for this thread's rows of W (GEMV: the
+ * chunks it claims; GEMM: its equal share), as described by the descriptor
+ * at `d` (see the D_* words above).
  */
 export function packedMatmul(tid: i32, nth: i32, d: usize): void {
   const m = <i32>dw(d, D_M);
   const k = <i32>dw(d, D_K);
   const n = <i32>dw(d, D_N);
-  const j0 = shareStart(tid, nth, n);
-  const j1 = shareStart(tid + 1, nth, n);
-  if (j0 >= j1) return;
   const path = dw(d, D_PATH);
   const a = <usize>dw(d, D_A);
   const out = <usize>dw(d, D_OUT);
-  if (path == PATH_SP24) {
-    gemmSp24(d, j0, j1, <usize>dw(d, D_SCRATCH) + <usize>tid * <usize>dw(d, D_SCRATCH_STRIDE));
-    return;
-  }
-  if (m == 1 && path != PATH_GENERIC) {
-    if (path == PATH_Q4) {
-      gemvQ4(d, j0, j1, <usize>dw(d, D_SCRATCH) + <usize>tid * <usize>dw(d, D_SCRATCH_STRIDE));
-    }
-    else if (path == PATH_Q8) gemvQ8(d, j0, j1);
-    else if (path == PATH_NM24) gemvNM24(d, j0, j1);
-    else gemvNMQ4(d, j0, j1, <usize>dw(d, D_SCRATCH) + <usize>tid * <usize>dw(d, D_SCRATCH_STRIDE));
-    return;
-  }
   const scratch = <usize>dw(d, D_SCRATCH) + <usize>tid * <usize>dw(d, D_SCRATCH_STRIDE);
+  if (m == 1) {
+    // GEMV: rows claimed in chunks (work.ts), so a thread slowed down takes fewer.
+    const chunk = claimRows(n, nth);
+    for (let j0 = claim(chunk); j0 < n; j0 = claim(chunk)) {
+      const j1 = min(n, j0 + chunk);
+      if (path == PATH_Q4) gemvQ4(d, j0, j1, scratch);
+      else if (path == PATH_Q8) gemvQ8(d, j0, j1);
+      else if (path == PATH_NM24) gemvNM24(d, j0, j1);
+      else if (path == PATH_NMQ4) gemvNMQ4(d, j0, j1, scratch);
+      else {
+        for (let j = j0; j < j1; j++) {
+          decodeRow(d, j, scratch);
+          store<f32>(out + (<usize>j << 2), dot1(a, scratch, k));
+        }
+      }
+    }
+    return;
+  }
+  const j0 = shareStart(tid, nth, n);
+  const j1 = shareStart(tid + 1, nth, n);
+  if (j0 >= j1) return;
+  if (path == PATH_SP24) {
+    gemmSp24(d, j0, j1, scratch);
+    return;
+  }
   const lda = <usize>k << 2;
   const ldo = <usize>n << 2;
-  if (m == 1) {
-    for (let j = j0; j < j1; j++) {
-      decodeRow(d, j, scratch);
-      store<f32>(out + (<usize>j << 2), dot1(a, scratch, k));
-    }
-    return;
-  }
   // GEMM: decode RB rows, then the dense 4×2 register tiles over k-blocks.
   const m4 = m & ~3;
   for (let jb = j0; jb < j1; jb += RB) {

@@ -22,6 +22,12 @@ export const CTL = {
   ARGS: 8,
   /** First of 64 f32 per-thread results (probes). */
   RESULTS: 16,
+  /**
+   * The job's row counter (byte 1024, a cache line of its own), in the job's
+   * memory: the GEMV kernels claim rows from it in chunks (assembly/lib/work.ts
+   * WORK_COUNTER); ThreadPool.run zeroes it before every job.
+   */
+  WORK: 256,
 } as const;
 
 /** Byte offset of the 96-byte read-only operand block of the SIMD peak probe. */

@@ -28,6 +28,8 @@ export class ThreadPool {
   private readonly ports: MessagePort[] = [];
   /** Main-thread module instance per attached memory (index = memory id of jobs). */
   private readonly exs: DenseExports[];
+  /** Control-block words of each attached memory (same index), for the job's row counter CTL.WORK. */
+  private readonly words: Int32Array[];
 
   /** Creates (but does not start) a pool of `threads - 1` workers on `memory` (memory id 0, instance `ex`). */
   constructor(
@@ -37,6 +39,7 @@ export class ThreadPool {
     threads: number,
   ) {
     this.exs = [ex];
+    this.words = [new Int32Array(memory.buffer, 0, CTL.WORK + 1)];
     this.threads = Math.max(1, Math.floor(threads));
     this.ctl = new Int32Array(memory.buffer, 0, 128);
     this.res = new Float32Array(memory.buffer, 0, 128);
@@ -86,6 +89,7 @@ export class ThreadPool {
       if (this.ctl[CTL.ERROR] !== 0) throw new SparqError('E_INTERNAL', 'cpu-wasm: a worker failed to instantiate the module on a new memory');
     }
     this.exs.push(ex);
+    this.words.push(new Int32Array(memory.buffer, 0, CTL.WORK + 1));
     return this.exs.length - 1;
   }
 
@@ -98,6 +102,8 @@ export class ThreadPool {
     nth = Math.max(1, Math.min(nth, this.threads));
     const ex = this.exs[mem];
     if (!ex) throw new SparqError('E_INTERNAL', `cpu-wasm: job for unknown memory ${mem} (pool has ${this.exs.length})`);
+    // A fresh row counter for the GEMVs, published to the workers with the job (post's seq-cst add).
+    this.words[mem]![CTL.WORK] = 0;
     if (this.workers.length === 0 || nth === 1) {
       this.runShare(ex, kind, args, 0, 1);
       return;
