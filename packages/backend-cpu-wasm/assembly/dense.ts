@@ -5,10 +5,9 @@
 // backend stores non-transposed weights transposed once at upload, so one
 // kernel family serves both layouts and never packs per call.
 //
-// Threads: each exported entry takes (tid, nth). The GEMMs compute the
-// thread's own share of output columns (= rows of W); the GEMVs claim chunks of
-// rows from the job's counter (lib/work.ts). Shares and chunks start at
-// multiples of 4 columns, so the tile grid, and therefore the floating-point
+// Threads: each exported matmul entry takes (tid, nth) and claims chunks of
+// output columns (= rows of W) from the job's counter (lib/work.ts), so a
+// thread that runs slower computes fewer. Chunks start at multiples of 4 columns, so the tile grid, and therefore the floating-point
 // summation order of every output, is the same for any thread count: results
 // are bit-identical for 1 or N threads.
 //
@@ -19,28 +18,29 @@
 // (assembly/lib/attention.ts) are exported from this same module, so one
 // module instance per thread serves every kernel.
 
-import { addOrStore, dot1, fma4, gemvRange, gemvRows4Strided, hsum, KC, NB, shareStart, tile4x1, tile4x2 } from './lib/dense-tiles';
+import { addOrStore, dot1, fma4, gemvRange, gemvRows4Strided, hsum, KC, NB, tile4x1, tile4x2 } from './lib/dense-tiles';
 export { packedMatmul, prepareActInt8, preparePanels } from './lib/packed';
 export { attention } from './lib/attention';
 import { claim, claimRows } from './lib/work';
 
 /**
- * out [m, n] = a [m, k] · w [n, k]ᵀ, this thread's output columns.
- * m = 1 streams W once (bandwidth-bound GEMV), in chunks of rows the thread
- * claims. m > 1 walks k-blocks × column
+ * out [m, n] = a [m, k] · w [n, k]ᵀ, the chunks of output columns this
+ * thread claims. m = 1 streams W once (bandwidth-bound GEMV). m > 1 walks k-blocks × column
  * blocks × 4-row strips × 2-column tiles; rows left over (m mod 4) use the GEMV
  * kernel, which reads their W block from cache.
  */
 export function matmul(tid: i32, nth: i32, a: usize, w: usize, out: usize, m: i32, k: i32, n: i32): void {
-  if (m == 1) {
-    // Rows claimed in chunks (lib/work.ts), so a thread slowed down takes fewer.
-    const chunk = claimRows(n, nth);
-    for (let j0 = claim(chunk); j0 < n; j0 = claim(chunk)) gemvShare(a, w, out, k, j0, min(n, j0 + chunk));
-    return;
+  // Columns claimed in chunks (lib/work.ts), so a thread that runs slower takes fewer.
+  const chunk = claimRows(n, nth);
+  for (let j0 = claim(chunk); j0 < n; j0 = claim(chunk)) {
+    const j1 = min(n, j0 + chunk);
+    if (m == 1) gemvShare(a, w, out, k, j0, j1);
+    else gemmColumns(a, w, out, m, k, n, j0, j1);
   }
-  const j0 = shareStart(tid, nth, n);
-  const j1 = shareStart(tid + 1, nth, n);
-  if (j0 >= j1) return;
+}
+
+/** Output columns [j0, j1) of the GEMM out [m, n] = a [m, k] · w [n, k]ᵀ (m > 1). */
+function gemmColumns(a: usize, w: usize, out: usize, m: i32, k: i32, n: i32, j0: i32, j1: i32): void {
   const lda = <usize>k << 2;
   const ldo = <usize>n << 2;
   const m4 = m & ~3;

@@ -40,6 +40,8 @@ describe('cpu-wasm backend', () => {
       [1, 1024, 1100],
       [1, 100, 1100],
       [5, 300, 257],
+      // GEMM columns claimed in chunks of 128 / 192 as well, with a left-over row (m mod 4).
+      [9, 64, 1100],
       [37, 520, 131],
       [64, 1100, 96],
     ] as const) {

@@ -177,9 +177,3 @@ export function tile4x1(a: usize, lda: usize, w: usize, kc: i32, out: usize, ldo
   addOrStore(out + 3 * ldo, s3, acc);
 }
 
-/** Column share [j0, j1) of thread `tid`: quads of 4 columns split evenly. */
-@inline export function shareStart(tid: i32, nth: i32, n: i32): i32 {
-  const quads = (n + 3) >> 2;
-  return min(n, <i32>((<i64>quads * tid) / nth) << 2);
-}
-

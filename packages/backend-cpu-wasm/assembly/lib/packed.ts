@@ -38,12 +38,11 @@
 // instruction-bound, and several rows share activation loads and keep several
 // weight streams in flight.
 //
-// Threads share the output rows (rows of W) in quads, as the dense kernel does:
-// the GEMVs claim chunks of rows from the job's counter (work.ts), the GEMMs
-// take equal shares. Every output is computed by the same code whatever the
+// Threads claim the output rows (rows of W) in chunks of quads from the job's
+// counter (work.ts), as the dense kernels do. Every output is computed by the same code whatever the
 // split, so results are bit-identical for any thread count.
 
-import { dot1, gemvRange, hsum, KC, shareStart, tile4x1, tile4x2 } from './dense-tiles';
+import { dot1, gemvRange, hsum, KC, tile4x1, tile4x2 } from './dense-tiles';
 import { dw } from './descriptor';
 import { claim, claimRows } from './work';
 
@@ -1227,41 +1226,40 @@ function gemmSp24(d: usize, j0: i32, j1: i32, scratch: usize): void {
 // Entry.
 
 /**
- * out [m, n] = a [m, k] · decode(W)ᵀ for this thread's rows of W (GEMV: the
- * chunks it claims; GEMM: its equal share), as described by the descriptor
- * at `d` (see the D_* words above).
+ * out [m, n] = a [m, k] · decode(W)ᵀ for the chunks of rows of W this thread
+ * claims, as described by the descriptor at `d` (see the D_* words above).
  */
 export function packedMatmul(tid: i32, nth: i32, d: usize): void {
+  const n = <i32>dw(d, D_N);
+  const scratch = <usize>dw(d, D_SCRATCH) + <usize>tid * <usize>dw(d, D_SCRATCH_STRIDE);
+  // Rows claimed in chunks (work.ts), so a thread that runs slower takes fewer.
+  const chunk = claimRows(n, nth);
+  for (let j0 = claim(chunk); j0 < n; j0 = claim(chunk)) packedRows(d, j0, min(n, j0 + chunk), scratch);
+}
+
+/** Rows [j0, j1) of W of the call at `d`, with this thread's `scratch`. */
+function packedRows(d: usize, j0: i32, j1: i32, scratch: usize): void {
   const m = <i32>dw(d, D_M);
   const k = <i32>dw(d, D_K);
   const n = <i32>dw(d, D_N);
   const path = dw(d, D_PATH);
   const a = <usize>dw(d, D_A);
   const out = <usize>dw(d, D_OUT);
-  const scratch = <usize>dw(d, D_SCRATCH) + <usize>tid * <usize>dw(d, D_SCRATCH_STRIDE);
-  if (m == 1) {
-    // GEMV: rows claimed in chunks (work.ts), so a thread slowed down takes fewer.
-    const chunk = claimRows(n, nth);
-    for (let j0 = claim(chunk); j0 < n; j0 = claim(chunk)) {
-      const j1 = min(n, j0 + chunk);
-      if (path == PATH_Q4) gemvQ4(d, j0, j1, scratch);
-      else if (path == PATH_Q8) gemvQ8(d, j0, j1);
-      else if (path == PATH_NM24) gemvNM24(d, j0, j1);
-      else if (path == PATH_NMQ4) gemvNMQ4(d, j0, j1, scratch);
-      else {
-        for (let j = j0; j < j1; j++) {
-          decodeRow(d, j, scratch);
-          store<f32>(out + (<usize>j << 2), dot1(a, scratch, k));
-        }
-      }
-    }
-    return;
-  }
-  const j0 = shareStart(tid, nth, n);
-  const j1 = shareStart(tid + 1, nth, n);
-  if (j0 >= j1) return;
   if (path == PATH_SP24) {
     gemmSp24(d, j0, j1, scratch);
+    return;
+  }
+  if (m == 1) {
+    if (path == PATH_Q4) gemvQ4(d, j0, j1, scratch);
+    else if (path == PATH_Q8) gemvQ8(d, j0, j1);
+    else if (path == PATH_NM24) gemvNM24(d, j0, j1);
+    else if (path == PATH_NMQ4) gemvNMQ4(d, j0, j1, scratch);
+    else {
+      for (let j = j0; j < j1; j++) {
+        decodeRow(d, j, scratch);
+        store<f32>(out + (<usize>j << 2), dot1(a, scratch, k));
+      }
+    }
     return;
   }
   const lda = <usize>k << 2;

@@ -1,4 +1,4 @@
-// Dynamic row scheduling for the GEMV kernels.
+// Dynamic row scheduling for the matmul kernels (dense and packed, GEMV and GEMM).
 //
 // A static split (thread t takes the t-th equal share of rows) finishes when
 // the slowest thread does. On the shared 2-vCPU VM the two threads of one
@@ -7,8 +7,10 @@
 // (4096²) in 0.41 ms and the worker in 0.62 ms, call after call, whichever half
 // each took (the cause is not pinned down: the host's scheduling of the vCPUs,
 // or the worker first reading activations the main thread had just written).
-// So the GEMVs hand out rows in chunks from one counter per job: a thread that
-// runs slower simply claims fewer chunks. Every row is computed by
+// The dense GEMM was worse: one thread finished its half of a 4096² × batch
+// 128 product 38 ms (median) before the other, of 128 ms. So the kernels hand
+// out rows of W (output columns) in chunks from one counter per job: a thread
+// that runs slower simply claims fewer chunks. Every row is computed by
 // the same operations whichever thread claims it, so results stay
 // bit-identical for any thread count.
 
