@@ -20,6 +20,7 @@
 // same code whatever the split, so results do not depend on the thread count.
 
 import { dw } from './descriptor';
+import { claim, claimRows } from './work';
 
 // Descriptor words (u32 index; src/kernels/attention.ts writes them).
 const A_Q: i32 = 0;
@@ -163,14 +164,21 @@ function pvHeadMajor(v0: usize, e: usize, n: i32, hd: i32, acc: usize): void {
   }
 }
 
-/** This thread's share of the (row, head) pairs of the attention call described at `d`. */
+/**
+ * The (row, head) pairs of the attention call described at `d` that this
+ * thread claims, in chunks from the job's counter (work.ts): with a causal
+ * mask a prefill's later rows attend to more keys, so equal shares left the
+ * thread with the first rows idle for most of the call.
+ */
 export function attention(tid: i32, nth: i32, d: usize): void {
-  const m = <i32>dw(d, A_M);
+  const total = <i32>dw(d, A_M) * <i32>dw(d, A_HEADS);
+  const chunk = claimRows(total, nth);
+  for (let p0 = claim(chunk); p0 < total; p0 = claim(chunk)) attentionPairs(tid, d, p0, min(total, p0 + chunk));
+}
+
+/** (row, head) pairs [p0, p1) of the attention call at `d`, with thread `tid`'s scratch. */
+function attentionPairs(tid: i32, d: usize, p0: i32, p1: i32): void {
   const heads = <i32>dw(d, A_HEADS);
-  const total = m * heads;
-  const p0 = <i32>((<i64>total * tid) / nth);
-  const p1 = <i32>((<i64>total * (tid + 1)) / nth);
-  if (p0 >= p1) return;
   const q = <usize>dw(d, A_Q);
   const k = <usize>dw(d, A_K);
   const v = <usize>dw(d, A_V);

@@ -46,11 +46,15 @@ describe('cpu-wasm attention', () => {
   }
 
   it('gives bit-identical results on 1 and 2 threads', async () => {
-    const x = inputs(5, 33, 6, 2, 40);
-    const attrs = { numHeads: 6, numKvHeads: 2, headDim: 40, qPos0: 28 };
-    const one = await make(1).run('attention', x, attrs);
-    const two = await make(2).run('attention', x, attrs);
-    expect(Array.from(two.data)).toEqual(Array.from(one.data));
+    // 30 (row, head) pairs claimed 4 at a time; then 1280 pairs, 128 (2 threads) / 160 (1 thread) at a time.
+    for (const [m, t, heads, kvHeads, hd] of [[5, 33, 6, 2, 40], [40, 64, 32, 8, 16]] as const) {
+      const x = inputs(m, t, heads, kvHeads, hd);
+      const attrs = { numHeads: heads, numKvHeads: kvHeads, headDim: hd, qPos0: t - m };
+      const one = await make(1).run('attention', x, attrs);
+      const two = await make(2).run('attention', x, attrs);
+      expect(Array.from(two.data)).toEqual(Array.from(one.data));
+      expect(compareF32(two.data, attentionRef(x, attrs).data).nmse).toBeLessThanOrEqual(MODEL_MAX_NMSE);
+    }
   });
 
   // An append-only cache as @sparq/lm's KvCache passes it: one array, rows appended, views over the first t rows.
