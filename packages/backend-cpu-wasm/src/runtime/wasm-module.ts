@@ -8,17 +8,18 @@ import { SparqError } from '@sparq/tensor';
 
 /** Exports of `assembly/dense.ts` (pointers are byte offsets into the shared memory). */
 export interface DenseExports {
+  /** Dense matmul: the chunks of output columns this thread claims from the job's counter (CTL.WORK). */
   matmul(tid: number, nth: number, a: number, w: number, out: number, m: number, k: number, n: number): void;
   transpose(src: number, dst: number, rows: number, cols: number): void;
   readSum(tid: number, nth: number, ptr: number, bytes: number): number;
   simdPeak(iters: number, operands: number): number;
-  /** Compressed matmul, this thread's share; `desc` points at the call descriptor (assembly/lib/packed.ts). */
+  /** Compressed matmul: the chunks of rows of W this thread claims (CTL.WORK); `desc` points at the call descriptor (assembly/lib/packed.ts). */
   packedMatmul(tid: number, nth: number, desc: number): void;
   /** Quantizes the GEMV activations of `desc` to int8 (main thread, before `packedMatmul`). */
   prepareActInt8(desc: number): void;
   /** Transposes the activations of `desc` into 16-row panels for the sparse 2:4 GEMM (main thread). */
   preparePanels(desc: number): void;
-  /** Causal GQA attention, this thread's share of (row, head) pairs; `desc` as in assembly/lib/attention.ts. */
+  /** Causal GQA attention: the chunks of (row, head) pairs this thread claims (CTL.WORK); `desc` as in assembly/lib/attention.ts. */
   attention(tid: number, nth: number, desc: number): void;
 }
 

@@ -3,7 +3,7 @@
  * works identically from TS sources (vitest) and from the tsup bundle, with no
  * extra file to locate. The worker instantiates the shared module on the shared
  * memory (and on every memory attached later: ATTACH jobs, see ThreadPool.attach)
- * and loops: wait for a new job generation, run its share in the job's memory,
+ * and loops: wait for a new job generation, run its part in the job's memory,
  * count itself done. It spins briefly before `Atomics.wait` (a futex) because back-to-back
  * matmuls of one token arrive microseconds apart, but only briefly: on a shared
  * 2-vCPU machine a spinning pool steals the core the main thread needs.
