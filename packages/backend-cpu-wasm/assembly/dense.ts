@@ -194,21 +194,36 @@ export function transpose(src: usize, dst: usize, rows: i32, cols: i32): void {
 }
 
 /**
- * Bandwidth probe: sums this thread's slice of [ptr, ptr + bytes) as 4
- * independent sequential streams (the slice's quarters), 64 B per stream per
- * step into four f32x4 accumulators. Several streams per thread keep more
+ * Bandwidth probe: sums the chunks of [ptr, ptr + bytes) this thread claims,
+ * each as 4 independent sequential streams (the chunk's quarters), 64 B per
+ * stream per step into four f32x4 accumulators. Claimed chunks instead of one
+ * equal slice per thread: same process, alternating, the probe then read
+ * 1.17–1.32× more on 2 threads (a slower thread no longer holds the pass
+ * back) and 1.18× more on 1 thread (streams 8 instead of 64 MiB apart), so the
+ * kernels, which claim their rows the same way, are compared with what the
+ * machine streams, not with an under-read. Several streams per thread keep more
  * prefetches in flight than one: on the 2-vCPU EPYC VM, same process, interleaved,
  * one stream per thread read 24–26 GB/s on 1 thread and 32–35 / 47–49 on 2 (the
  * VM's 2-thread bandwidth switches between two levels), four streams 27–29 and
  * 35–40 / 56–62 — the best plain read loop we found (8 streams, or 128 B per
  * step, were no better), so "fraction of bandwidth" compares against what a
- * wasm loop can stream here.
- * Bytes beyond a multiple of 256 per thread are summed afterwards.
+ * wasm loop can stream here (those figures are from the equal-slice version).
+ * A chunk's bytes beyond a multiple of 256 are summed afterwards.
  */
 export function readSum(tid: i32, nth: i32, ptr: usize, bytes: usize): f32 {
-  const per = bytes / <usize>nth & ~63;
-  const start = ptr + per * <usize>tid;
-  const q = per >> 2 & ~63;
+  // Chunks claimed from the job's counter (lib/work.ts), as the kernels take their rows, so the probe measures
+  // what the machine streams when a slower thread reads less: ~1/8 of an equal share, whole 4 KiB pages.
+  const chunk = <i32>((bytes / <usize>(nth * 8) + 4095) & ~(<usize>4095));
+  let s = f32x4.splat(0);
+  for (let c0 = claim(chunk); <usize>c0 < bytes; c0 = claim(chunk)) {
+    s = f32x4.add(s, readRange(ptr + <usize>c0, min(<usize>chunk, bytes - <usize>c0)));
+  }
+  return hsum(s);
+}
+
+/** Sum of the f32 in [start, start + len) (len a multiple of 64): 4 streams a quarter apart, a line of each per step. */
+function readRange(start: usize, len: usize): v128 {
+  const q = len >> 2 & ~63;
   let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
   for (let p = start, end = start + q; p < end; p += 64) {
     let r = p;
@@ -232,13 +247,13 @@ export function readSum(tid: i32, nth: i32, ptr: usize, bytes: usize): f32 {
     s2 = f32x4.add(s2, v128.load(r, 32));
     s3 = f32x4.add(s3, v128.load(r, 48));
   }
-  for (let p = start + 4 * q, end = start + per; p < end; p += 64) {
+  for (let p = start + 4 * q, end = start + len; p < end; p += 64) {
     s0 = f32x4.add(s0, v128.load(p));
     s1 = f32x4.add(s1, v128.load(p, 16));
     s2 = f32x4.add(s2, v128.load(p, 32));
     s3 = f32x4.add(s3, v128.load(p, 48));
   }
-  return hsum(f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3)));
+  return f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3));
 }
 
 /**
