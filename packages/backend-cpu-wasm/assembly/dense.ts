@@ -7,9 +7,10 @@
 //
 // Threads: each exported matmul entry takes (tid, nth) and claims chunks of
 // output columns (= rows of W) from the job's counter (lib/work.ts), so a
-// thread that runs slower computes fewer. Chunks start at multiples of 4 columns, so the tile grid, and therefore the floating-point
-// summation order of every output, is the same for any thread count: results
-// are bit-identical for 1 or N threads.
+// thread that runs slower computes fewer. Chunks start at multiples of 4
+// columns, so the tile grid, and therefore the floating-point summation order
+// of every output, is the same for any thread count: results are bit-identical
+// for 1 or N threads.
 //
 // The memory is imported (shared between the main thread and the workers);
 // this module has no data segments and no allocator: the JS side owns layout.
@@ -25,8 +26,8 @@ import { claim, claimRows } from './lib/work';
 
 /**
  * out [m, n] = a [m, k] · w [n, k]ᵀ, the chunks of output columns this
- * thread claims. m = 1 streams W once (bandwidth-bound GEMV). m > 1 walks k-blocks × column
- * blocks × 4-row strips × 2-column tiles; rows left over (m mod 4) use the GEMV
+ * thread claims. m = 1 streams W once (bandwidth-bound GEMV). m > 1 walks
+ * k-blocks × column blocks × 4-row strips × 2-column tiles; rows left over (m mod 4) use the GEMV
  * kernel, which reads their W block from cache.
  */
 export function matmul(tid: i32, nth: i32, a: usize, w: usize, out: usize, m: i32, k: i32, n: i32): void {

@@ -39,8 +39,9 @@
 // weight streams in flight.
 //
 // Threads claim the output rows (rows of W) in chunks of quads from the job's
-// counter (work.ts), as the dense kernels do. Every output is computed by the same code whatever the
-// split, so results are bit-identical for any thread count.
+// counter (work.ts), as the dense kernels do. Every output is computed by the
+// same code whatever the split, so results are bit-identical for any thread
+// count.
 
 import { dot1, gemvRange, hsum, KC, tile4x1, tile4x2 } from './dense-tiles';
 import { dw } from './descriptor';
@@ -716,8 +717,8 @@ function gemvQ8(d: usize, j0: i32, j1: i32): void {
  * 8-byte loads and their scalar offsets per row and 8 columns; it was
  * compute-bound at 1.0× dense f32 on 1 thread.) Per quad the values are k·8
  * contiguous bytes and the positions k bytes; a thread runs four quads a
- * quarter of its claimed rows apart, so four value streams are in flight (one stream
- * per thread ran at ~11 GB/s from DRAM on 1 thread, four at ~18). One
+ * quarter of its claimed rows apart, so four value streams are in flight (one
+ * stream per thread ran at ~11 GB/s from DRAM on 1 thread, four at ~18). One
  * accumulator per quad takes the groups in order (two, one for even and one
  * for odd groups, ran 0.92–0.98× as fast: more spills): each row's result is
  * the same sequence of operations whatever the thread split. `D_XQ` holds
@@ -879,8 +880,8 @@ let NMQ4_SX: v128 = i16x8.splat(0);
  * baseline multiplies i16-widened activations with (q − z) directly, the
  * relaxed build subtracts z·Σx once per step — so results are bit-identical
  * between builds and thread counts (threads claim rows in chunks of quads; an
- * octet cut by two claims is computed for both, each storing its own rows). As in
- * gemvQ4, a thread reads one sequential stream while a segment's activation
+ * octet cut by two claims is computed for both, each storing its own rows). As
+ * in gemvQ4, a thread reads one sequential stream while a segment's activation
  * tables (2.5 bytes per column, ≤ 10 KiB) stay in L1 for the block's octets;
  * in one pass over k = 11008 (27.5 KiB of tables) the kernel ran 1.2× slower.
  * The octets' f32 accumulators are parked in per-thread scratch between

@@ -1,4 +1,5 @@
-// Dynamic row scheduling for the matmul kernels (dense and packed, GEMV and GEMM).
+// Dynamic scheduling for the multi-threaded kernels: matmuls (dense and packed, GEMV and GEMM) claim rows of W,
+// attention (row, head) pairs, the read probe bytes.
 //
 // A static split (thread t takes the t-th equal share of rows) finishes when
 // the slowest thread does. On the shared 2-vCPU VM the two threads of one
@@ -15,7 +16,7 @@
 // bit-identical for any thread count.
 
 /**
- * Byte address of the job's row counter in every memory of the pool: a u32 in
+ * Byte address of the job's work counter in every memory of the pool: a u32 in
  * the reserved control block, on a cache line of its own (CTL.WORK in
  * src/runtime/control-block.ts). The pool zeroes it before each job.
  */
@@ -33,7 +34,7 @@ const WORK_COUNTER: usize = 1024;
   return c > 64 ? (c + 63) & ~63 : c;
 }
 
-/** Claims the next `chunk` rows of the job: returns the first (n or more once all rows are taken). */
+/** Claims the next `chunk` units (rows, pairs, bytes) of the job: returns the first (the total or more once all are taken). */
 @inline export function claim(chunk: i32): i32 {
   return <i32>atomic.add<u32>(WORK_COUNTER, <u32>chunk);
 }

@@ -23,8 +23,9 @@ export const CTL = {
   /** First of 64 f32 per-thread results (probes). */
   RESULTS: 16,
   /**
-   * The job's row counter (byte 1024, a cache line of its own), in the job's
-   * memory: the GEMV kernels claim rows from it in chunks (assembly/lib/work.ts
+   * The job's work counter (byte 1024, a cache line of its own), in the job's
+   * memory: the matmul and attention kernels claim rows or (row, head) pairs
+   * from it in chunks, the read probe bytes (assembly/lib/work.ts
    * WORK_COUNTER); ThreadPool.run zeroes it before every job.
    */
   WORK: 256,

@@ -102,7 +102,7 @@ export class ThreadPool {
     nth = Math.max(1, Math.min(nth, this.threads));
     const ex = this.exs[mem];
     if (!ex) throw new SparqError('E_INTERNAL', `cpu-wasm: job for unknown memory ${mem} (pool has ${this.exs.length})`);
-    // A fresh row counter for the GEMVs, published to the workers with the job (post's seq-cst add).
+    // A fresh work counter for the job's claims (CTL.WORK), published to the workers with the job (post's seq-cst add).
     this.words[mem]![CTL.WORK] = 0;
     if (this.workers.length === 0 || nth === 1) {
       this.runShare(ex, kind, args, 0, 1);
