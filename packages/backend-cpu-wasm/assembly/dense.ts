@@ -199,8 +199,8 @@ export function transpose(src: usize, dst: usize, rows: i32, cols: i32): void {
  * each as 4 independent sequential streams (the chunk's quarters), 64 B per
  * stream per step into four f32x4 accumulators. Claimed chunks instead of one
  * equal slice per thread: same process, alternating, the probe then read
- * 1.17–1.32× more on 2 threads (a slower thread no longer holds the pass
- * back) and 1.18× more on 1 thread (streams 8 instead of 64 MiB apart), so the
+ * 1.07–1.32× more on 2 threads (a slower thread no longer holds the pass
+ * back) and 1.18–1.47× more on 1 thread (streams 8 instead of 64 MiB apart), so the
  * kernels, which claim their rows the same way, are compared with what the
  * machine streams, not with an under-read. Several streams per thread keep more
  * prefetches in flight than one: on the 2-vCPU EPYC VM, same process, interleaved,

@@ -4,6 +4,8 @@
 //   node [--experimental-wasm-relaxed-simd] bench/ab-builds.mjs --a DIR --b DIR [--fmt dense|int4|2:4|2:4+int4|int3 (bench/synthetic.mjs: benchFormats)]
 //        [--threads 1] [--rounds 15] [--variant baseline|relaxed] [--shapes 4096x4096,4096x11008,11008x4096]
 //        [--resident] [--m 1]
+//   node bench/ab-builds.mjs --a DIR --b DIR --probe [--threads 2] [--rounds 30]
+//   node bench/ab-builds.mjs --a DIR --b DIR --attention M[:T] [--threads 2] [--rounds 20]
 //
 // DIR holds a copy of a build, `dist/` and `wasm/`, inside this package so that its imports resolve
 // (e.g. `git stash; pnpm build; mkdir -p abtest/A; cp -r dist wasm abtest/A; git stash pop; pnpm build`,
@@ -13,6 +15,9 @@
 // the speedup printed is the median over rounds of time(A) / time(B), and the largest output difference
 // between the builds is printed too. `--resident`: one weight, 20 calls per sample (cache-resident).
 // `--m M`: batch M (GEMM) on one weight instead of the GEMV's weight set.
+// `--probe`: the read probe of each build (256 MiB, every sum checked), GB/s and the per-round ratio.
+// `--attention M[:T]`: LLaMA-7B-sized attention (32 heads × 128) of M query rows over T positions (default T = M,
+// a causal prefill from position 0); M = 1 is a decode step with the append-only cache resident (10 calls per sample).
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Tensor } from '@sparq/tensor';
@@ -43,6 +48,67 @@ if (!F) throw new Error(`unknown --fmt ${fmt}; one of ${Object.keys(FORMATS).joi
 const load = (dir) => import(pathToFileURL(resolve(dir, 'dist/index.js')).href);
 const mods = { A: await load(dirA), B: await load(dirB) };
 const median = (x) => [...x].sort((a, b) => a - b)[x.length >> 1];
+
+/** Times `run(name)` for both builds over `n` rounds, alternating which goes first; returns medians and the ratio A / B. */
+async function alternate(n, run) {
+  const t = { A: [], B: [] };
+  const ratios = [];
+  for (let r = 0; r < n; r++) {
+    const rt = {};
+    for (const name of r % 2 ? ['B', 'A'] : ['A', 'B']) rt[name] = await run(name);
+    t.A.push(rt.A);
+    t.B.push(rt.B);
+    ratios.push(rt.A / rt.B);
+  }
+  return { A: median(t.A), B: median(t.B), ratio: median(ratios) };
+}
+
+if (args.includes('--probe')) {
+  const bytes = 256 << 20;
+  const probes = {};
+  for (const [name, mod] of Object.entries(mods)) {
+    probes[name] = await mod.createCpuWasmProbes({ threads });
+    probes[name].prepareRead(bytes);
+    for (let i = 0; i < 3; i++) probes[name].readOnce(threads);
+  }
+  // GB/s as "time" inverted, so the printed ratio is B's bandwidth over A's.
+  const r = await alternate(Number(opt('rounds', '30')), (name) => {
+    const t0 = performance.now();
+    const sum = probes[name].readOnce(threads);
+    const ms = performance.now() - t0;
+    if (sum !== bytes / 4) throw new Error(`probe ${name}: sum ${sum}, expected ${bytes / 4}`);
+    return ms;
+  });
+  for (const p of Object.values(probes)) await p.dispose();
+  console.log(`read probe threads=${threads}: A ${(bytes / r.A / 1e6).toFixed(1)} GB/s, B ${(bytes / r.B / 1e6).toFixed(1)} GB/s, B over A ${r.ratio.toFixed(3)} (median of per-round ratios)`);
+  process.exit(0);
+}
+
+if (opt('attention', undefined)) {
+  const [M, T = M] = opt('attention').split(':').map(Number);
+  const nh = 32, hd = 128, kW = nh * hd;
+  const attrs = { numHeads: nh, numKvHeads: nh, headDim: hd, qPos0: T - M };
+  const x = { q: new Tensor('f32', [M, kW], uniform(M * kW, -1, 1)), k: new Tensor('f32', [T, kW], uniform(T * kW, -1, 1)), v: new Tensor('f32', [T, kW], uniform(T * kW, -1, 1)) };
+  const decode = M === 1;
+  const bes = {};
+  for (const [name, mod] of Object.entries(mods)) {
+    bes[name] = mod.createCpuWasmBackend({ threads });
+    await bes[name].init();
+    await bes[name].run('attention', x, decode ? { ...attrs, cacheId: 1, cachedRows: 0 } : attrs);
+  }
+  const outs = {};
+  const reps = decode ? 10 : 1;
+  const r = await alternate(Number(opt('rounds', '20')), async (name) => {
+    const t0 = performance.now();
+    for (let i = 0; i < reps; i++) outs[name] = (await bes[name].run('attention', x, decode ? { ...attrs, cacheId: 1, cachedRows: T } : attrs)).data;
+    return (performance.now() - t0) / reps;
+  });
+  let maxDiff = 0;
+  for (let i = 0; i < outs.A.length; i++) maxDiff = Math.max(maxDiff, Math.abs(outs.A[i] - outs.B[i]));
+  for (const be of Object.values(bes)) await be.dispose();
+  console.log(`attention M=${M} T=${T} threads=${threads}: A ${r.A.toFixed(3)} ms, B ${r.B.toFixed(3)} ms, speedup B over A ${r.ratio.toFixed(3)} (median of per-round ratios), max |A − B| ${maxDiff.toExponential(2)}`);
+  process.exit(0);
+}
 
 for (const s of shapes) {
   const count = resident ? 1 : Math.max(1, Math.ceil((128 << 20) / F.bytes(s.n, s.k)));
