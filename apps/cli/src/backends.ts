@@ -2,13 +2,29 @@
  * The CLI's name → backend factory registry. Library packages never register
  * backends globally; only the CLI picks one by name.
  */
-import { createCpuWasmBackend } from '@sparq/backend-cpu-wasm';
+import { createCpuWasmBackend, enableRelaxedSimd } from '@sparq/backend-cpu-wasm';
 import { type Backend, SparqError, createReferenceBackend } from '@sparq/tensor';
+
+const SIMD_BUILDS = ['auto', 'relaxed', 'baseline'] as const;
+
+/**
+ * The cpu-wasm backend with the SIMD build named by `SPARQ_WASM_SIMD` (default `auto`). The CLI owns its
+ * process, so unless told `baseline` it turns on the engine's relaxed SIMD where that sits behind a flag
+ * (Node 20): the relaxed build's INT4 and 2:4 + INT4 kernels run 1.1–1.4× faster with bit-identical results.
+ */
+async function cpuWasm(threads?: number): Promise<Backend> {
+  const simd = process.env.SPARQ_WASM_SIMD ?? 'auto';
+  if (!(SIMD_BUILDS as readonly string[]).includes(simd)) {
+    throw new SparqError('E_ARG', `SPARQ_WASM_SIMD is "${simd}"; expected one of ${SIMD_BUILDS.join(', ')}`, { details: { found: simd, expected: SIMD_BUILDS } });
+  }
+  if (simd !== 'baseline') await enableRelaxedSimd();
+  return createCpuWasmBackend({ ...(threads === undefined ? {} : { threads }), simd: simd as (typeof SIMD_BUILDS)[number] });
+}
 
 /** Backends the CLI can construct, in order of preference. */
 export const BACKENDS = {
-  'cpu-wasm': (threads?: number) => createCpuWasmBackend(threads === undefined ? {} : { threads }),
-  reference: () => createReferenceBackend(),
+  'cpu-wasm': cpuWasm,
+  reference: async (): Promise<Backend> => createReferenceBackend(),
 } as const;
 
 /** A backend name. */
@@ -22,7 +38,7 @@ export async function openBackend(name: string, threads?: number): Promise<Backe
       hint: `choose one of: ${Object.keys(BACKENDS).join(', ')}`,
     });
   }
-  const backend = BACKENDS[name as BackendName](threads);
+  const backend = await BACKENDS[name as BackendName](threads);
   try {
     await backend.init();
   } catch (e) {

@@ -35,6 +35,27 @@ describe('sparq CLI', () => {
     expect(r.err).toMatch(/eval \d+\/\d+ windows/); // progress on stderr, not stdout
   });
 
+  it('SPARQ_WASM_SIMD picks the cpu-wasm build: baseline gives the same result as the default, a bad value E_ARG', async () => {
+    const args = ['eval', join(stories(), 'stories260K.bin'), '--text', sample(), '--json'];
+    const saved = process.env.SPARQ_WASM_SIMD;
+    try {
+      delete process.env.SPARQ_WASM_SIMD;
+      const auto = await sparq(...args);
+      process.env.SPARQ_WASM_SIMD = 'baseline';
+      const baseline = await sparq(...args);
+      expect(auto.code, auto.err).toBe(0);
+      expect(baseline.code, baseline.err).toBe(0);
+      expect(JSON.parse(baseline.out).perplexity).toBe(JSON.parse(auto.out).perplexity);
+      process.env.SPARQ_WASM_SIMD = 'fast';
+      const bad = await sparq(...args);
+      expect(bad.code).toBe(1);
+      expect(bad.err).toMatch(/error\[E_ARG\]: SPARQ_WASM_SIMD is "fast"; expected one of auto, relaxed, baseline/);
+    } finally {
+      if (saved === undefined) delete process.env.SPARQ_WASM_SIMD;
+      else process.env.SPARQ_WASM_SIMD = saved;
+    }
+  });
+
   it('generate --greedy reproduces the reference tokens from the HF folder + tok512.bin', async () => {
     const ref = JSON.parse(readFileSync(join(stories(), 'reference-greedy-Zoo.json'), 'utf8'));
     const r = await sparq(

@@ -14,6 +14,6 @@ export type { PackedPath } from './kernels/matmul-packed';
 export { createCpuWasmProbes, SIMD_PEAK_FLOPS_PER_ITER } from './probes';
 export type { CpuWasmProbes } from './probes';
 export { FreeListAllocator } from './runtime/allocator';
-export { relaxedSimdAvailable } from './runtime/wasm-module';
+export { enableRelaxedSimd, relaxedSimdAvailable } from './runtime/wasm-module';
 export type { SimdVariant } from './runtime/wasm-module';
 export type { AllocatorOptions } from './runtime/allocator';

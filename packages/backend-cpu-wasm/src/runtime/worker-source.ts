@@ -17,10 +17,15 @@ import { CTL, JOB, PROBE_OPERANDS } from './control-block';
  */
 export const WORKER_SPIN = 20000;
 
-/** The worker program (CommonJS, as eval'd workers are). */
+/**
+ * The worker program. An eval'd worker is parsed as CommonJS, or as an ES module when the parent runs with
+ * `--input-type=module` (node -e with ESM), so it uses neither `require` nor top-level `await`: one async
+ * function, which imports node:worker_threads and then never yields again.
+ */
 export const WORKER_SOURCE = `
 'use strict';
-const { workerData, parentPort, receiveMessageOnPort } = require('node:worker_threads');
+(async () => {
+const { workerData, parentPort, receiveMessageOnPort } = await import('node:worker_threads');
 const { module, memory, tid, port } = workerData;
 // One module instance per wasm memory of the pool; jobs name theirs in ctl[MEM].
 const exs = [new WebAssembly.Instance(module, { env: { memory } }).exports];
@@ -60,4 +65,5 @@ for (;;) {
   Atomics.add(ctl, DONE, 1);
   Atomics.notify(ctl, DONE);
 }
+})();
 `;
