@@ -35,7 +35,7 @@ describe('sparq CLI', () => {
     expect(r.err).toMatch(/eval \d+\/\d+ windows/); // progress on stderr, not stdout
   });
 
-  it('SPARQ_WASM_SIMD picks the cpu-wasm build: baseline gives the same result as the default, a bad value E_ARG', async () => {
+  it('SPARQ_WASM_SIMD picks the cpu-wasm build: baseline agrees with the default to f32 rounding, a bad value is E_ARG', async () => {
     const args = ['eval', join(stories(), 'stories260K.bin'), '--text', sample(), '--json'];
     const saved = process.env.SPARQ_WASM_SIMD;
     try {
@@ -45,7 +45,9 @@ describe('sparq CLI', () => {
       const baseline = await sparq(...args);
       expect(auto.code, auto.err).toBe(0);
       expect(baseline.code, baseline.err).toBe(0);
-      expect(JSON.parse(baseline.out).perplexity).toBe(JSON.parse(auto.out).perplexity);
+      // The relaxed build's GEMM tiles use a fused multiply-add: the perplexities differ only by f32 rounding.
+      const [p0, p1] = [JSON.parse(baseline.out).perplexity, JSON.parse(auto.out).perplexity];
+      expect(Math.abs(p1 - p0) / p0).toBeLessThan(1e-6);
       process.env.SPARQ_WASM_SIMD = 'fast';
       const bad = await sparq(...args);
       expect(bad.code).toBe(1);

@@ -157,7 +157,7 @@ describe('cpu-wasm compressed kernels', () => {
     }
   });
 
-  it('relaxed-SIMD and baseline builds give bit-identical results', async () => {
+  it('relaxed-SIMD and baseline builds give bit-identical GEMV and sparse 2:4 GEMM results, other GEMMs equal up to the fused multiply-add', async () => {
     // vitest.config.ts passes --experimental-wasm-relaxed-simd; without it this check would silently not run.
     expect(relaxed, 'the engine lacks relaxed SIMD: run the tests with --experimental-wasm-relaxed-simd').toBe(true);
     const base = createCpuWasmBackend({ threads: 2, minParallelWork: 0, simd: 'baseline' });
@@ -173,7 +173,15 @@ describe('cpu-wasm compressed kernels', () => {
     ]) {
       for (const m of [1, 9]) {
         const a = randn(m, w.cols);
-        expect(Array.from((await run(rel, a, w)).data)).toEqual(Array.from((await run(base, a, w)).data));
+        const y = (await run(rel, a, w)).data;
+        const y0 = (await run(base, a, w)).data;
+        if (m === 1 || packedPath(w, m, true).path === 'sp24') {
+          expect(Array.from(y)).toEqual(Array.from(y0));
+        } else {
+          // GEMM tiles: one relaxed_madd (fused on x86 with FMA3) instead of a multiply and an add — f32 rounding only,
+          // while both stay within f32 accuracy of the float64 reference (checked in the test above).
+          expect(nmse(y, y0)).toBeLessThan(1e-12);
+        }
       }
     }
   });

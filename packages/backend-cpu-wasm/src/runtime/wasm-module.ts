@@ -74,9 +74,10 @@ export async function relaxedSimdAvailable(): Promise<boolean> {
  * Turns on the engine's relaxed-SIMD support for this process when the engine
  * has it behind a flag (Node 20's V8 11.3: `--experimental-wasm-relaxed-simd`;
  * later V8 releases ship it on), so that `simd: 'auto'` picks the relaxed build:
- * 1.1–1.4× faster INT4 and 2:4 + INT4 GEMVs here, with bit-identical results
- * (the relaxed kernels only use relaxed operations where they are exact; the
- * tests compare the two builds bit for bit). It sets a V8 flag for the whole
+ * 1.1–1.4× faster INT4 and 2:4 + INT4 GEMVs here with bit-identical results
+ * (their relaxed operations are exact on the operands they get; the tests
+ * compare the builds bit for bit), and 1.2–1.4× faster dense and INT4 GEMMs,
+ * whose tiles use a fused multiply-add (results equal up to f32 rounding). It sets a V8 flag for the whole
  * process, which Node documents as something to do with care, so it is for
  * applications that own their process (the `sparq` CLI calls it at start-up),
  * not for libraries. Call it before the first backend is created. Resolves to
@@ -95,8 +96,10 @@ export async function enableRelaxedSimd(): Promise<boolean> {
 /**
  * The compiled module of `variant` (`'auto'`: relaxed when the engine validates
  * it, else baseline); compiled once per process and shared by every backend
- * instance and worker. Results are bit-identical between variants: the relaxed
- * kernels only use relaxed operations on operands where they are exact.
+ * instance and worker. GEMV and sparse 2:4 GEMM results are bit-identical
+ * between variants (their relaxed operations are exact on the operands they
+ * get); the dense GEMM tiles use `relaxed_madd`, so dense and decode-then-tile
+ * GEMM results differ by f32 rounding (gemmMadd in assembly/lib/dense-tiles.ts).
  */
 export async function loadDenseModule(variant: SimdVariant | 'auto' = 'baseline'): Promise<{ module: WebAssembly.Module; variant: SimdVariant }> {
   const v: SimdVariant = variant === 'auto' ? ((await relaxedSimdAvailable()) ? 'relaxed' : 'baseline') : variant;
