@@ -19,7 +19,7 @@
 // (assembly/lib/attention.ts) are exported from this same module, so one
 // module instance per thread serves every kernel.
 
-import { addOrStore, dot1, fma4, gemvRange, gemvRows4Strided, hsum, KC, NB, tile4x1, tile4x2 } from './lib/dense-tiles';
+import { addOrStore, dot1, fma4, gemmMadd, gemvRange, gemvRows4Strided, hsum, KC, NB, tile4x1, tile4x2 } from './lib/dense-tiles';
 export { packedMatmul, prepareActInt8, preparePanels } from './lib/packed';
 export { attention } from './lib/attention';
 import { claim, claimRows } from './lib/work';
@@ -259,9 +259,10 @@ function readRange(start: usize, len: usize): v128 {
 
 /**
  * SIMD peak probe: `iters` rounds of the GEMM tile's exact operation mix (6
- * f32x4 loads feeding 8 independent mul+add chains) on a 96-byte operand block
- * at `p` that stays in L1. So "fraction of peak" compares the GEMM with the best
- * this instruction mix can do here. 64 flops per round.
+ * f32x4 loads feeding 8 independent multiply-add chains, gemmMadd: mul + add in
+ * the baseline build, one fused relaxed_madd in the relaxed build) on a 96-byte
+ * operand block at `p` that stays in L1. So "fraction of peak" compares the GEMM
+ * with the best this instruction mix can do here, in either build. 64 flops per round.
  */
 export function simdPeak(iters: i32, p: usize): f32 {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
@@ -270,17 +271,17 @@ export function simdPeak(iters: i32, p: usize): f32 {
     const y0 = v128.load(p);
     const y1 = v128.load(p, 16);
     let x = v128.load(p, 32);
-    c00 = fma4(c00, x, y0);
-    c01 = fma4(c01, x, y1);
+    c00 = gemmMadd(c00, x, y0);
+    c01 = gemmMadd(c01, x, y1);
     x = v128.load(p, 48);
-    c10 = fma4(c10, x, y0);
-    c11 = fma4(c11, x, y1);
+    c10 = gemmMadd(c10, x, y0);
+    c11 = gemmMadd(c11, x, y1);
     x = v128.load(p, 64);
-    c20 = fma4(c20, x, y0);
-    c21 = fma4(c21, x, y1);
+    c20 = gemmMadd(c20, x, y0);
+    c21 = gemmMadd(c21, x, y1);
     x = v128.load(p, 80);
-    c30 = fma4(c30, x, y0);
-    c31 = fma4(c31, x, y1);
+    c30 = gemmMadd(c30, x, y0);
+    c31 = gemmMadd(c31, x, y1);
   }
   const s = f32x4.add(f32x4.add(f32x4.add(c00, c01), f32x4.add(c10, c11)), f32x4.add(f32x4.add(c20, c21), f32x4.add(c30, c31)));
   return hsum(s);
