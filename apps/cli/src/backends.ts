@@ -6,6 +6,7 @@ import { createCpuWasmBackend, enableRelaxedSimd } from '@sparq/backend-cpu-wasm
 import { type Backend, SparqError, createReferenceBackend } from '@sparq/tensor';
 
 const SIMD_BUILDS = ['auto', 'relaxed', 'baseline'] as const;
+const isSimdBuild = (s: string): s is (typeof SIMD_BUILDS)[number] => (SIMD_BUILDS as readonly string[]).includes(s);
 
 /**
  * The cpu-wasm backend with the SIMD build named by `SPARQ_WASM_SIMD` (default `auto`). The CLI owns its
@@ -15,11 +16,11 @@ const SIMD_BUILDS = ['auto', 'relaxed', 'baseline'] as const;
  */
 async function cpuWasm(threads?: number): Promise<Backend> {
   const simd = process.env.SPARQ_WASM_SIMD ?? 'auto';
-  if (!(SIMD_BUILDS as readonly string[]).includes(simd)) {
+  if (!isSimdBuild(simd)) {
     throw new SparqError('E_ARG', `SPARQ_WASM_SIMD is "${simd}"; expected one of ${SIMD_BUILDS.join(', ')}`, { details: { found: simd, expected: SIMD_BUILDS } });
   }
   if (simd !== 'baseline') await enableRelaxedSimd();
-  return createCpuWasmBackend({ ...(threads === undefined ? {} : { threads }), simd: simd as (typeof SIMD_BUILDS)[number] });
+  return createCpuWasmBackend({ ...(threads === undefined ? {} : { threads }), simd });
 }
 
 /** Backends the CLI can construct, in order of preference. */

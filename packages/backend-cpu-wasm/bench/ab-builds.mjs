@@ -49,6 +49,9 @@ const load = (dir) => import(pathToFileURL(resolve(dir, 'dist/index.js')).href);
 const mods = { A: await load(dirA), B: await load(dirB) };
 const median = (x) => [...x].sort((a, b) => a - b)[x.length >> 1];
 
+/** Largest |a[i] − b[i]|. */
+const maxAbsDiff = (a, b) => a.reduce((mx, v, i) => Math.max(mx, Math.abs(v - b[i])), 0);
+
 /** Times `run(name)` for both builds over `n` rounds, alternating which goes first; returns medians and the ratio A / B. */
 async function alternate(n, run) {
   const t = { A: [], B: [] };
@@ -103,10 +106,8 @@ if (opt('attention', undefined)) {
     for (let i = 0; i < reps; i++) outs[name] = (await bes[name].run('attention', x, decode ? { ...attrs, cacheId: 1, cachedRows: T } : attrs)).data;
     return (performance.now() - t0) / reps;
   });
-  let maxDiff = 0;
-  for (let i = 0; i < outs.A.length; i++) maxDiff = Math.max(maxDiff, Math.abs(outs.A[i] - outs.B[i]));
   for (const be of Object.values(bes)) await be.dispose();
-  console.log(`attention M=${M} T=${T} threads=${threads}: A ${r.A.toFixed(3)} ms, B ${r.B.toFixed(3)} ms, speedup B over A ${r.ratio.toFixed(3)} (median of per-round ratios), max |A − B| ${maxDiff.toExponential(2)}`);
+  console.log(`attention M=${M} T=${T} threads=${threads}: A ${r.A.toFixed(3)} ms, B ${r.B.toFixed(3)} ms, speedup B over A ${r.ratio.toFixed(3)} (median of per-round ratios), max |A − B| ${maxAbsDiff(outs.A, outs.B).toExponential(2)}`);
   process.exit(0);
 }
 
@@ -122,23 +123,14 @@ for (const s of shapes) {
   const call = (be, w) => (F.kernel === 'matmulDense' ? be.run(F.kernel, { a, b: w }, { transposeB: true }) : be.run(F.kernel, { a, w }, {}));
   const outs = {};
   for (const [name, be] of Object.entries(bes)) for (const w of ws) outs[name] = (await call(be, w)).data; // upload + warm-up
-  let maxDiff = 0;
-  for (let i = 0; i < outs.A.length; i++) maxDiff = Math.max(maxDiff, Math.abs(outs.A[i] - outs.B[i]));
-  const t = { A: [], B: [] };
-  const ratios = [];
-  for (let r = 0; r < rounds; r++) {
-    const rt = {};
-    for (const name of r % 2 ? ['B', 'A'] : ['A', 'B']) {
-      const t0 = performance.now();
-      for (let rep = 0; rep < reps; rep++) for (const w of ws) await call(bes[name], w);
-      rt[name] = (performance.now() - t0) / count / reps;
-      t[name].push(rt[name]);
-    }
-    ratios.push(rt.A / rt.B);
-  }
+  const r = await alternate(rounds, async (name) => {
+    const t0 = performance.now();
+    for (let rep = 0; rep < reps; rep++) for (const w of ws) await call(bes[name], w);
+    return (performance.now() - t0) / count / reps;
+  });
   for (const be of Object.values(bes)) await be.dispose();
   console.log(
-    `${fmt} ${s.name} m=${m} threads=${threads} ${variant}${resident && m === 1 ? ' resident' : ''}: A ${median(t.A).toFixed(3)} ms, B ${median(t.B).toFixed(3)} ms, ` +
-      `speedup B over A ${median(ratios).toFixed(3)} (median of per-round ratios), max |A − B| ${maxDiff.toExponential(2)}`,
+    `${fmt} ${s.name} m=${m} threads=${threads} ${variant}${resident && m === 1 ? ' resident' : ''}: A ${r.A.toFixed(3)} ms, B ${r.B.toFixed(3)} ms, ` +
+      `speedup B over A ${r.ratio.toFixed(3)} (median of per-round ratios), max |A − B| ${maxAbsDiff(outs.A, outs.B).toExponential(2)}`,
   );
 }

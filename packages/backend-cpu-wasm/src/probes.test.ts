@@ -17,5 +17,8 @@ describe('cpu-wasm read probe', () => {
       probes.prepareRead(bytes);
       for (const threads of [1, 2, 3]) expect(probes.readOnce(threads), `${pages} pages, ${threads} threads`).toBe(bytes / 4);
     }
+    // The claim counter is an i32: buffers of 2 GiB or more (and empty ones) are refused, naming the size.
+    expect(() => probes!.prepareRead(2 ** 31)).toThrow(/2147483648 bytes/);
+    expect(() => probes!.prepareRead(0)).toThrow(/E_ARG|0 bytes/);
   });
 });

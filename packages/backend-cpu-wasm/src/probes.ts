@@ -43,7 +43,11 @@ export async function createCpuWasmProbes(opts: { threads?: number } = {}): Prom
   return {
     threads: pool.threads,
     prepareRead(bytes) {
-      // Whole 64-byte lines per thread, for any thread count up to 64.
+      // Whole 4 KiB pages: the threads claim the buffer page-chunk by page-chunk (readSum in assembly/dense.ts),
+      // with an i32 work counter, hence the 2 GiB limit.
+      if (!(bytes > 0 && bytes < 2 ** 31 - 2 ** 24)) {
+        throw new SparqError('E_ARG', `cpu-wasm probes: read buffer of ${bytes} bytes; expected 1 byte to just under 2 GiB`);
+      }
       bytes = Math.ceil(bytes / 4096) * 4096;
       if (buf >= 0) heap.alloc.free(buf);
       buf = heap.alloc.alloc(bytes);
