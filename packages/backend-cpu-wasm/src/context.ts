@@ -43,7 +43,7 @@ export interface CpuWasmBackendOptions {
   /**
    * Module build: `'auto'` (default) uses the relaxed-SIMD build when the
    * engine supports it (faster INT4 GEMV dot products and 2:4 gathers, GEMV
-   * results bit-identical to baseline; a fused multiply-add in the dense GEMM
+   * results bit-identical to baseline; a fused multiply-add in the GEMM
    * tiles, results equal to f32 rounding), `'baseline'` forces plain SIMD, `'relaxed'`
    * requires relaxed SIMD (init fails with `E_KERNEL_UNSUPPORTED` otherwise).
    */

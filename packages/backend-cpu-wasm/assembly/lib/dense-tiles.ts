@@ -12,14 +12,15 @@ export const NB: i32 = 64;
 }
 
 /**
- * acc + x·y in the dense GEMM register tiles (tile4x2, tile4x1: the dense GEMM
- * and the decode-then-tile GEMM of the packed formats): one `relaxed_madd` in
- * the relaxed build — a fused multiply-add on x86 with FMA3, 1.19–1.40× faster
- * dense GEMM and 1.16–1.28× INT4 GEMM here (A/B in one process) — and a separate
- * multiply and add in the baseline build, so those GEMMs' results differ between
- * the builds by f32 rounding. The GEMVs keep fma4 (memory-bound: a fused form
- * measured the same) and the sparse 2:4 GEMM tile keeps its multiply and add
- * (load-bound: 0.95–1.0× fused), so both stay bit-identical between builds.
+ * acc + x·y in the GEMM register tiles (tile4x2, tile4x1: the dense GEMM and
+ * the decode-then-tile GEMM of the packed formats; tileSp24 / tileSp24Pair:
+ * the sparse 2:4 GEMM): one `relaxed_madd` in the relaxed build — a fused
+ * multiply-add on x86 with FMA3, 1.19–1.40× faster dense GEMM and 1.16–1.28×
+ * INT4 GEMM here (A/B in one process); with the two-panel sparse tile 1.06–1.13×
+ * sparse 2:4 and 1.14–1.20× 2:4 + INT4 GEMM — and a separate multiply and add
+ * in the baseline build, so GEMM results differ between the builds by f32
+ * rounding. The GEMVs keep fma4 (memory-bound: a fused form measured the same),
+ * so they stay bit-identical between builds.
  */
 @inline export function gemmMadd(acc: v128, x: v128, y: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(x, y, acc);

@@ -33,7 +33,7 @@
 //   operands where the relaxed operations are exact.
 // - SP24 (GEMM, m ≥ 8, 2:4 f32 or §4 values decoded to f32): a is transposed
 //   into 16-row panels; each kept value multiplies its column's 64-byte panel
-//   line — half the multiply-adds of the dense GEMM.
+//   line in two panels at once — half the multiply-adds of the dense GEMM.
 // GEMV kernels run 2–4 weight rows interleaved: on 128-bit SIMD they are
 // instruction-bound, and several rows share activation loads and keep several
 // weight streams in flight.
@@ -43,7 +43,7 @@
 // same code whatever the split, so results are bit-identical for any thread
 // count.
 
-import { dot1, gemvRange, hsum, KC, tile4x1, tile4x2 } from './dense-tiles';
+import { dot1, gemmMadd, gemvRange, hsum, KC, tile4x1, tile4x2 } from './dense-tiles';
 import { dw } from './descriptor';
 import { claim, claimRows } from './work';
 
@@ -1039,7 +1039,8 @@ export function preparePanels(d: usize): void {
  * 16 rows of a (one panel) × 2 rows of a 2:4 weight (A and B) over `steps`
  * × 8 columns: each kept value is broadcast and multiplied with its column's
  * 64-byte panel line, 8 f32x4 accumulators continued from / saved to the
- * 64-byte tile slots ta, tb. The panel offset of a kept value comes straight from the §3
+ * 64-byte tile slots ta, tb (multiply-adds: gemmMadd). Runs only a last odd
+ * panel; tileSp24Pair takes the others. The panel offset of a kept value comes straight from the §3
  * index byte (4 kept values, 8 columns): position bits shifted to ×64. A row's
  * consecutive kept values are 16 bytes apart: quads of 4 rows interleaved, the
  * 2:4 f32 layout of the GEMV (a run-time stride, to also read row-major
@@ -1057,55 +1058,121 @@ function tileSp24(p: usize, ia: usize, va: usize, ib: usize, vb: usize, steps: i
     // slot 0 (group 2t, first kept), slot 1 (group 2t, second), slots 2, 3 (group 2t+1, +256 bytes)
     let q = pb + ((xa << 6) & 0xc0);
     let v = v128.load32_splat(wa);
-    a0 = f32x4.add(a0, f32x4.mul(v, v128.load(q)));
-    a1 = f32x4.add(a1, f32x4.mul(v, v128.load(q, 16)));
-    a2 = f32x4.add(a2, f32x4.mul(v, v128.load(q, 32)));
-    a3 = f32x4.add(a3, f32x4.mul(v, v128.load(q, 48)));
+    a0 = gemmMadd(a0, v, v128.load(q));
+    a1 = gemmMadd(a1, v, v128.load(q, 16));
+    a2 = gemmMadd(a2, v, v128.load(q, 32));
+    a3 = gemmMadd(a3, v, v128.load(q, 48));
     q = pb + ((xb << 6) & 0xc0);
     v = v128.load32_splat(wb);
-    b0 = f32x4.add(b0, f32x4.mul(v, v128.load(q)));
-    b1 = f32x4.add(b1, f32x4.mul(v, v128.load(q, 16)));
-    b2 = f32x4.add(b2, f32x4.mul(v, v128.load(q, 32)));
-    b3 = f32x4.add(b3, f32x4.mul(v, v128.load(q, 48)));
+    b0 = gemmMadd(b0, v, v128.load(q));
+    b1 = gemmMadd(b1, v, v128.load(q, 16));
+    b2 = gemmMadd(b2, v, v128.load(q, 32));
+    b3 = gemmMadd(b3, v, v128.load(q, 48));
     q = pb + ((xa << 4) & 0xc0);
     v = v128.load32_splat(wa, 16);
-    a0 = f32x4.add(a0, f32x4.mul(v, v128.load(q)));
-    a1 = f32x4.add(a1, f32x4.mul(v, v128.load(q, 16)));
-    a2 = f32x4.add(a2, f32x4.mul(v, v128.load(q, 32)));
-    a3 = f32x4.add(a3, f32x4.mul(v, v128.load(q, 48)));
+    a0 = gemmMadd(a0, v, v128.load(q));
+    a1 = gemmMadd(a1, v, v128.load(q, 16));
+    a2 = gemmMadd(a2, v, v128.load(q, 32));
+    a3 = gemmMadd(a3, v, v128.load(q, 48));
     q = pb + ((xb << 4) & 0xc0);
     v = v128.load32_splat(wb, 16);
-    b0 = f32x4.add(b0, f32x4.mul(v, v128.load(q)));
-    b1 = f32x4.add(b1, f32x4.mul(v, v128.load(q, 16)));
-    b2 = f32x4.add(b2, f32x4.mul(v, v128.load(q, 32)));
-    b3 = f32x4.add(b3, f32x4.mul(v, v128.load(q, 48)));
+    b0 = gemmMadd(b0, v, v128.load(q));
+    b1 = gemmMadd(b1, v, v128.load(q, 16));
+    b2 = gemmMadd(b2, v, v128.load(q, 32));
+    b3 = gemmMadd(b3, v, v128.load(q, 48));
     q = pb + ((xa << 2) & 0xc0);
     v = v128.load32_splat(wa, 32);
-    a0 = f32x4.add(a0, f32x4.mul(v, v128.load(q, 256)));
-    a1 = f32x4.add(a1, f32x4.mul(v, v128.load(q, 272)));
-    a2 = f32x4.add(a2, f32x4.mul(v, v128.load(q, 288)));
-    a3 = f32x4.add(a3, f32x4.mul(v, v128.load(q, 304)));
+    a0 = gemmMadd(a0, v, v128.load(q, 256));
+    a1 = gemmMadd(a1, v, v128.load(q, 272));
+    a2 = gemmMadd(a2, v, v128.load(q, 288));
+    a3 = gemmMadd(a3, v, v128.load(q, 304));
     q = pb + ((xb << 2) & 0xc0);
     v = v128.load32_splat(wb, 32);
-    b0 = f32x4.add(b0, f32x4.mul(v, v128.load(q, 256)));
-    b1 = f32x4.add(b1, f32x4.mul(v, v128.load(q, 272)));
-    b2 = f32x4.add(b2, f32x4.mul(v, v128.load(q, 288)));
-    b3 = f32x4.add(b3, f32x4.mul(v, v128.load(q, 304)));
+    b0 = gemmMadd(b0, v, v128.load(q, 256));
+    b1 = gemmMadd(b1, v, v128.load(q, 272));
+    b2 = gemmMadd(b2, v, v128.load(q, 288));
+    b3 = gemmMadd(b3, v, v128.load(q, 304));
     q = pb + (xa & 0xc0);
     v = v128.load32_splat(wa, 48);
-    a0 = f32x4.add(a0, f32x4.mul(v, v128.load(q, 256)));
-    a1 = f32x4.add(a1, f32x4.mul(v, v128.load(q, 272)));
-    a2 = f32x4.add(a2, f32x4.mul(v, v128.load(q, 288)));
-    a3 = f32x4.add(a3, f32x4.mul(v, v128.load(q, 304)));
+    a0 = gemmMadd(a0, v, v128.load(q, 256));
+    a1 = gemmMadd(a1, v, v128.load(q, 272));
+    a2 = gemmMadd(a2, v, v128.load(q, 288));
+    a3 = gemmMadd(a3, v, v128.load(q, 304));
     q = pb + (xb & 0xc0);
     v = v128.load32_splat(wb, 48);
-    b0 = f32x4.add(b0, f32x4.mul(v, v128.load(q, 256)));
-    b1 = f32x4.add(b1, f32x4.mul(v, v128.load(q, 272)));
-    b2 = f32x4.add(b2, f32x4.mul(v, v128.load(q, 288)));
-    b3 = f32x4.add(b3, f32x4.mul(v, v128.load(q, 304)));
+    b0 = gemmMadd(b0, v, v128.load(q, 256));
+    b1 = gemmMadd(b1, v, v128.load(q, 272));
+    b2 = gemmMadd(b2, v, v128.load(q, 288));
+    b3 = gemmMadd(b3, v, v128.load(q, 304));
   }
   v128.store(ta, a0); v128.store(ta, a1, 16); v128.store(ta, a2, 32); v128.store(ta, a3, 48);
   v128.store(tb, b0); v128.store(tb, b1, 16); v128.store(tb, b2, 32); v128.store(tb, b3, 48);
+}
+
+/**
+ * 32 rows of a (two panels, `ps` bytes apart) × 1 row of a 2:4 weight over
+ * `steps` × 8 columns: as tileSp24, but each kept value's broadcast and index
+ * arithmetic feed 8 multiply-adds instead of 4, 8 f32x4 accumulators continued
+ * from / saved to the 64-byte tile slots t0 (panel 0) and t1 (panel 1). Each
+ * accumulator takes the same operations in the same order as in tileSp24, so
+ * the two tiles give identical results. (Three panels, 12 accumulators,
+ * measured 0.86–1.0× this: V8 runs out of registers.)
+ */
+function tileSp24Pair(p: usize, ps: usize, ia: usize, va: usize, steps: i32, t0: usize, t1: usize): void {
+  let a0 = v128.load(t0), a1 = v128.load(t0, 16), a2 = v128.load(t0, 32), a3 = v128.load(t0, 48);
+  let b0 = v128.load(t1), b1 = v128.load(t1, 16), b2 = v128.load(t1, 32), b3 = v128.load(t1, 48);
+  for (let t: i32 = 0; t < steps; t++) {
+    const xa = <usize>load<u8>(ia + <usize>t);
+    const pb = p + (<usize>t << 9);
+    const wa = va + (<usize>t << 6);
+    // slot 0 (group 2t, first kept), slot 1 (group 2t, second), slots 2, 3 (group 2t+1, +256 bytes)
+    let q = pb + ((xa << 6) & 0xc0);
+    let r = q + ps;
+    let v = v128.load32_splat(wa);
+    a0 = gemmMadd(a0, v, v128.load(q));
+    a1 = gemmMadd(a1, v, v128.load(q, 16));
+    a2 = gemmMadd(a2, v, v128.load(q, 32));
+    a3 = gemmMadd(a3, v, v128.load(q, 48));
+    b0 = gemmMadd(b0, v, v128.load(r));
+    b1 = gemmMadd(b1, v, v128.load(r, 16));
+    b2 = gemmMadd(b2, v, v128.load(r, 32));
+    b3 = gemmMadd(b3, v, v128.load(r, 48));
+    q = pb + ((xa << 4) & 0xc0);
+    r = q + ps;
+    v = v128.load32_splat(wa, 16);
+    a0 = gemmMadd(a0, v, v128.load(q));
+    a1 = gemmMadd(a1, v, v128.load(q, 16));
+    a2 = gemmMadd(a2, v, v128.load(q, 32));
+    a3 = gemmMadd(a3, v, v128.load(q, 48));
+    b0 = gemmMadd(b0, v, v128.load(r));
+    b1 = gemmMadd(b1, v, v128.load(r, 16));
+    b2 = gemmMadd(b2, v, v128.load(r, 32));
+    b3 = gemmMadd(b3, v, v128.load(r, 48));
+    q = pb + ((xa << 2) & 0xc0);
+    r = q + ps;
+    v = v128.load32_splat(wa, 32);
+    a0 = gemmMadd(a0, v, v128.load(q, 256));
+    a1 = gemmMadd(a1, v, v128.load(q, 272));
+    a2 = gemmMadd(a2, v, v128.load(q, 288));
+    a3 = gemmMadd(a3, v, v128.load(q, 304));
+    b0 = gemmMadd(b0, v, v128.load(r, 256));
+    b1 = gemmMadd(b1, v, v128.load(r, 272));
+    b2 = gemmMadd(b2, v, v128.load(r, 288));
+    b3 = gemmMadd(b3, v, v128.load(r, 304));
+    q = pb + (xa & 0xc0);
+    r = q + ps;
+    v = v128.load32_splat(wa, 48);
+    a0 = gemmMadd(a0, v, v128.load(q, 256));
+    a1 = gemmMadd(a1, v, v128.load(q, 272));
+    a2 = gemmMadd(a2, v, v128.load(q, 288));
+    a3 = gemmMadd(a3, v, v128.load(q, 304));
+    b0 = gemmMadd(b0, v, v128.load(r, 256));
+    b1 = gemmMadd(b1, v, v128.load(r, 272));
+    b2 = gemmMadd(b2, v, v128.load(r, 288));
+    b3 = gemmMadd(b3, v, v128.load(r, 304));
+  }
+  v128.store(t0, a0); v128.store(t0, a1, 16); v128.store(t0, a2, 32); v128.store(t0, a3, 48);
+  v128.store(t1, b0); v128.store(t1, b1, 16); v128.store(t1, b2, 32); v128.store(t1, b3, 48);
 }
 
 /** Dequantizes the kept values of row r of a §4 weight into dst [L] f32 (compressed order). */
@@ -1162,15 +1229,26 @@ function decodeKeptQuads(d: usize, jb: i32, je: i32, dec: usize, tmp: usize, vst
   }
 }
 
-/** Columns per k-block of the sparse GEMM: a 16 KiB panel block plus the block's values stay in L1. */
-const SPKB: i32 = 256;
+/**
+ * Columns per k-block of the sparse GEMM: the two panels' 8 KiB blocks plus the
+ * block's values stay in L1. The panels are k·64 bytes apart, a multiple of
+ * 4 KiB, so their blocks share L1 sets: with 256 columns (2 × 16 KiB, every way
+ * of those sets) the two-panel tile was no faster (A/B, relaxed build: 1.00–1.07×
+ * the previous single-panel kernel, against 1.06–1.21× with 128).
+ */
+const SPKB: i32 = 128;
 
 /**
  * Sparse 2:4 GEMM of rows [j0, j1): blocks of RB weight rows (values decoded
- * to f32 first for §4); for each 16-row panel of a, k-blocks of SPKB columns ×
- * tiles of 2 weight rows accumulate into a per-thread RB × 16 tile buffer,
- * stored to `out` once per panel. Every output is one accumulator chain over
- * its row's kept slots in order, so thread splits do not change results.
+ * to f32 first for §4); for each pair of 16-row panels of a, k-blocks of SPKB
+ * columns × one weight row at a time (tileSp24Pair; a last odd panel: tiles of
+ * 2 weight rows, tileSp24) accumulate into a per-thread RB × 32 tile buffer,
+ * stored to `out` once per panel pair. Every output is one accumulator chain
+ * over its row's kept slots in order, the same in both tiles, so neither the
+ * thread split nor the batch's panel count changes results. (The pair tile
+ * halves the broadcasts and index arithmetic per multiply-add; with the fused
+ * multiply-add of the relaxed build the kernel ran 1.06–1.13× faster for 2:4
+ * and 1.14–1.20× for 2:4 + INT4, in the baseline build 0.99–1.10×.)
  */
 function gemmSp24(d: usize, j0: i32, j1: i32, scratch: usize): void {
   const m = <i32>dw(d, D_M);
@@ -1185,21 +1263,31 @@ function gemmSp24(d: usize, j0: i32, j1: i32, scratch: usize): void {
   const ldo = <usize>n << 2;
   const strips = (m + 15) >> 4;
   const vstride = <usize>L << 2;
-  const tiles = scratch; // RB × 64 bytes, plus one spare slot
-  const dec = scratch + (<usize>(RB + 1) << 6); // §4: RB rows of kept values, in quads as the 2:4 f32 layout
+  const tiles = scratch; // 2·RB × 64 bytes: RB rows × 2 panels (tileSp24Pair), or RB rows plus a spare slot
+  const dec = scratch + (<usize>(2 * RB) << 6); // §4: RB rows of kept values, in quads as the 2:4 f32 layout
   const tmp = dec + <usize>RB * vstride; // §4: one quad decoded row by row
   for (let jb = j0; jb < j1; jb += RB) {
     const je = min(jb + RB, j1);
     if (quant) decodeKeptQuads(d, jb, je, dec, tmp, vstride);
-    for (let s: i32 = 0; s < strips; s++) {
+    for (let s: i32 = 0; s < strips; ) {
       const p = panel + ((<usize>s * <usize>k) << 6);
-      memory.fill(tiles, 0, <usize>RB << 6);
+      const panels: i32 = s + 2 <= strips ? 2 : 1; // panels per tile: tileSp24Pair, or tileSp24 for a last odd one
+      const pair = panels > 1;
+      memory.fill(tiles, 0, <usize>(RB * panels) << 6);
       for (let kb: i32 = 0; kb < k; kb += SPKB) {
         const steps = min(SPKB, k - kb) >> 3;
         const pk = p + (<usize>kb << 6);
         const io = <usize>(kb >> 3);
         const vo = <usize>(kb >> 1) << 4;
         let j = jb;
+        if (pair) {
+          for (; j < je; j++) {
+            const v = quant ? decRow(dec, jb, j, vstride) : keptRow(d, j);
+            const t = tiles + (<usize>((j - jb) * panels) << 6);
+            tileSp24Pair(pk, <usize>k << 6, idx + <usize>j * idxRow + io, v + vo, steps, t, t + 64);
+          }
+          continue;
+        }
         for (; j + 2 <= je; j += 2) {
           const v = quant ? decRow(dec, jb, j, vstride) : keptRow(d, j);
           const v1 = quant ? decRow(dec, jb, j + 1, vstride) : keptRow(d, j + 1);
@@ -1213,12 +1301,15 @@ function gemmSp24(d: usize, j0: i32, j1: i32, scratch: usize): void {
           tileSp24(pk, idx + <usize>j * idxRow + io, v, idx + <usize>j * idxRow + io, v, steps, t, tiles + (<usize>RB << 6));
         }
       }
-      const rows = min(16, m - (s << 4));
-      const o = out + <usize>(s << 4) * ldo;
-      for (let j = jb; j < je; j++) {
-        const t = tiles + (<usize>(j - jb) << 6);
-        storeCol16(o + (<usize>j << 2), ldo, rows, v128.load(t), v128.load(t, 16), v128.load(t, 32), v128.load(t, 48));
+      for (let h: i32 = 0; h < panels; h++) {
+        const rows = min(16, m - ((s + h) << 4));
+        const o = out + <usize>((s + h) << 4) * ldo;
+        for (let j = jb; j < je; j++) {
+          const t = tiles + (<usize>((j - jb) * panels + h) << 6);
+          storeCol16(o + (<usize>j << 2), ldo, rows, v128.load(t), v128.load(t, 16), v128.load(t, 32), v128.load(t, 48));
+        }
       }
+      s += panels;
     }
   }
 }

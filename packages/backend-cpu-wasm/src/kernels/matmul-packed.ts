@@ -106,13 +106,13 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
   // Scratch: activations, output, per-thread decode rows, descriptor + int8 activations.
   const aPtr = heap.scratchPtr(0, m * k * 4);
   const outPtr = heap.scratchPtr(1, m * n * 4);
-  // Per-thread scratch: RB rows of k (generic GEMM), one row (generic GEMV), RB + 4 rows of k/2 kept values (sparse 2:4 GEMM of §4).
+  // Per-thread scratch: RB rows of k (generic GEMM), one row (generic GEMV), 2·RB 64-byte tile slots plus RB + 4 rows of k/2 kept values (sparse 2:4 GEMM of §4).
   // Q4 GEMV: 32 bytes of parked accumulators per quad of a block; NMQ4 GEMV: 32 per octet of a block.
   const stride =
     path === 'generic'
       ? align64((m === 1 ? 1 : RB) * k * 4 + 64)
       : path === 'sp24'
-        ? align64((RB + 1) * 64 + (w.kind === 'nm-quant' ? (RB + 4) * (k / 2) * 4 : 0))
+        ? align64(2 * RB * 64 + (w.kind === 'nm-quant' ? (RB + 4) * (k / 2) * 4 : 0))
         : path === 'q4'
           ? Q4_BLOCK_QUADS * 32
           : path === 'nmq4'

@@ -96,10 +96,10 @@ export async function enableRelaxedSimd(): Promise<boolean> {
 /**
  * The compiled module of `variant` (`'auto'`: relaxed when the engine validates
  * it, else baseline); compiled once per process and shared by every backend
- * instance and worker. GEMV and sparse 2:4 GEMM results are bit-identical
- * between variants (their relaxed operations are exact on the operands they
- * get); the dense GEMM tiles use `relaxed_madd`, so dense and decode-then-tile
- * GEMM results differ by f32 rounding (gemmMadd in assembly/lib/dense-tiles.ts).
+ * instance and worker. GEMV results are bit-identical between variants (their
+ * relaxed operations are exact on the operands they get); the GEMM tiles use
+ * `relaxed_madd`, so GEMM results (m > 1) differ by f32 rounding (gemmMadd in
+ * assembly/lib/dense-tiles.ts).
  */
 export async function loadDenseModule(variant: SimdVariant | 'auto' = 'baseline'): Promise<{ module: WebAssembly.Module; variant: SimdVariant }> {
   const v: SimdVariant = variant === 'auto' ? ((await relaxedSimdAvailable()) ? 'relaxed' : 'baseline') : variant;
