@@ -23,6 +23,7 @@ import { addOrStore, dot1, fma4, gemmMadd, gemvRange, gemvRows4Strided, hsum, KC
 export { packedMatmul, prepareActInt8, preparePanels } from './lib/packed';
 export { attention } from './lib/attention';
 import { claim, claimRows } from './lib/work';
+import { gemvHalf, widenRow } from './lib/half';
 
 /**
  * out [m, n] = a [m, k] · w [n, k]ᵀ, the chunks of output columns this
@@ -37,6 +38,34 @@ export function matmul(tid: i32, nth: i32, a: usize, w: usize, out: usize, m: i3
     const j1 = min(n, j0 + chunk);
     if (m == 1) gemvShare(a, w, out, k, j0, j1);
     else gemmColumns(a, w, out, m, k, n, j0, j1);
+  }
+}
+
+/**
+ * As `matmul`, for W [n, k] stored as f16 or bf16 (`kind`: HALF_* in
+ * lib/half.ts), widened exactly to f32 on the way: the GEMV widens in
+ * registers (lib/half.ts gemvHalf); the GEMM widens each block of NB rows into
+ * this thread's scratch (NB·k·4 bytes at scratch + tid·that) and runs the f32
+ * GEMM on it. Both give the f32 kernel's result on the widened weights bit
+ * for bit (the GEMM's blocks are the ones gemmColumns walks anyway).
+ */
+export function matmulHalf(tid: i32, nth: i32, a: usize, w: usize, out: usize, m: i32, k: i32, n: i32, kind: i32, scratch: usize): void {
+  const chunk = claimRows(n, nth);
+  const lda = <usize>k << 2;
+  const ldh = <usize>k << 1;
+  const rows = scratch + <usize>tid * <usize>NB * lda;
+  for (let j0 = claim(chunk); j0 < n; j0 = claim(chunk)) {
+    const j1 = min(n, j0 + chunk);
+    if (m == 1) {
+      gemvHalf(a, w, out, k, j0, j1, kind);
+      continue;
+    }
+    for (let jb = j0; jb < j1; jb += NB) {
+      const je = min(jb + NB, j1);
+      for (let j = jb; j < je; j++) widenRow(w + <usize>j * ldh, k, kind, rows + <usize>(j - jb) * lda);
+      // gemmColumns addresses row j at base + j·lda: shift the base so that row jb is the scratch's first.
+      gemmColumns(a, rows - <usize>jb * lda, out, m, k, n, jb, je);
+    }
   }
 }
 

@@ -1,9 +1,9 @@
 // Compressed GEMV / GEMM benchmark of the cpu-wasm backend (run after build):
 //   node [--experimental-wasm-relaxed-simd] bench/compressed.bench.mjs [--out docs/benchmarks/cpu.json] [--quick] [--gemv-only]
-//        [--threads 1,2] [--formats int4,2:4,2:4+int4,int3] [--shapes 4096x4096,4096x11008,11008x4096]
+//        [--threads 1,2] [--formats int4,2:4,2:4+int4,int3,f16,bf16] [--shapes 4096x4096,4096x11008,11008x4096]
 // Formats: dense f32 (the baseline, measured in the same run), INT4 g128
 // (asymmetric), 2:4 f32, 2:4 + INT4 g128, on 1 and 2 threads (plus one INT3
-// GEMV to show the generic decode path). GEMV cycles
+// GEMV to show the generic decode path; f16 and bf16: dense weights stored in half precision). GEMV cycles
 // through distinct weights whose streamed bytes total ≥ 128 MiB (4× the 32 MiB
 // L3) so weights come from DRAM; GEMM runs batch 128 on one weight. Weight
 // bytes are the sizes in the sparq format (docs/format.md §2–§4); the uploaded
@@ -108,7 +108,7 @@ for (const s of shapes.filter((x) => !onlyShapes || onlyShapes.includes(x.name))
         rows.push({
           case: `${m === 1 ? 'gemv' : `gemm m=${m}`} ${s.name}`,
           format: set.fmt,
-          path: set.fmt === 'dense' ? 'dense' : packedPath(set.ws[0], m, true).path,
+          path: set.F.kernel === 'matmulDense' ? set.fmt : packedPath(set.ws[0], m, true).path,
           threads: t,
           'median ms': r.median,
           'p90 ms': r.p90,

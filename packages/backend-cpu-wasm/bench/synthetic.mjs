@@ -1,7 +1,7 @@
 // Synthetic weight material shared by the benchmarks (compressed, peers, llama7b-memory): the
 // timings only need valid, random-looking codes, scales and 2:4 positions, made fast and
 // deterministically (xorshift32 — far faster than the seeded RNG of @sparq/tensor at GB sizes).
-import { f32ToF16, Tensor } from '@sparq/tensor';
+import { f32ArrayToBf16, f32ArrayToF16, f32ToF16, Tensor } from '@sparq/tensor';
 
 let seed = 0x9e3779b9;
 
@@ -75,6 +75,17 @@ export function benchFormats(G) {
       codes: randomBytes((n * k) / 4), scales: f16Scales((n * k) / G), zeros: randomBytes((n * k) / G / 2), indices: indices24(n * k / 8),
     }),
     bytes: (n, k) => n * k / 4 + n * k / 8 + (n * k / G) * 2.5, // §4
+  },
+  // Dense weights stored in half precision (a half-precision checkpoint's), widened exactly in the kernel.
+  f16: {
+    kernel: 'matmulDense',
+    make: (n, k) => new Tensor('f16', [n, k], f32ArrayToF16(uniform(n * k, -1, 1))),
+    bytes: (n, k) => 2 * n * k,
+  },
+  bf16: {
+    kernel: 'matmulDense',
+    make: (n, k) => new Tensor('bf16', [n, k], f32ArrayToBf16(uniform(n * k, -1, 1))),
+    bytes: (n, k) => 2 * n * k,
   },
   // 3-bit has no SIMD kernel: rows are decoded exactly to f32, then the dense kernels run (reported, not a target).
   int3: {

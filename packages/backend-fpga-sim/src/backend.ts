@@ -140,11 +140,13 @@ export function createFpgaSimBackend(config: FpgaConfig | FpgaConfigInput = {}):
           kernel: 'matmulDense',
           report: analyzeGemm(c.cfg, { shape: { m, k, n }, sparsity: DENSE, weightBits: c.cfg.pe.weightBits, quantGroupSize: 0 }),
         });
-        let W: Float32Array = inputs.b.data;
+        // f16 / bf16 weights widen exactly to f32 (the simulated array computes in f32).
+        const B = inputs.b.toF32().data;
+        let W: Float32Array = B;
         if (!attrs.transposeB) {
           // The array holds weights as [n, k] rows (output features); transpose the [k, n] operand.
           W = new Float32Array(n * k);
-          for (let p = 0; p < k; p++) for (let j = 0; j < n; j++) W[j * k + p] = inputs.b.data[p * n + j]!;
+          for (let p = 0; p < k; p++) for (let j = 0; j < n; j++) W[j * k + p] = B[p * n + j]!;
         }
         return arrayProduct(inputs.a.data, W, m, k, n);
       },

@@ -23,6 +23,9 @@ import { SparqError } from './errors';
 import type { NMMatrix, NMQuantMatrix, PackedMatrix, QuantizedMatrix, SpqrMatrix } from './packed';
 import type { Tensor } from './tensor';
 
+/** Storage types `matmulDense` accepts for its weight operand `b`. */
+export type DenseWeightDType = 'f32' | 'f16' | 'bf16';
+
 /** Attributes of a kernel that has none. */
 export type NoAttrs = Record<string, never>;
 
@@ -42,10 +45,14 @@ export interface KernelSpecs {
    * Dense matrix product `out = a · b` (or `a · bᵀ` with `transposeB`).
    * `a` is `[m, k]` f32; `b` is `[k, n]`, or `[n, k]` with `transposeB` (the
    * PyTorch `Linear` weight layout, one row per output feature); `out` is
-   * `[m, n]` f32. `m = 1` is the GEMV (decode) case.
+   * `[m, n]` f32. `m = 1` is the GEMV (decode) case. `b` may also be stored
+   * as f16 or bf16 (a half-precision checkpoint's weights, half the bytes):
+   * the product is then that of `b` widened to f32 (exact), up to f32
+   * summation error; a backend without a half-precision path reports those
+   * inputs as unsupported.
    */
   matmulDense: {
-    inputs: { a: Tensor<'f32'>; b: Tensor<'f32'> };
+    inputs: { a: Tensor<'f32'>; b: Tensor<DenseWeightDType> };
     attrs: { transposeB: boolean };
     output: Tensor<'f32'>;
   };

@@ -30,6 +30,7 @@ export { Tensor, shapeSize, toF32Array, assertShape } from './tensor';
 export { createTableBackend, INT8_ACT_MAX_BLOCK, PACKED_MATMUL_KERNEL, MODEL_KERNELS } from './backend';
 export type {
   NoAttrs,
+  DenseWeightDType,
   PackedMatmulInputs,
   Backend,
   KernelSpecs,

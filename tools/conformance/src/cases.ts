@@ -3,7 +3,7 @@
  * every backend and the bench see the same list. Shapes sweep tiny, odd and
  * non-multiple-of-block sizes plus zero-sized dims, for both weight layouts.
  */
-import { createRng, Tensor, type KernelAttrs, type KernelInputs } from '@sparq/tensor';
+import { createRng, f32ArrayToBf16, f32ArrayToF16, Tensor, type KernelAttrs, type KernelInputs } from '@sparq/tensor';
 
 /** One `matmulDense` case: its name, inputs and attributes. */
 export interface MatmulDenseCase {
@@ -82,5 +82,35 @@ export function generateMatmulDenseCases(opts: CaseOptions = {}): MatmulDenseCas
       }
     }
   }
-  return cases;
+  return [...cases, ...halfWeightCases(opts.seed ?? 0x5eed, per)];
+}
+
+/**
+ * `matmulDense` with f16 / bf16-stored weights (`matmulDense f16 m=… bT`): for
+ * both layouts, GEMV, an odd batch and a tile plus one, random (k, n) plus the
+ * (257, 257) corner; N(0, 1) weights rounded to the storage type, a few of them
+ * scaled into the f16 subnormal range. Own RNG, so the f32 cases stay as they were.
+ */
+function halfWeightCases(seed: number, per: number): MatmulDenseCase[] {
+  const rng = createRng(seed ^ 0x4a1f);
+  const pick = (): number => CASE_KN[rng.int(CASE_KN.length)]!;
+  const out: MatmulDenseCase[] = [];
+  for (const dtype of ['f16', 'bf16'] as const) {
+    for (const transposeB of [true, false]) {
+      for (const m of [1, 3, 33]) {
+        const shapes: [number, number][] = Array.from({ length: per }, () => [pick(), pick()]);
+        shapes.push([257, 257]);
+        for (const [k, n] of shapes) {
+          const a = randomMatrix(rng, [m, k]);
+          const w = rng.fillNormal(new Float32Array(k * n)) as Float32Array;
+          // Every 7th weight below 2^-14: f16 subnormals (and tiny normals in bf16).
+          for (let i = 0; i < w.length; i += 7) w[i]! *= 2 ** -17;
+          const bits = dtype === 'f16' ? f32ArrayToF16(w) : f32ArrayToBf16(w);
+          const b = new Tensor(dtype, transposeB ? [n, k] : [k, n], bits);
+          out.push({ kernel: 'matmulDense', name: `matmulDense ${dtype} m=${m} k=${k} n=${n} ${transposeB ? 'bT' : 'b'}`, m, k, n, inputs: { a, b }, attrs: { transposeB } });
+        }
+      }
+    }
+  }
+  return out;
 }

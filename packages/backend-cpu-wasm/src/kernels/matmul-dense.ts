@@ -2,7 +2,10 @@
  * `matmulDense` on wasm SIMD: out [m, n] = a [m, k] · b (or bᵀ).
  *
  * Layout: `b` is copied into the wasm heap once per tensor (cached by identity)
- * as [n, k], so every output is a dot product of two contiguous rows; `a` and
+ * as [n, k], so every output is a dot product of two contiguous rows; f16 and
+ * bf16 weights stay half precision there (half the bytes to stream) and are
+ * widened exactly in the kernel (assembly/lib/half.ts), giving the f32
+ * kernel's result on the widened weights bit for bit; `a` and
  * `out` live in scratch regions reused across calls. Threads split the output
  * columns (rows of W): for the GEMV each thread streams a disjoint part of W
  * (bandwidth adds up), for the GEMM each reads all of `a` (small, shared in L3)
@@ -11,13 +14,15 @@
 import { matmulDenseShape, SparqError, Tensor, type KernelAttrs, type KernelImpl, type KernelInputs } from '@sparq/tensor';
 import { requireRuntime, type CpuWasmContext } from '../context';
 import { JOB } from '../runtime/control-block';
+import { HALF_GEMM_ROWS } from '../runtime/wasm-module';
 
 /** Largest operand the 4 GiB wasm32 memory can hold next to the others. */
 const MAX_OPERAND_BYTES = 2 ** 31;
 
 function validateMatmulDense(inputs: KernelInputs<'matmulDense'>, attrs: KernelAttrs<'matmulDense'>): true | string {
   const { a, b } = inputs;
-  if (a.dtype !== 'f32' || b.dtype !== 'f32') return `needs f32 operands, found a ${a.dtype} and b ${b.dtype}`;
+  if (a.dtype !== 'f32') return `needs f32 activations, found a ${a.dtype}`;
+  if (b.dtype !== 'f32' && b.dtype !== 'f16' && b.dtype !== 'bf16') return `needs f32, f16 or bf16 weights, found b ${String(b.dtype)}`;
   let mkn: [number, number, number];
   try {
     mkn = matmulDenseShape(inputs, attrs);
@@ -25,6 +30,7 @@ function validateMatmulDense(inputs: KernelInputs<'matmulDense'>, attrs: KernelA
     return e instanceof Error ? e.message : String(e);
   }
   const [m, k, n] = mkn;
+  // f32 weights are also transposed through a temporary copy, half ones widened 64 rows at a time (GEMM scratch).
   if (m * k * 4 > MAX_OPERAND_BYTES || k * n * 4 > MAX_OPERAND_BYTES || m * n * 4 > MAX_OPERAND_BYTES) {
     return `operands larger than 2 GiB do not fit the 4 GiB wasm32 memory (m=${m}, k=${k}, n=${n})`;
   }
@@ -43,21 +49,24 @@ function runMatmulDense(
   if (m === 0 || n === 0 || k === 0) return Tensor.zeros('f32', [m, n]);
   const { memories, pool } = requireRuntime(ctx);
   // The weight's memory: activations and output go there too.
-  const { slot, ptr: w } = memories.dense(inputs.b, attrs.transposeB);
+  const { slot, ref } = memories.dense(inputs.b, attrs.transposeB);
   const heap = slot.heap;
   const aPtr = heap.scratchPtr(0, m * k * 4);
   const outPtr = heap.scratchPtr(1, m * n * 4);
+  // Below the threshold a worker wake-up (futex, up to ~100 µs) costs more than it saves.
+  const nth = m * k * n < ctx.minParallelWork ? 1 : Math.min(pool.threads, Math.ceil(n / 4));
+  // Half-precision GEMM: each thread widens 64-row blocks of W into its own scratch.
+  const rows = ref.half !== undefined && m > 1 ? heap.scratchPtr(2, nth * HALF_GEMM_ROWS * k * 4) : 0;
   // Allocations above may have grown the memory: take the view afterwards.
   const f32 = heap.f32;
   f32.set(inputs.a.data, aPtr >>> 2);
-  // Below the threshold a worker wake-up (futex, up to ~100 µs) costs more than it saves.
-  const nth = m * k * n < ctx.minParallelWork ? 1 : Math.min(pool.threads, Math.ceil(n / 4));
-  pool.run(JOB.MATMUL, [aPtr, w, outPtr, m, k, n], nth, slot.id);
+  if (ref.half === undefined) pool.run(JOB.MATMUL, [aPtr, ref.ptr, outPtr, m, k, n], nth, slot.id);
+  else pool.run(JOB.MATMUL_HALF, [aPtr, ref.ptr, outPtr, m, k, n, ref.half, rows], nth, slot.id);
   const start = outPtr >>> 2;
   return new Tensor('f32', [m, n], f32.slice(start, start + m * n));
 }
 
-/** The cpu-wasm `matmulDense` kernel (GEMV for m = 1, register-tiled GEMM otherwise). */
+/** The cpu-wasm `matmulDense` kernel (GEMV for m = 1, register-tiled GEMM otherwise; f32, f16 or bf16 weights). */
 export const matmulDense: KernelImpl<'matmulDense', CpuWasmContext> = {
   name: 'matmulDense',
   supports: (inputs, attrs) => validateMatmulDense(inputs, attrs),

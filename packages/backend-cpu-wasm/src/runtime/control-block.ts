@@ -48,6 +48,8 @@ export const JOB = {
   ATTACH: 5,
   /** Attention; argument 0 is the descriptor pointer (assembly/lib/attention.ts). */
   ATTENTION: 6,
+  /** Dense matmul with f16 / bf16 weights: MATMUL's 6 arguments, then the half kind and the GEMM scratch (assembly/dense.ts matmulHalf). */
+  MATMUL_HALF: 7,
 } as const;
 
 /** A job kind. */

@@ -7,10 +7,10 @@
  * no existing one has room. Every memory keeps a reserve beyond its weights
  * for the per-call scratch (activations, outputs, decode rows).
  */
-import { isSparqError, SparqError, type PackedMatrix, type Tensor } from '@sparq/tensor';
+import { isSparqError, SparqError, type DenseWeightDType, type PackedMatrix, type Tensor } from '@sparq/tensor';
 import { PackedWeightCache, packedUploadBytes, type PackedWeight } from './packed-weights';
 import type { ThreadPool } from './thread-pool';
-import { WasmHeap } from './wasm-heap';
+import { WasmHeap, type DenseWeightRef } from './wasm-heap';
 import { instantiateDense, MAX_PAGES, MODULE_MIN_PAGES, type DenseExports } from './wasm-module';
 
 const PAGE = 65536;
@@ -88,14 +88,14 @@ export class MemorySet {
   }
 
   /** The memory holding dense weight `b` (uploading it first, as [n, k], if needed) and its offset there. */
-  dense(b: Tensor<'f32'>, transposeB: boolean): { slot: WasmMemorySlot; ptr: number } {
+  dense(b: Tensor<DenseWeightDType>, transposeB: boolean): { slot: WasmMemorySlot; ref: DenseWeightRef } {
     const hit = this.placed.get(b);
-    if (hit && hit.heap.isCached(b)) return { slot: hit, ptr: hit.heap.weight(b, transposeB) };
-    const bytes = b.data.length * 4;
-    // A [k, n] weight is transposed through a temporary block of the same size.
-    const need = align(bytes) * (transposeB ? 1 : 2);
-    const slot = this.place(b, need, `dense weight [${b.shape}]`, (s) => s.heap.weight(b, transposeB));
-    return { slot, ptr: slot.heap.weight(b, transposeB) };
+    if (hit && hit.heap.isCached(b)) return { slot: hit, ref: hit.heap.weight(b, transposeB) };
+    const bytes = b.data.length * (b.dtype === 'f32' ? 4 : 2);
+    // A [k, n] f32 weight is transposed through a temporary block of the same size (half ones in JS).
+    const need = align(bytes) * (transposeB || b.dtype !== 'f32' ? 1 : 2);
+    const slot = this.place(b, need, `dense ${b.dtype} weight [${b.shape}]`, (s) => s.heap.weight(b, transposeB));
+    return { slot, ref: slot.heap.weight(b, transposeB) };
   }
 
   /** The memory holding packed weight `w` (uploading it first if needed) and its device form there. */

@@ -179,6 +179,9 @@ export class ThreadPool {
       case JOB.ATTENTION:
         ex.attention(tid, nth, u(0));
         break;
+      case JOB.MATMUL_HALF:
+        ex.matmulHalf(tid, nth, u(0), u(1), u(2), u(3), u(4), u(5), u(6), u(7));
+        break;
     }
   }
 }

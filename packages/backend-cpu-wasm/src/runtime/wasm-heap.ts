@@ -4,10 +4,10 @@
  * (activations, output, …) and the dense weight cache keyed by tensor
  * identity. A backend holds one or more of these (see memory-set.ts).
  */
-import { SparqError, type Tensor } from '@sparq/tensor';
+import { SparqError, type DenseWeightDType, type Tensor } from '@sparq/tensor';
 import { FreeListAllocator } from './allocator';
 import { CTL_BYTES } from './control-block';
-import { MAX_PAGES, MODULE_MIN_PAGES, type DenseExports } from './wasm-module';
+import { HALF_KIND, MAX_PAGES, MODULE_MIN_PAGES, type DenseExports } from './wasm-module';
 
 const PAGE = 65536;
 
@@ -16,6 +16,19 @@ interface WeightEntry {
   ptr: number;
   /** Whether the source tensor was given as [n, k] (`transposeB`) or [k, n]. */
   transposeB: boolean;
+  /** Half-precision weights: the `matmulHalf` kind (f16 with or without infinities / NaNs, or bf16). */
+  half?: number;
+}
+
+/** Device form of a dense weight: its byte offset and, for f16 / bf16 storage, the `matmulHalf` kind. */
+export interface DenseWeightRef {
+  ptr: number;
+  half?: number;
+}
+
+/** Whether a dense weight is stored in half precision. */
+function isHalf(b: Tensor<DenseWeightDType>): b is Tensor<'f16' | 'bf16'> {
+  return b.dtype !== 'f32';
 }
 
 /** One scratch region that only grows (by 1.5× to avoid re-allocating every call). */
@@ -84,13 +97,15 @@ export class WasmHeap {
    * use. A [k, n] weight (`transposeB = false`) is transposed once here, so
    * every later call runs the same A·Wᵀ kernel.
    */
-  weight(b: Tensor<'f32'>, transposeB: boolean): number {
+  weight(b: Tensor<DenseWeightDType>, transposeB: boolean): DenseWeightRef {
     const hit = this.weights.get(b);
-    if (hit && hit.transposeB === transposeB) return hit.ptr;
+    if (hit && hit.transposeB === transposeB) return hit;
     if (hit) this.release(b);
-    const bytes = b.data.length * 4;
+    if (isHalf(b)) return this.halfWeight(b, transposeB);
+    const data = b.toF32().data; // b itself: f32 is the only other storage type
+    const bytes = data.length * 4;
     const ptr = this.alloc.alloc(bytes);
-    if (transposeB) this.f32.set(b.data, ptr >>> 2);
+    if (transposeB) this.f32.set(data, ptr >>> 2);
     else {
       let tmp: number;
       try {
@@ -99,7 +114,7 @@ export class WasmHeap {
         this.alloc.free(ptr);
         throw e;
       }
-      this.f32.set(b.data, tmp >>> 2);
+      this.f32.set(data, tmp >>> 2);
       const [k, n] = b.shape as [number, number];
       this.exports().transpose(tmp, ptr, k, n);
       this.alloc.free(tmp);
@@ -107,7 +122,38 @@ export class WasmHeap {
     const entry: WeightEntry = { ptr, transposeB };
     this.weights.set(b, entry);
     this.finalizer.register(b, ptr, entry);
-    return ptr;
+    return entry;
+  }
+
+  /**
+   * Uploads an f16 / bf16 weight as [n, k] u16 rows (a [k, n] one transposed
+   * here, in JS) and picks its kernel kind: f16 weights are scanned once for
+   * infinities and NaNs, which need one more fix-up per value in the kernel.
+   */
+  private halfWeight(b: Tensor<'f16' | 'bf16'>, transposeB: boolean): DenseWeightRef {
+    const src = b.data;
+    const [r, c] = b.shape as [number, number];
+    let rows = src;
+    if (!transposeB) {
+      rows = new Uint16Array(src.length);
+      for (let p = 0; p < r; p++) for (let j = 0; j < c; j++) rows[j * r + p] = src[p * c + j]!;
+    }
+    let half: number = HALF_KIND.bf16;
+    if (b.dtype === 'f16') {
+      half = HALF_KIND.f16Finite;
+      for (let i = 0; i < rows.length; i++) {
+        if ((rows[i]! & 0x7c00) === 0x7c00) {
+          half = HALF_KIND.f16;
+          break;
+        }
+      }
+    }
+    const ptr = this.alloc.alloc(rows.byteLength);
+    this.u8.set(new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength), ptr);
+    const entry: WeightEntry = { ptr, transposeB, half };
+    this.weights.set(b, entry);
+    this.finalizer.register(b, ptr, entry);
+    return entry;
   }
 
   /** True when `t` has a device copy. */

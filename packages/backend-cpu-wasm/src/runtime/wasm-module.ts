@@ -10,6 +10,11 @@ import { SparqError } from '@sparq/tensor';
 export interface DenseExports {
   /** Dense matmul: the chunks of output columns this thread claims from the job's counter (CTL.WORK). */
   matmul(tid: number, nth: number, a: number, w: number, out: number, m: number, k: number, n: number): void;
+  /**
+   * `matmul` for W [n, k] stored as half precision (`kind`: {@link HALF_KIND}), widened exactly on the fly;
+   * the GEMM widens 64-row blocks into `scratch` (64·k·4 bytes per thread).
+   */
+  matmulHalf(tid: number, nth: number, a: number, w: number, out: number, m: number, k: number, n: number, kind: number, scratch: number): void;
   transpose(src: number, dst: number, rows: number, cols: number): void;
   readSum(tid: number, nth: number, ptr: number, bytes: number): number;
   simdPeak(iters: number, operands: number): number;
@@ -22,6 +27,12 @@ export interface DenseExports {
   /** Causal GQA attention: the chunks of (row, head) pairs this thread claims (CTL.WORK); `desc` as in assembly/lib/attention.ts. */
   attention(tid: number, nth: number, desc: number): void;
 }
+
+/** `kind` argument of `matmulHalf` (HALF_* in assembly/lib/half.ts). */
+export const HALF_KIND = { f16Finite: 0, f16: 1, bf16: 2 } as const;
+
+/** Rows of W the half-precision GEMM widens per block (NB in assembly/lib/dense-tiles.ts). */
+export const HALF_GEMM_ROWS = 64;
 
 /** Pages the module declares as its minimum memory (`--initialMemory` in build-wasm). */
 export const MODULE_MIN_PAGES = 2;
@@ -129,6 +140,7 @@ export function instantiateDense(module: WebAssembly.Module, memory: WebAssembly
   };
   return {
     matmul: fn('matmul'),
+    matmulHalf: fn('matmulHalf'),
     transpose: fn('transpose'),
     readSum: fn('readSum'),
     simdPeak: fn('simdPeak'),

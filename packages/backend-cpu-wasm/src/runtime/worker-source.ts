@@ -57,6 +57,7 @@ for (;;) {
         case ${JOB.SIMD_PEAK}: f32[RESULTS + tid] = ex.simdPeak(u(0), ${PROBE_OPERANDS}); break;
         case ${JOB.PACKED}: ex.packedMatmul(tid, nth, u(0)); break;
         case ${JOB.ATTENTION}: ex.attention(tid, nth, u(0)); break;
+        case ${JOB.MATMUL_HALF}: ex.matmulHalf(tid, nth, u(0), u(1), u(2), u(3), u(4), u(5), u(6), u(7)); break;
       }
     }
   } catch (e) {

@@ -39,14 +39,15 @@ export const matmulDense: KernelImpl<'matmulDense', CudaContext> = {
       const dw = deviceWeight(ctx, b, `f16:${transposeB}`, () => {
         const nPad = roundUp(n, 16);
         const kPad = roundUp(k, 32);
-        const frag = packF16Fragments(f32ArrayToF16(weightRows(b, transposeB)), n, k, nPad, kPad);
+        // f16 / bf16 weights widen exactly to f32 first (once: device weights are cached by b's identity).
+        const frag = packF16Fragments(f32ArrayToF16(weightRows(b.toF32(), transposeB)), n, k, nPad, kPad);
         const w = uploadNew(addon, frag);
         return { kernel: 'dense_f16', args: { w, nPad, kPad }, buffers: [w] };
       });
       return runMma(ctx, dw, a, n);
     }
     const dw = deviceWeight(ctx, b, 'f32', () => {
-      const w = uploadNew(addon, b.data);
+      const w = uploadNew(addon, b.toF32().data);
       return { kernel: 'dense_f32', args: { b: w }, buffers: [w] };
     });
     const out = new Float32Array(m * n);

@@ -140,7 +140,10 @@ export const matmulDense: KernelImpl<'matmulDense', WebGpuContext> = {
     return rt.exclusive(async () => {
       // Chunks hold at most one grid dimension of rows (row kernel) or of 16-wide tiles (GEMM).
       const maxRows = layout === 'N-f32' ? rt.maxGrid * GEMM_TILE : rt.maxGrid;
-      const weight = await ctx.weights.get(b, layout, () => uploadRowChunks(rt, `dense weight [${b.shape}]`, layout, n, [denseArrays(b, layout)], maxRows));
+      const weight = await ctx.weights.get(b, layout, () =>
+        // f16 / bf16 weights widen exactly to f32 here (once: the upload is cached by b's identity).
+        uploadRowChunks(rt, `dense weight [${b.shape}]`, layout, n, [denseArrays(b.toF32(), layout)], maxRows),
+      );
       if (layout !== 'N-f32' && m <= ROWS_PER_WG) {
         return runRowKernel(rt, what, a, n, { kind: layout === 'T-f16' ? 'dense-f16' : 'dense' }, weight, {});
       }
