@@ -25,6 +25,8 @@ export interface OpenModel extends LoadedModel {
   path: string;
   /** Block linears that run on a compressed kernel (0 unless a sparq container runs packed). */
   packedLinears: number;
+  /** Block linears kept f16 / bf16 as stored (0 unless a half-precision checkpoint runs without `--dense`). */
+  halfLinears: number;
   close(): Promise<void>;
 }
 
@@ -39,27 +41,32 @@ export async function openModel(opts: ModelRunOptions, io: Io): Promise<OpenMode
     const loaded = await loadModel(resolved.path, {
       backend,
       ...(opts.tokenizer ? { tokenizer: opts.tokenizer } : {}),
-      // Only sparq containers have packed layers; other sources ignore the flag.
+      // Only sparq containers have packed layers, only f16 / bf16 checkpoints half ones; other sources ignore the flags.
       packed: runPacked(opts),
+      halfWeights: runPacked(opts),
     });
     // Close the weight source's file handles before the backend (the model releases its backend copies).
     const close = async () => {
       await loaded.model.dispose();
       await backend.dispose();
     };
-    return { ...loaded, backend, path: resolved.path, packedLinears: await countPackedLinears(loaded.model), close };
+    return { ...loaded, backend, path: resolved.path, ...(await countLinears(loaded.model)), close };
   } catch (e) {
     await backend.dispose();
     throw e;
   }
 }
 
-/** Counts the block linears holding a packed weight (what `--packed` / `--dense` decided, as loaded). */
-async function countPackedLinears(model: CausalLM): Promise<number> {
-  let n = 0;
+/** Counts the block linears holding a packed or a half-precision weight (what `--packed` / `--dense` decided, as loaded). */
+async function countLinears(model: CausalLM): Promise<{ packedLinears: number; halfLinears: number }> {
+  let packedLinears = 0;
+  let halfLinears = 0;
   for (let i = 0; i < model.numBlocks; i++) {
     const w = await model.loadBlock(i);
-    for (const l of [w.q, w.k, w.v, w.o, w.gate, w.up, w.down]) if (l?.packed) n++;
+    for (const l of [w.q, w.k, w.v, w.o, w.gate, w.up, w.down]) {
+      if (l?.packed) packedLinears++;
+      else if (l?.half) halfLinears++;
+    }
   }
-  return n;
+  return { packedLinears, halfLinears };
 }

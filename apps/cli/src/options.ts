@@ -26,19 +26,22 @@ export const modelRunArgs = {
  * `--packed` (the default) / `--no-packed` / `--dense` of the commands that run
  * a model (eval, generate). Packed is the default because it is what a sparq
  * container is for: the compressed kernels read ~2–9× fewer weight bytes and
- * never hold an f32 copy; decoding to f32 stays available for comparisons.
+ * never hold an f32 copy; decoding to f32 stays available for comparisons. The
+ * same switch keeps a half-precision (f16 / bf16) checkpoint's linears half
+ * precision in memory (exact: the backend widens them; `--dense` widens them
+ * to f32 at load instead).
  */
 export const packedArgs = {
   packed: {
     type: 'boolean',
     default: true,
     description:
-      'sparq containers: keep compressed layers packed and run them on the compressed kernels, no f32 copy (the default)',
-    negativeDescription: 'sparq containers: decode compressed layers to f32 at load and run the dense kernels',
+      'run weights as stored: sparq containers\' compressed layers on the compressed kernels, f16 / bf16 checkpoints\' linears in half precision; no f32 copy (the default)',
+    negativeDescription: 'decode compressed layers and widen f16 / bf16 weights to f32 at load and run the dense f32 kernels',
   },
   dense: {
     type: 'boolean',
-    description: 'sparq containers: decode compressed layers to f32 at load and run the dense kernels (same as --no-packed)',
+    description: 'decode compressed layers and widen f16 / bf16 weights to f32 at load and run the dense f32 kernels (same as --no-packed)',
   },
 } as const satisfies ArgsDef;
 

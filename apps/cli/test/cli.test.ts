@@ -114,7 +114,7 @@ describe('sparq CLI', () => {
     for (const cmd of ['eval', 'generate']) {
       const h = spawnSync(process.execPath, [bin, cmd, '--help'], { encoding: 'utf8' }).stdout.replace(/\x1b\[[0-9;]*m/g, '');
       expect(h).toMatch(/--packed\s+.*\(the default\)/);
-      expect(h).toMatch(/--no-packed\s+.*decode compressed layers to f32/);
+      expect(h).toMatch(/--no-packed\s+.*decode compressed layers and widen f16 \/ bf16 weights to f32/);
       expect(h).toMatch(/--dense\s+.*same as --no-packed/);
     }
   });

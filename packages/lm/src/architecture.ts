@@ -4,7 +4,7 @@
  * is shared (block.ts).
  */
 import { SparqError, Tensor } from '@sparq/tensor';
-import { packedLinear, type BlockWeights, type LinearWeights } from './block';
+import { halfLinear, packedLinear, type BlockWeights, type LinearWeights } from './block';
 import type { ModelConfig } from './config';
 import type { NormWeights } from './norm';
 import type { WeightSource } from './weight-source';
@@ -41,6 +41,16 @@ export function resolveName(src: WeightSource, name: string): string | undefined
 
 /** Reads `name` as f32 (exact widening of f16/bf16), checking its shape. */
 export async function readF32(src: WeightSource, name: string, shape: readonly number[]): Promise<Tensor<'f32'>> {
+  return (await readStored(src, name, shape)).toF32();
+}
+
+/** Whether a tensor is stored in half precision. */
+function isHalf(t: Tensor): t is Tensor<'f16' | 'bf16'> {
+  return t.dtype === 'f16' || t.dtype === 'bf16';
+}
+
+/** Reads `name` in its stored dtype, checking its shape. */
+async function readStored(src: WeightSource, name: string, shape: readonly number[]): Promise<Tensor> {
   const stored = resolveName(src, name);
   if (stored === undefined) {
     throw new SparqError('E_NOT_FOUND', `tensor "${name}" is missing from ${src.path}`, { details: { file: src.path, tensor: name } });
@@ -52,7 +62,7 @@ export async function readF32(src: WeightSource, name: string, shape: readonly n
     });
   }
   const t = await src.read(stored);
-  return t.toF32().reshape(shape);
+  return t.reshape(shape);
 }
 
 /** Reads a 1-D vector as a Float32Array. */
@@ -71,11 +81,10 @@ export async function readLinear(src: WeightSource, base: string, out: number, i
     }
     return packedLinear(base, packed, bias ? await readVec(src, `${base}.bias`, out) : undefined);
   }
-  return {
-    name: base,
-    weight: await readF32(src, `${base}.weight`, [out, inp]),
-    bias: bias ? await readVec(src, `${base}.bias`, out) : undefined,
-  };
+  const w = await readStored(src, `${base}.weight`, [out, inp]);
+  const b = bias ? await readVec(src, `${base}.bias`, out) : undefined;
+  if (src.halfWeights && isHalf(w)) return halfLinear(base, w, b);
+  return { name: base, weight: w.toF32(), bias: b };
 }
 
 /** Reads an RMSNorm (`<base>.weight`) or LayerNorm (`<base>.weight`, `<base>.bias`). */

@@ -20,6 +20,31 @@ export interface LinearWeights {
   bias: Float32Array | undefined;
   /** When set, matmuls run the compressed kernel on this packed weight instead of `weight`. */
   packed?: PackedMatrix | undefined;
+  /**
+   * When set (and `packed` is not), matmuls run on this half-precision weight
+   * `[out, in]` as stored in the checkpoint, instead of `weight` (see {@link halfLinear}).
+   */
+  half?: Tensor<'f16' | 'bf16'> | undefined;
+}
+
+/**
+ * A linear whose matmuls run on its f16 / bf16 checkpoint weight, kept half
+ * precision (half the memory of f32; the backend widens it exactly). `weight`
+ * widens it on first read (for calibration or export) and assigning `weight`
+ * replaces the half form, as {@link packedLinear} does for packed weights.
+ */
+export function halfLinear(name: string, half: Tensor<'f16' | 'bf16'>, bias: Float32Array | undefined): LinearWeights {
+  let wide: Tensor<'f32'> | undefined;
+  const l: LinearWeights = { name, bias, half } as LinearWeights;
+  Object.defineProperty(l, 'weight', {
+    enumerable: true,
+    get: () => (wide ??= half.toF32()),
+    set: (t: Tensor<'f32'>) => {
+      wide = t;
+      l.half = undefined;
+    },
+  });
+  return l;
 }
 
 /**
@@ -92,7 +117,7 @@ export interface BlockContext {
 
 /** `x · Wᵀ + b` through the backend; `x` is `[rows, in]`. */
 export async function linear(backend: Backend, x: Tensor<'f32'>, l: LinearWeights): Promise<Float32Array> {
-  const y = l.packed ? await packedMatmul(backend, x, l.packed) : await backend.run('matmulDense', { a: x, b: l.weight }, { transposeB: true });
+  const y = l.packed ? await packedMatmul(backend, x, l.packed) : await backend.run('matmulDense', { a: x, b: l.half ?? l.weight }, { transposeB: true });
   const out = y.data;
   if (l.bias) {
     const b = l.bias;

@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { SparqError, type Backend, type DType } from '@sparq/tensor';
+import { SparqError, Tensor, type Backend, type DType } from '@sparq/tensor';
 import type { ModelConfig } from './config';
 import { openHfWeights, readHfConfig } from './hf-source';
 import { openLlama2cCheckpoint } from './llama2c';
@@ -34,6 +34,14 @@ export interface LoadModelOptions {
    * instead of decoding them to f32 at load. Default false.
    */
   packed?: boolean;
+  /**
+   * Keep linear weights that the checkpoint stores as f16 / bf16 in half
+   * precision (half the memory of f32) and run them through the backend's
+   * `matmulDense` as stored, when the backend accepts half-precision weights;
+   * otherwise (and by default) they are widened to f32 at load. The widening
+   * is exact either way; `@sparq/backend-cpu-wasm` gives bit-identical results.
+   */
+  halfWeights?: boolean;
   /** Called after each block is loaded (when not lazy). */
   onProgress?(p: LoadProgress): void;
 }
@@ -47,6 +55,12 @@ function isDir(p: string): boolean {
 }
 
 const NOT_A_MODEL_HINT = 'pass a Hugging Face folder (config.json + *.safetensors) or a llama2.c .bin checkpoint';
+
+/** Whether `backend`'s `matmulDense` takes f16 and bf16 weights (asked with 1 × 1 operands). */
+function acceptsHalfWeights(backend: Backend): boolean {
+  const a = new Tensor('f32', [1, 1], new Float32Array(1));
+  return (['f16', 'bf16'] as const).every((d) => backend.supports('matmulDense', { a, b: new Tensor(d, [1, 1], new Uint16Array(1)) }, { transposeB: true }) === true);
+}
 
 /** Opens the weights and config of a model path (no tokenizer). */
 async function openWeights(path: string, packed = false): Promise<{ config: ModelConfig; source: WeightSource }> {
@@ -103,6 +117,7 @@ export async function loadModel(path: string, opts: LoadModelOptions): Promise<L
       });
     }
     const tokenizer = await loadTokenizer(tokPath, { vocabSize: config.vocabSize });
+    if (opts.halfWeights && acceptsHalfWeights(opts.backend)) source.halfWeights = true;
     const model = new CausalLM(config, source, opts.backend);
     if (!opts.lazy) await model.loadAll(opts.onProgress);
     return { model, tokenizer, source: { kind: sourceKind(source), path } };

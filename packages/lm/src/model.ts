@@ -149,7 +149,7 @@ export class CausalLM {
     const w = this.blocks[i];
     // A packed linear's backend copy is of the packed weight; reading `weight` would decode it just to release it.
     if (w) {
-      for (const l of blockLinears(w)) this.backend.release(l.packed ?? l.weight);
+      for (const l of blockLinears(w)) this.backend.release(l.packed ?? l.half ?? l.weight);
       releaseNorm(this.backend, w.norm1);
       releaseNorm(this.backend, w.norm2);
     }
@@ -176,7 +176,7 @@ export class CausalLM {
     const l = await this.findLinear(name);
     // A packed linear is not decoded just to be replaced: its shape comes from the packed header.
     const packed = l.packed;
-    const shape = packed ? [packed.rows, packed.cols] : l.weight.shape;
+    const shape = packed ? [packed.rows, packed.cols] : (l.half ?? l.weight).shape;
     if (w.shape.length !== 2 || w.shape[0] !== shape[0] || w.shape[1] !== shape[1]) {
       throw new SparqError('E_SHAPE_MISMATCH', `setLinearWeight("${name}"): expected [${shape.join(', ')}], found [${w.shape.join(', ')}]`, {
         details: { tensor: name, expected: shape, found: w.shape },
@@ -184,6 +184,7 @@ export class CausalLM {
     }
     const f = w.toF32();
     if (packed) this.backend.release(packed);
+    else if (l.half) this.backend.release(l.half);
     else if (f !== l.weight) this.backend.release(l.weight);
     l.weight = f;
     this.overrides.set(name, f);

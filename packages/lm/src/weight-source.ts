@@ -35,6 +35,12 @@ export interface WeightSource {
    * execution define it (e.g. a sparq container with `packed: true`).
    */
   readPacked?(name: string): Promise<PackedMatrix | undefined>;
+  /**
+   * Keep linear weights stored as f16 / bf16 half precision in memory (they run
+   * through `matmulDense` as stored) instead of widening them to f32 at load.
+   * Set by `loadModel({ halfWeights: true })` when the backend accepts them.
+   */
+  halfWeights?: boolean;
   /** Closes open files. */
   close(): Promise<void>;
 }

@@ -60,13 +60,14 @@ export function evalCommand(io: Io) {
           text: a.text,
           backend: m.backend.name,
           packedLinears: m.packedLinears,
+          halfLinears: m.halfLinears,
           seconds,
           tokensPerSecond: r.tokens / seconds,
         };
         printResult(io, Boolean(a.json), result, () =>
           [
             `perplexity ${r.perplexity.toFixed(4)}  (mean NLL ${r.nll.toFixed(5)} nats over ${r.tokens} predicted tokens, ${r.sequences} sequences)`,
-            `model ${m.path} · text ${a.text} · backend ${m.backend.name}${m.packedLinears ? ` · ${m.packedLinears} linears packed` : ''} · ${seconds.toFixed(1)} s`,
+            `model ${m.path} · text ${a.text} · backend ${m.backend.name}${m.packedLinears ? ` · ${m.packedLinears} linears packed` : ''}${m.halfLinears ? ` · ${m.halfLinears} linears half precision` : ''} · ${seconds.toFixed(1)} s`,
           ].join('\n'),
         );
       } finally {

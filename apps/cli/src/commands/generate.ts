@@ -54,6 +54,7 @@ export function generateCommand(io: Io) {
           model: m.path,
           backend: m.backend.name,
           packedLinears: m.packedLinears,
+          halfLinears: m.halfLinears,
           sampling: greedy ? { greedy: true } : { temperature: temperature ?? 1, topK: topK ?? null, topP: topP ?? null, seed },
           stats: r.stats,
         };
