@@ -56,11 +56,15 @@ describe('cpu-wasm matmulDense with half-precision weights', () => {
           const b = half(dtype, transposeB ? [n, k] : [k, n], randn(k * n));
           const wide = b.toF32();
           const a = new Tensor('f32', [m, k], randn(m * k));
+          // The f16 GEMV pre-scales activations below 2^16 by 2^112; one of 2^16 or more takes the unscaled kernel.
+          const big = new Tensor('f32', [m, k], a.data.map((v, i) => (i === k >> 1 ? 70000 : v)));
           const what = `${dtype} m=${m} k=${k} n=${n} ${transposeB ? 'bT' : 'b'}`;
           for (const be of [one, two]) {
-            const y = (await be.run('matmulDense', { a, b }, { transposeB })).data;
-            const y32 = (await be.run('matmulDense', { a, b: wide }, { transposeB })).data;
-            expect(sameValues(y, y32), what).toBe(0);
+            for (const x of [a, big]) {
+              const y = (await be.run('matmulDense', { a: x, b }, { transposeB })).data;
+              const y32 = (await be.run('matmulDense', { a: x, b: wide }, { transposeB })).data;
+              expect(sameValues(y, y32), `${what}${x === big ? ', |x| ≥ 2^16' : ''}`).toBe(0);
+            }
           }
           const y = (await two.run('matmulDense', { a, b }, { transposeB })).data;
           expect(nmse(y, matmulDenseRef({ a, b: wide }, { transposeB }).data), what).toBeLessThan(1e-10);

@@ -18,6 +18,25 @@ export const HALF_F16_FINITE: i32 = 0;
 export const HALF_F16: i32 = 1;
 /** bf16 weights (the top half of an f32: widening is a shift, always exact). */
 export const HALF_BF16: i32 = 2;
+/**
+ * HALF_F16_FINITE / HALF_F16 with the activations pre-scaled by 2^112 (GEMV
+ * only): the weights are used as the unscaled patterns (value × 2^-112), so
+ * each product x·2^112 · w·2^-112 is the same real number x·w and rounds the
+ * same — one multiply per 4 weights less. The caller scales only when every
+ * |x| < 2^16, so that x·2^112 is finite (and exact: a power of two).
+ */
+export const HALF_F16_FINITE_SCALED: i32 = 3;
+export const HALF_F16_SCALED: i32 = 4;
+
+/** Kinds whose f16 values may be infinite or NaN (exponent-31 fix-up on). */
+@inline function fixes(kind: i32): bool {
+  return kind == HALF_F16 || kind == HALF_F16_SCALED;
+}
+
+/** Kinds whose activations carry the 2^112 scaling. */
+@inline function scaled(kind: i32): bool {
+  return kind >= HALF_F16_FINITE_SCALED;
+}
 
 /** 2^112: moves an f16 exponent (bias 15) placed in an f32's exponent field (bias 127) to its value. */
 const F16_SCALE: f32 = 5.192296858534828e33;
@@ -39,8 +58,8 @@ const F16_SCALE: f32 = 5.192296858534828e33;
  * (infinity, NaN) comes out as 2^16 × 1.m, so with `fix` its exponent field is
  * set to all ones.
  */
-@inline function f16Scale(bits: v128, fix: bool): v128 {
-  const f = f32x4.mul(bits, f32x4.splat(F16_SCALE));
+@inline function f16Scale(bits: v128, fix: bool, pre: bool): v128 {
+  const f = pre ? bits : f32x4.mul(bits, f32x4.splat(F16_SCALE));
   if (!fix) return f;
   const special = i32x4.eq(v128.and(bits, i32x4.splat(0x0f800000)), i32x4.splat(0x0f800000));
   return v128.or(f, v128.and(special, i32x4.splat(0x7f800000)));
@@ -50,13 +69,13 @@ const F16_SCALE: f32 = 5.192296858534828e33;
 @inline export function widenLo(h: v128, hi: v128, kind: i32): v128 {
   // Word interleaves in V8's canonical patterns (one punpcklwd / punpckhwd each).
   if (kind == HALF_BF16) return i8x16.shuffle(i32x4.splat(0), h, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23);
-  return f16Scale(i8x16.shuffle(i16x8.shl(h, 13), hi, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23), kind == HALF_F16);
+  return f16Scale(i8x16.shuffle(i16x8.shl(h, 13), hi, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23), fixes(kind), scaled(kind));
 }
 
 /** Halves 4–7 of the 8 in `h` as f32. */
 @inline export function widenHi(h: v128, hi: v128, kind: i32): v128 {
   if (kind == HALF_BF16) return i8x16.shuffle(i32x4.splat(0), h, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31);
-  return f16Scale(i8x16.shuffle(i16x8.shl(h, 13), hi, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31), kind == HALF_F16);
+  return f16Scale(i8x16.shuffle(i16x8.shl(h, 13), hi, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31), fixes(kind), scaled(kind));
 }
 
 /** Halves 0–3 of `h` (a 4-half tail) as f32. */
@@ -73,8 +92,9 @@ const F16_SCALE: f32 = 5.192296858534828e33;
 @inline export function widen1(h: u32, kind: i32): f32 {
   if (kind == HALF_BF16) return reinterpret<f32>(h << 16);
   const e = <u32>(<i32>(h << 16) >> 16);
-  let f = reinterpret<f32>((e << 13) & 0x8fffe000) * F16_SCALE;
-  if (kind == HALF_F16 && (h & 0x7c00) == 0x7c00) f = reinterpret<f32>(reinterpret<u32>(f) | 0x7f800000);
+  let f = reinterpret<f32>((e << 13) & 0x8fffe000);
+  if (!scaled(kind)) f *= F16_SCALE;
+  if (fixes(kind) && (h & 0x7c00) == 0x7c00) f = reinterpret<f32>(reinterpret<u32>(f) | 0x7f800000);
   return f;
 }
 
@@ -96,7 +116,7 @@ export function widenRow(w: usize, k: i32, kind: i32, dst: usize): void {
  * chunks, a last chunk into s0), else gemvRows12's (one accumulator); then
  * the horizontal sum and the scalar tail, as in the f32 kernels.
  */
-@inline function rows4(a: usize, w: usize, ld: usize, k: i32, out: usize, kind: i32, two: bool): void {
+@inline function rows4(a: usize, w: usize, ld: usize, k: i32, out: usize, os: usize, kind: i32, two: bool): void {
   const w0 = w, w1 = w + ld, w2 = w + 2 * ld, w3 = w + 3 * ld;
   let a0 = f32x4.splat(0), b0 = f32x4.splat(0), c0 = f32x4.splat(0), d0 = f32x4.splat(0);
   let a1 = f32x4.splat(0), b1 = f32x4.splat(0), c1 = f32x4.splat(0), d1 = f32x4.splat(0);
@@ -136,9 +156,9 @@ export function widenRow(w: usize, k: i32, kind: i32, dst: usize): void {
     p += 4;
   }
   store<f32>(out, tail(two ? f32x4.add(a0, a1) : a0, a, w0, p, k, kind));
-  store<f32>(out, tail(two ? f32x4.add(b0, b1) : b0, a, w1, p, k, kind), 4);
-  store<f32>(out, tail(two ? f32x4.add(c0, c1) : c0, a, w2, p, k, kind), 8);
-  store<f32>(out, tail(two ? f32x4.add(d0, d1) : d0, a, w3, p, k, kind), 12);
+  store<f32>(out + os, tail(two ? f32x4.add(b0, b1) : b0, a, w1, p, k, kind));
+  store<f32>(out + 2 * os, tail(two ? f32x4.add(c0, c1) : c0, a, w2, p, k, kind));
+  store<f32>(out + 3 * os, tail(two ? f32x4.add(d0, d1) : d0, a, w3, p, k, kind));
 }
 
 /** One row of rows4's arithmetic (the rows a claim leaves over). */
@@ -166,22 +186,41 @@ export function widenRow(w: usize, k: i32, kind: i32, dst: usize): void {
   return s;
 }
 
+/**
+ * The rows of [j0, j1) that gemvHalf takes 4 at a time; returns the first row
+ * left over. As in the f32 GEMV (gemvShare), 4 consecutive rows unless the row
+ * stride is a multiple of 4 KiB, where such rows map to the same L1 sets: then
+ * 4 rows a quarter of the range apart, each a long stream across rows.
+ */
+@inline function rowsOf(a: usize, w: usize, out: usize, k: i32, j0: i32, j1: i32, kind: i32, two: bool): i32 {
+  const ld = <usize>k << 1;
+  if ((ld & 4095) != 0) {
+    let j = j0;
+    if (two) for (; j + 4 <= j1; j += 4) rows4(a, w + <usize>j * ld, ld, k, out + (<usize>j << 2), 4, kind, true);
+    else for (; j + 4 <= j1; j += 4) rows4(a, w + <usize>j * ld, ld, k, out + (<usize>j << 2), 4, kind, false);
+    return j;
+  }
+  const q = (j1 - j0) >> 2;
+  for (let i: i32 = 0; i < q; i++) {
+    const j = j0 + i;
+    if (two) rows4(a, w + <usize>j * ld, <usize>q * ld, k, out + (<usize>j << 2), <usize>q << 2, kind, true);
+    else rows4(a, w + <usize>j * ld, <usize>q * ld, k, out + (<usize>j << 2), <usize>q << 2, kind, false);
+  }
+  return j0 + (q << 2);
+}
+
 /** out[j] = a · W[j] for j in [j0, j1) of half-precision W (row stride k·2 bytes). */
 export function gemvHalf(a: usize, w: usize, out: usize, k: i32, j0: i32, j1: i32, kind: i32): void {
   const ld = <usize>k << 1;
   // The f32 GEMV's per-row arithmetic for this k (see the header).
   const two = ((k << 2) & 4095) == 0;
   let j = j0;
-  if (kind == HALF_BF16) {
-    if (two) for (; j + 4 <= j1; j += 4) rows4(a, w + <usize>j * ld, ld, k, out + (<usize>j << 2), HALF_BF16, true);
-    else for (; j + 4 <= j1; j += 4) rows4(a, w + <usize>j * ld, ld, k, out + (<usize>j << 2), HALF_BF16, false);
-  } else if (kind == HALF_F16) {
-    if (two) for (; j + 4 <= j1; j += 4) rows4(a, w + <usize>j * ld, ld, k, out + (<usize>j << 2), HALF_F16, true);
-    else for (; j + 4 <= j1; j += 4) rows4(a, w + <usize>j * ld, ld, k, out + (<usize>j << 2), HALF_F16, false);
-  } else {
-    if (two) for (; j + 4 <= j1; j += 4) rows4(a, w + <usize>j * ld, ld, k, out + (<usize>j << 2), HALF_F16_FINITE, true);
-    else for (; j + 4 <= j1; j += 4) rows4(a, w + <usize>j * ld, ld, k, out + (<usize>j << 2), HALF_F16_FINITE, false);
-  }
+  // One instantiation of rows4 per (kind, arithmetic): both are constants inside, so each loop is specialised.
+  if (kind == HALF_BF16) j = rowsOf(a, w, out, k, j0, j1, HALF_BF16, two);
+  else if (kind == HALF_F16) j = rowsOf(a, w, out, k, j0, j1, HALF_F16, two);
+  else if (kind == HALF_F16_SCALED) j = rowsOf(a, w, out, k, j0, j1, HALF_F16_SCALED, two);
+  else if (kind == HALF_F16_FINITE_SCALED) j = rowsOf(a, w, out, k, j0, j1, HALF_F16_FINITE_SCALED, two);
+  else j = rowsOf(a, w, out, k, j0, j1, HALF_F16_FINITE, two);
   for (; j < j1; j++) {
     if (two) row1(a, w + <usize>j * ld, k, out + (<usize>j << 2), kind, true);
     else row1(a, w + <usize>j * ld, k, out + (<usize>j << 2), kind, false);

@@ -14,7 +14,7 @@
 import { matmulDenseShape, SparqError, Tensor, type KernelAttrs, type KernelImpl, type KernelInputs } from '@sparq/tensor';
 import { requireRuntime, type CpuWasmContext } from '../context';
 import { JOB } from '../runtime/control-block';
-import { HALF_GEMM_ROWS } from '../runtime/wasm-module';
+import { HALF_GEMM_ROWS, HALF_KIND } from '../runtime/wasm-module';
 
 /** Largest operand the 4 GiB wasm32 memory can hold next to the others. */
 const MAX_OPERAND_BYTES = 2 ** 31;
@@ -59,11 +59,36 @@ function runMatmulDense(
   const rows = ref.half !== undefined && m > 1 ? heap.scratchPtr(2, nth * HALF_GEMM_ROWS * k * 4) : 0;
   // Allocations above may have grown the memory: take the view afterwards.
   const f32 = heap.f32;
-  f32.set(inputs.a.data, aPtr >>> 2);
-  if (ref.half === undefined) pool.run(JOB.MATMUL, [aPtr, ref.ptr, outPtr, m, k, n], nth, slot.id);
-  else pool.run(JOB.MATMUL_HALF, [aPtr, ref.ptr, outPtr, m, k, n, ref.half, rows], nth, slot.id);
+  if (ref.half === undefined) {
+    f32.set(inputs.a.data, aPtr >>> 2);
+    pool.run(JOB.MATMUL, [aPtr, ref.ptr, outPtr, m, k, n], nth, slot.id);
+  } else {
+    const kind = m === 1 && ref.half !== HALF_KIND.bf16 && scaleForF16(inputs.a.data, f32, aPtr >>> 2) ? scaledKind(ref.half) : ref.half;
+    if (kind === ref.half) f32.set(inputs.a.data, aPtr >>> 2);
+    pool.run(JOB.MATMUL_HALF, [aPtr, ref.ptr, outPtr, m, k, n, kind, rows], nth, slot.id);
+  }
   const start = outPtr >>> 2;
   return new Tensor('f32', [m, n], f32.slice(start, start + m * n));
+}
+
+/** 2^112: see scaleForF16. */
+const F16_SCALE = 2 ** 112;
+
+/**
+ * Writes x·2^112 for the f16 GEMV's pre-scaled kinds (HALF_F16_FINITE_SCALED in
+ * assembly/lib/half.ts: one multiply per 4 weights less, same products) and
+ * returns true — unless some |x| ≥ 2^16 (x·2^112 would overflow) or is NaN,
+ * then it writes nothing and returns false. The scaling is exact: a power of two.
+ */
+function scaleForF16(x: Float32Array, dst: Float32Array, at: number): boolean {
+  for (let i = 0; i < x.length; i++) if (!(Math.abs(x[i]!) < 65536)) return false;
+  for (let i = 0; i < x.length; i++) dst[at + i] = x[i]! * F16_SCALE;
+  return true;
+}
+
+/** The pre-scaled counterpart of an f16 kind. */
+function scaledKind(half: number): number {
+  return half === HALF_KIND.f16 ? HALF_KIND.f16Scaled : HALF_KIND.f16FiniteScaled;
 }
 
 /** The cpu-wasm `matmulDense` kernel (GEMV for m = 1, register-tiled GEMM otherwise; f32, f16 or bf16 weights). */

@@ -28,8 +28,11 @@ export interface DenseExports {
   attention(tid: number, nth: number, desc: number): void;
 }
 
-/** `kind` argument of `matmulHalf` (HALF_* in assembly/lib/half.ts). */
-export const HALF_KIND = { f16Finite: 0, f16: 1, bf16: 2 } as const;
+/**
+ * `kind` argument of `matmulHalf` (HALF_* in assembly/lib/half.ts); the
+ * `Scaled` kinds (GEMV only) take activations pre-scaled by 2^112.
+ */
+export const HALF_KIND = { f16Finite: 0, f16: 1, bf16: 2, f16FiniteScaled: 3, f16Scaled: 4 } as const;
 
 /** Rows of W the half-precision GEMM widens per block (NB in assembly/lib/dense-tiles.ts). */
 export const HALF_GEMM_ROWS = 64;
