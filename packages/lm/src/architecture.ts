@@ -3,7 +3,7 @@
  * read, and the embedding / final norm / LM head. The block computation itself
  * is shared (block.ts).
  */
-import { SparqError, Tensor } from '@sparq/tensor';
+import { SparqError, Tensor, type DenseWeightDType } from '@sparq/tensor';
 import { halfLinear, packedLinear, type BlockWeights, type LinearWeights } from './block';
 import type { ModelConfig } from './config';
 import type { NormWeights } from './norm';
@@ -11,13 +11,13 @@ import type { WeightSource } from './weight-source';
 
 /** Embedding, final norm and LM head. */
 export interface GlobalWeights {
-  /** Token embedding `[vocab, hidden]`. */
-  embed: Tensor<'f32'>;
+  /** Token embedding `[vocab, hidden]` (f16 / bf16 as stored when the source keeps half weights). */
+  embed: Tensor<DenseWeightDType>;
   /** Learned absolute positions `[rows, hidden]` (OPT, GPT-2), or undefined. */
   positions: Tensor<'f32'> | undefined;
   finalNorm: NormWeights;
   /** `[vocab, hidden]`; the same object as `embed` when tied. */
-  lmHead: Tensor<'f32'>;
+  lmHead: Tensor<DenseWeightDType>;
 }
 
 /** Per-architecture loading rules. */
@@ -98,8 +98,18 @@ export async function readNorm(src: WeightSource, base: string, config: ModelCon
   };
 }
 
+/**
+ * Reads a token embedding or LM head `[vocab, hidden]`: as stored when it is
+ * f16 / bf16 and the source keeps half weights (`WeightSource.halfWeights`),
+ * else as f32.
+ */
+export async function readTokenMatrix(src: WeightSource, name: string, shape: readonly number[]): Promise<Tensor<DenseWeightDType>> {
+  const t = await readStored(src, name, shape);
+  return src.halfWeights && isHalf(t) ? t : t.toF32();
+}
+
 /** Reads `lm_head.weight`, or reuses the embedding when tied (one Tensor object, so backends cache it once). */
-export async function readLmHead(src: WeightSource, config: ModelConfig, embed: Tensor<'f32'>): Promise<Tensor<'f32'>> {
+export async function readLmHead(src: WeightSource, config: ModelConfig, embed: Tensor<DenseWeightDType>): Promise<Tensor<DenseWeightDType>> {
   if (config.tieWordEmbeddings) return embed;
   if (resolveName(src, 'lm_head.weight') === undefined) {
     throw new SparqError('E_NOT_FOUND', `tensor "lm_head.weight" is missing from ${src.path} and tie_word_embeddings is false`, {
@@ -107,5 +117,5 @@ export async function readLmHead(src: WeightSource, config: ModelConfig, embed: 
       hint: 'set "tie_word_embeddings": true in config.json if the head shares the embedding',
     });
   }
-  return readF32(src, 'lm_head.weight', [config.vocabSize, config.hiddenSize]);
+  return readTokenMatrix(src, 'lm_head.weight', [config.vocabSize, config.hiddenSize]);
 }

@@ -2,10 +2,18 @@
  * The two ends of a model: token (plus learned position) embeddings in, and
  * final norm plus LM head out.
  */
-import { SparqError, Tensor, type Backend } from '@sparq/tensor';
+import { bf16ArrayToF32, f16ArrayToF32, SparqError, Tensor, type Backend, type DenseWeightDType } from '@sparq/tensor';
 import type { GlobalWeights } from './architecture';
 import type { ModelConfig } from './config';
 import { normRows } from './model-kernels';
+
+/** Row `id` of a token embedding `[vocab, D]` into `dst`, widened exactly when it is stored as f16 / bf16. */
+function embeddingRow(embed: Tensor<DenseWeightDType>, id: number, D: number, dst: Float32Array): void {
+  const row = embed.data.subarray(id * D, (id + 1) * D);
+  if (row instanceof Float32Array) dst.set(row);
+  else if (embed.dtype === 'f16') dst.set(f16ArrayToF32(row));
+  else dst.set(bf16ArrayToF32(row));
+}
 
 /**
  * Hidden states `[batch, seqLen, hidden]` of one sequence or several of equal
@@ -33,7 +41,7 @@ export function embedTokens(
         throw new SparqError('E_ARG', `token id ${id} is outside the vocabulary [0, ${c.vocabSize})`, { details: { expected: c.vocabSize, found: id } });
       }
       const o = (b * T + t) * D;
-      out.set(g.embed.data.subarray(id * D, (id + 1) * D), o);
+      embeddingRow(g.embed, id, D, out.subarray(o, o + D));
       if (g.positions) {
         // OPT indexes its table at position + 2 (OPTLearnedPositionalEmbedding); GPT-2 at the position.
         const p = (startPos + t + c.positionOffset) * D;

@@ -6,7 +6,7 @@
  * `transformer.h.<i>.attn.c_attn.q|k|v`.
  */
 import { Tensor } from '@sparq/tensor';
-import { readF32, readLmHead, readNorm, readVec, type ArchSpec } from './architecture';
+import { readF32, readLmHead, readNorm, readTokenMatrix, readVec, type ArchSpec } from './architecture';
 import type { LinearWeights } from './block';
 import type { WeightSource } from './weight-source';
 
@@ -55,7 +55,7 @@ export const gpt2Spec: ArchSpec = {
   },
   async loadGlobals(src, c) {
     const D = c.hiddenSize;
-    const embed = await readF32(src, 'transformer.wte.weight', [c.vocabSize, D]);
+    const embed = await readTokenMatrix(src, 'transformer.wte.weight', [c.vocabSize, D]);
     const positions = await readF32(src, 'transformer.wpe.weight', [c.maxPositions, D]);
     return { embed, positions, finalNorm: await readNorm(src, 'transformer.ln_f', c), lmHead: await readLmHead(src, c, embed) };
   },

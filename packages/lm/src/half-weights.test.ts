@@ -71,6 +71,8 @@ describe('half-precision checkpoints kept half precision (halfWeights)', () => {
         const rb = await evaluatePerplexity(b.model, b.tokenizer, text, opts);
         expect(half.seen.has(dtype)).toBe(true);
         expect(wide.seen.has(dtype)).toBe(false);
+        // Every matmul ran on half weights: the block linears and the (tied) embedding as LM head.
+        expect(half.seen.has('f32')).toBe(false);
         expect(ra.tokens).toBe(rb.tokens);
         expect(ra.nll).toBe(rb.nll);
         // The weights are read back widened when asked for (calibration, export).

@@ -2,7 +2,7 @@
  * LLaMA-family tensor names (`LlamaForCausalLM`, `MistralForCausalLM`,
  * `Qwen2ForCausalLM`): RMSNorm, rotate-half RoPE, SwiGLU MLP, GQA.
  */
-import { readF32, readLinear, readLmHead, readNorm, type ArchSpec } from './architecture';
+import { readLinear, readLmHead, readNorm, readTokenMatrix, type ArchSpec } from './architecture';
 
 /** Loading rules of the LLaMA family. */
 export const llamaSpec: ArchSpec = {
@@ -29,7 +29,7 @@ export const llamaSpec: ArchSpec = {
     };
   },
   async loadGlobals(src, c) {
-    const embed = await readF32(src, 'model.embed_tokens.weight', [c.vocabSize, c.hiddenSize]);
+    const embed = await readTokenMatrix(src, 'model.embed_tokens.weight', [c.vocabSize, c.hiddenSize]);
     return { embed, positions: undefined, finalNorm: await readNorm(src, 'model.norm', c), lmHead: await readLmHead(src, c, embed) };
   },
 };

@@ -35,9 +35,10 @@ export interface LoadModelOptions {
    */
   packed?: boolean;
   /**
-   * Keep linear weights that the checkpoint stores as f16 / bf16 in half
-   * precision (half the memory of f32) and run them through the backend's
-   * `matmulDense` as stored, when the backend accepts half-precision weights;
+   * Keep the linear weights, token embedding and LM head that the checkpoint
+   * stores as f16 / bf16 in half precision (half the memory of f32) and run
+   * them through the backend's `matmulDense` as stored (embedding rows are
+   * widened on lookup), when the backend accepts half-precision weights;
    * otherwise (and by default) they are widened to f32 at load. The widening
    * is exact either way; `@sparq/backend-cpu-wasm` gives bit-identical results.
    */

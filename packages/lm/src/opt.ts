@@ -3,7 +3,7 @@
  * pre-LayerNorm blocks (`do_layer_norm_before`), ReLU fc1/fc2, biases on every
  * projection, learned positions with offset 2, a final decoder LayerNorm.
  */
-import { readF32, readLinear, readLmHead, readNorm, type ArchSpec } from './architecture';
+import { readF32, readLinear, readLmHead, readNorm, readTokenMatrix, type ArchSpec } from './architecture';
 
 /** Loading rules of OPT. */
 export const optSpec: ArchSpec = {
@@ -29,7 +29,7 @@ export const optSpec: ArchSpec = {
   },
   async loadGlobals(src, c) {
     const D = c.hiddenSize;
-    const embed = await readF32(src, 'model.decoder.embed_tokens.weight', [c.vocabSize, D]);
+    const embed = await readTokenMatrix(src, 'model.decoder.embed_tokens.weight', [c.vocabSize, D]);
     // OPTLearnedPositionalEmbedding has max_position_embeddings + 2 rows (offset 2).
     const positions = await readF32(src, 'model.decoder.embed_positions.weight', [c.maxPositions + c.positionOffset, D]);
     return { embed, positions, finalNorm: await readNorm(src, 'model.decoder.final_layer_norm', c), lmHead: await readLmHead(src, c, embed) };

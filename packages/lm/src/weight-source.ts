@@ -36,8 +36,9 @@ export interface WeightSource {
    */
   readPacked?(name: string): Promise<PackedMatrix | undefined>;
   /**
-   * Keep linear weights stored as f16 / bf16 half precision in memory (they run
-   * through `matmulDense` as stored) instead of widening them to f32 at load.
+   * Keep linear weights, token embeddings and LM heads stored as f16 / bf16
+   * half precision in memory (they run through `matmulDense` as stored)
+   * instead of widening them to f32 at load.
    * Set by `loadModel({ halfWeights: true })` when the backend accepts them.
    */
   halfWeights?: boolean;
