@@ -3,6 +3,7 @@
 // bit (same backend, same thread split), whatever the shape, the layout, the
 // thread count and the special values; and both must match the float64
 // reference.
+import { compareF32 } from '@sparq/conformance';
 import { createRng, f32ArrayToBf16, f32ArrayToF16, isSparqError, matmulDenseRef, Tensor, type Backend } from '@sparq/tensor';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createCpuWasmBackend } from './index';
@@ -15,16 +16,6 @@ function sameValues(x: Float32Array, y: Float32Array): number {
   let bad = 0;
   for (let i = 0; i < x.length; i++) if (!(x[i] === y[i] || (Number.isNaN(x[i]) && Number.isNaN(y[i])))) bad++;
   return bad;
-}
-
-function nmse(out: ArrayLike<number>, ref: ArrayLike<number>): number {
-  let e = 0;
-  let s = 0;
-  for (let i = 0; i < ref.length; i++) {
-    e += (out[i]! - ref[i]!) ** 2;
-    s += ref[i]! ** 2;
-  }
-  return e / s;
 }
 
 const half = (dtype: 'f16' | 'bf16', shape: [number, number], w: Float32Array) =>
@@ -67,7 +58,7 @@ describe('cpu-wasm matmulDense with half-precision weights', () => {
             }
           }
           const y = (await two.run('matmulDense', { a, b }, { transposeB })).data;
-          expect(nmse(y, matmulDenseRef({ a, b: wide }, { transposeB }).data), what).toBeLessThan(1e-10);
+          expect(compareF32(y, matmulDenseRef({ a, b: wide }, { transposeB }).data).nmse, what).toBeLessThan(1e-10);
         }
       }
     }

@@ -30,7 +30,6 @@ function validateMatmulDense(inputs: KernelInputs<'matmulDense'>, attrs: KernelA
     return e instanceof Error ? e.message : String(e);
   }
   const [m, k, n] = mkn;
-  // f32 weights are also transposed through a temporary copy, half ones widened 64 rows at a time (GEMM scratch).
   if (m * k * 4 > MAX_OPERAND_BYTES || k * n * 4 > MAX_OPERAND_BYTES || m * n * 4 > MAX_OPERAND_BYTES) {
     return `operands larger than 2 GiB do not fit the 4 GiB wasm32 memory (m=${m}, k=${k}, n=${n})`;
   }
