@@ -4,20 +4,22 @@
 //        [--threads 2] [--out file.json] [--quick]
 // Models: one LLaMA-7B-shaped block (hidden 4096, MLP 11008, 32 heads,
 // vocabulary 512 so the stories260K tokenizer fits; synthetic weights, see
-// synthetic7b) and stories260K (../shared). Formats: dense f32, 2:4
-// (magnitude), INT4 (RTN, asymmetric), 2:4 + INT4, applied to every block
-// linear (q k v o gate up down) with the @sparq/format encoders and written as a
-// sparq container (docs/format.md §10) to a temp folder; embeddings, norms and
-// the head stay dense f32. Each container is loaded with
-// `loadModel(path, { packed: true })`, so the compressed linears run on the
-// packed kernels. Groups: 128 columns for the 7B block; per-channel for
+// synthetic7b) and stories260K (../shared). Formats: dense f32, dense f16
+// (the weights rounded to f16 and kept half precision), 2:4 (magnitude), INT4
+// (RTN, asymmetric), 2:4 + INT4, applied to every block linear (q k v o gate
+// up down) with the @sparq/format encoders and written as a sparq container
+// (docs/format.md §10) to a temp folder; embeddings, norms and the head stay
+// dense f32. Each container is loaded with
+// `loadModel(path, { packed: true, halfWeights: true })`, so the compressed
+// linears run on the packed kernels and the f16 ones as stored. Groups: 128 columns for the 7B block; per-channel for
 // stories260K (its K = 64 and 172 have no common group of 128).
-// Before timing, the bench checks that every block linear runs packed and, for
-// stories260K, that the packed logits match the container decoded to f32.
+// Before timing, the bench checks that every block linear runs packed (f16:
+// half precision) and, for stories260K, that the logits match the container
+// decoded (widened) to f32.
 // Prefill: one forward of PREFILL (128) tokens (lastOnly logits). Decode: DECODE (32)
 // single-token forwards through the KV cache after a CONTEXT-token context
 // (--context, default PREFILL; a model is skipped when that exceeds its positions).
-// The four formats of a model are loaded together and timed round-robin
+// The formats of a model are loaded together and timed round-robin
 // (1 warm-up round + 4 timed rounds; medians), so load from other processes
 // hits them alike.
 // Weight bytes per token are the bytes a decode step streams: every block
@@ -30,7 +32,7 @@ import { fileURLToPath } from 'node:url';
 import { summarize, table, writeJson } from '@sparq/bench';
 import { createCpuWasmBackend, relaxedSimdAvailable } from '@sparq/backend-cpu-wasm';
 import { compressNM, createContainerWriter, encodeNMQuant, encodeQuantized, openSafetensorsModel } from '@sparq/format';
-import { Tensor, f16ToF32, f32ToF16 } from '@sparq/tensor';
+import { Tensor, f16ToF32, f32ArrayToF16, f32ToF16 } from '@sparq/tensor';
 import { loadModel } from '../dist/index.js';
 
 const args = process.argv.slice(2);
@@ -54,7 +56,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const shared = process.env.SPARQ_SHARED ? resolve(process.env.SPARQ_SHARED) : resolve(here, '..', '..', '..', '..', 'shared');
 const STORIES = join(shared, 'models', 'stories260K');
 const TOKENIZER = join(STORIES, 'tok512.bin');
-const FORMATS = ['dense', '2:4', 'int4', '2:4+int4'];
+const FORMATS = ['dense', 'f16', '2:4', 'int4', '2:4+int4'];
 const LINEAR = /\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)\.weight$/;
 
 // --- compression (data-free: magnitude 2:4, round-to-nearest asymmetric INT4) --------
@@ -98,9 +100,9 @@ function rtn4(w, rows, cols, g, mask) {
   return { codes, scales, zeros };
 }
 
-/** The packed (or dense) form of one `[rows, cols]` f32 linear in `format`. */
+/** The packed form of one `[rows, cols]` f32 linear in `format` (undefined: stored as a plain tensor). */
 function compressLinear(format, w, rows, cols, g) {
-  if (format === 'dense') return undefined;
+  if (format === 'dense' || format === 'f16') return undefined;
   if (format === '2:4') {
     const mask = mask24(w);
     return compressNM(w.map((v, i) => (mask[i] ? v : 0)), rows, cols, 2, 4, mask);
@@ -126,9 +128,10 @@ async function writeContainer(dir, config, tensors, format, groupOf) {
     for await (const [name, t] of tensors) {
       const [rows, cols] = t.shape;
       const packed = LINEAR.test(name) ? compressLinear(format, t.data, rows, cols, groupOf(cols)) : undefined;
+      const half = LINEAR.test(name) && format === 'f16';
       if (packed) await w.addPacked(name, packed, { method: `bench-${format}` });
-      else await w.addTensor(name, t);
-      if (LINEAR.test(name)) linearBytes += packed ? packedBytes(packed) : 4 * rows * cols;
+      else await w.addTensor(name, half ? new Tensor('f16', t.shape, f32ArrayToF16(t.data)) : t);
+      if (LINEAR.test(name)) linearBytes += packed ? packedBytes(packed) : (half ? 2 : 4) * rows * cols;
     }
     await w.finish();
   } catch (e) {
@@ -213,18 +216,21 @@ async function stories260k() {
  */
 async function checkPacked(model, format, spec, dir, backend, ids) {
   let packed = 0;
+  let half = 0;
   let linears = 0;
   for (let i = 0; i < model.numBlocks; i++) {
     const w = await model.loadBlock(i);
     for (const l of [w.q, w.k, w.v, w.o, w.gate, w.up, w.down]) {
       linears += 1;
       if (l.packed) packed += 1;
+      if (l.half) half += 1;
     }
   }
-  const want = format === 'dense' ? 0 : linears;
+  const want = format === 'dense' || format === 'f16' ? 0 : linears;
   if (packed !== want) throw new Error(`${spec.name} ${format}: ${packed} of ${linears} linears run packed, expected ${want}`);
+  if (half !== (format === 'f16' ? linears : 0)) throw new Error(`${spec.name} ${format}: ${half} of ${linears} linears run half precision`);
   if (!spec.checkDecoded || format === 'dense') return;
-  const { model: decoded } = await loadModel(dir, { backend, packed: false, tokenizer: TOKENIZER });
+  const { model: decoded } = await loadModel(dir, { backend, packed: false, halfWeights: false, tokenizer: TOKENIZER });
   const a = (await model.forward(ids, undefined, { lastOnly: true })).data;
   const b = (await decoded.forward(ids, undefined, { lastOnly: true })).data;
   await decoded.dispose();
@@ -256,7 +262,7 @@ const rows = [];
 const REPS = quick ? 2 : 4;
 try {
   for (const spec of models) {
-    // All four formats are loaded at once (one backend each) and timed round-robin, one prefill and one decode rep
+    // All formats are loaded at once (one backend each) and timed round-robin, one prefill and one decode rep
     // per format per round, so load from other processes on this shared machine hits all formats alike.
     const runs = [];
     for (const format of FORMATS) {
@@ -266,7 +272,7 @@ try {
       const writeS = (performance.now() - t0) / 1000;
       const backend = createCpuWasmBackend({ threads: THREADS });
       await backend.init();
-      const { model, tokenizer } = await loadModel(dir, { backend, packed: true, tokenizer: TOKENIZER });
+      const { model, tokenizer } = await loadModel(dir, { backend, packed: true, halfWeights: true, tokenizer: TOKENIZER });
       const ids = tokenizer.encode('Once upon a time, there was a little girl named Lily. '.repeat(200)).slice(0, Math.max(PREFILL, CONTEXT) + DECODE);
       await checkPacked(model, format, spec, dir, backend, ids.slice(0, PREFILL));
       runs.push({ format, dir, backend, model, ids, linearBytes, writeS, prefillMs: [], decodeMs: [] });
