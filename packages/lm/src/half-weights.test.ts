@@ -59,6 +59,43 @@ describe('half-precision checkpoints kept half precision (halfWeights)', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+  it('setLinearWeight and unloadBlock release the half copies; the new f32 weight runs', async () => {
+    const { backend, seen } = recordingBackend();
+    const released: unknown[] = [];
+    const rel = backend.release;
+    backend.release = (t) => {
+      released.push(t);
+      rel(t);
+    };
+    const { model, tokenizer } = await loadModel(join(dir, 'f16'), { backend, tokenizer: tok, halfWeights: true });
+    try {
+      const name = 'model.layers.2.self_attn.o_proj';
+      const w = await model.getLinearWeight(name);
+      const block = await model.loadBlock(2);
+      const half = block.o.half;
+      expect(half?.dtype).toBe('f16');
+      // A shape check against the half form, then the swap.
+      await expect(model.setLinearWeight(name, new Tensor('f32', [3, 3], new Float32Array(9)))).rejects.toThrow(/expected \[64, 64\]/);
+      const doubled = new Tensor('f32', w.shape, w.data.map((v) => 2 * v));
+      await model.setLinearWeight(name, doubled);
+      expect(block.o.half).toBeUndefined();
+      expect(released).toContain(half);
+      // Unloading a block releases the half copies themselves (not a widened f32 made just for that).
+      const b3 = await model.loadBlock(3);
+      const halves = [b3.q, b3.k, b3.v, b3.o, b3.gate, b3.up, b3.down].map((l) => l?.half);
+      model.unloadBlock(3);
+      for (const h of halves) expect(released).toContain(h);
+      seen.clear();
+      const ids = tokenizer.encode('Once upon a time');
+      const y = (await model.forward(ids, undefined, { lastOnly: true })).data;
+      expect(seen.has('f32')).toBe(true);
+      expect(y.every(Number.isFinite)).toBe(true);
+    } finally {
+      await model.dispose();
+      await backend.dispose();
+    }
+  });
+
   for (const dtype of ['f16', 'bf16'] as const) {
     it(`${dtype}: the linears run as stored, with the perplexity of the widened model bit for bit`, async () => {
       const half = recordingBackend();
