@@ -3,7 +3,7 @@
  * read, and the embedding / final norm / LM head. The block computation itself
  * is shared (block.ts).
  */
-import { SparqError, Tensor, type DenseWeightDType } from '@sparq/tensor';
+import { isHalfPrecision, SparqError, Tensor, type DenseWeightDType } from '@sparq/tensor';
 import { halfLinear, packedLinear, type BlockWeights, type LinearWeights } from './block';
 import type { ModelConfig } from './config';
 import type { NormWeights } from './norm';
@@ -44,11 +44,6 @@ export async function readF32(src: WeightSource, name: string, shape: readonly n
   return (await readStored(src, name, shape)).toF32();
 }
 
-/** Whether a tensor is stored in half precision. */
-function isHalf(t: Tensor): t is Tensor<'f16' | 'bf16'> {
-  return t.dtype === 'f16' || t.dtype === 'bf16';
-}
-
 /** Reads `name` in its stored dtype, checking its shape. */
 async function readStored(src: WeightSource, name: string, shape: readonly number[]): Promise<Tensor> {
   const stored = resolveName(src, name);
@@ -83,7 +78,7 @@ export async function readLinear(src: WeightSource, base: string, out: number, i
   }
   const w = await readStored(src, `${base}.weight`, [out, inp]);
   const b = bias ? await readVec(src, `${base}.bias`, out) : undefined;
-  if (src.halfWeights && isHalf(w)) return halfLinear(base, w, b);
+  if (src.halfWeights && isHalfPrecision(w)) return halfLinear(base, w, b);
   return { name: base, weight: w.toF32(), bias: b };
 }
 
@@ -105,7 +100,7 @@ export async function readNorm(src: WeightSource, base: string, config: ModelCon
  */
 export async function readTokenMatrix(src: WeightSource, name: string, shape: readonly number[]): Promise<Tensor<DenseWeightDType>> {
   const t = await readStored(src, name, shape);
-  return src.halfWeights && isHalf(t) ? t : t.toF32();
+  return src.halfWeights && isHalfPrecision(t) ? t : t.toF32();
 }
 
 /** Reads `lm_head.weight`, or reuses the embedding when tied (one Tensor object, so backends cache it once). */

@@ -26,7 +26,7 @@ export {
   f32ArrayToF16,
   f32ArrayToBf16,
 } from './half';
-export { Tensor, shapeSize, toF32Array, assertShape } from './tensor';
+export { Tensor, shapeSize, toF32Array, assertShape, isHalfPrecision } from './tensor';
 export { createTableBackend, INT8_ACT_MAX_BLOCK, PACKED_MATMUL_KERNEL, MODEL_KERNELS } from './backend';
 export type {
   NoAttrs,

@@ -6,7 +6,7 @@
 import { type Backend, createTableBackend, type KernelInputs, type KernelAttrs, type KernelTable } from './backend';
 import { SparqError } from './errors';
 import { matmulNMQuantRef, matmulNMRef, matmulQuantRef, matmulSpqrRef } from './reference-packed';
-import { Tensor, toF32Array } from './tensor';
+import { Tensor } from './tensor';
 
 /** Checks the shapes of a dense matmul and returns `[m, k, n]`. */
 export function matmulDenseShape(
@@ -38,8 +38,8 @@ export function matmulDenseRef(
 ): Tensor<'f32'> {
   const [m, k, n] = matmulDenseShape(inputs, attrs);
   const a = inputs.a.data;
-  // Half-precision weights widen exactly to f32.
-  const b = inputs.b.dtype === 'f32' ? (inputs.b.data as Float32Array) : toF32Array(inputs.b);
+  // Half-precision weights widen exactly to f32 (an f32 b is used as is).
+  const b = inputs.b.toF32().data;
   const out = new Float32Array(m * n);
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {

@@ -78,6 +78,11 @@ export class Tensor<D extends DType = DType> {
   }
 }
 
+/** Whether `t` is stored in half precision (f16 or bf16 bit patterns). */
+export function isHalfPrecision(t: Tensor): t is Tensor<'f16' | 'bf16'> {
+  return t.dtype === 'f16' || t.dtype === 'bf16';
+}
+
 /** Widens any tensor's values into a new Float32Array. */
 export function toF32Array(t: Tensor): Float32Array {
   switch (t.dtype) {

@@ -66,14 +66,14 @@ const F16_SCALE: f32 = 5.192296858534828e33;
 }
 
 /** Halves 0–3 of the 8 in `h` as f32 (`kind`: HALF_*); `hi` is f16High(h) (unused for bf16). */
-@inline export function widenLo(h: v128, hi: v128, kind: i32): v128 {
+@inline function widenLo(h: v128, hi: v128, kind: i32): v128 {
   // Word interleaves in V8's canonical patterns (one punpcklwd / punpckhwd each).
   if (kind == HALF_BF16) return i8x16.shuffle(i32x4.splat(0), h, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23);
   return f16Scale(i8x16.shuffle(i16x8.shl(h, 13), hi, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23), fixes(kind), scaled(kind));
 }
 
 /** Halves 4–7 of the 8 in `h` as f32. */
-@inline export function widenHi(h: v128, hi: v128, kind: i32): v128 {
+@inline function widenHi(h: v128, hi: v128, kind: i32): v128 {
   if (kind == HALF_BF16) return i8x16.shuffle(i32x4.splat(0), h, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31);
   return f16Scale(i8x16.shuffle(i16x8.shl(h, 13), hi, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31), fixes(kind), scaled(kind));
 }
@@ -84,12 +84,12 @@ const F16_SCALE: f32 = 5.192296858534828e33;
 }
 
 /** f16High(h) for f16 kinds; bf16 needs none. */
-@inline export function highWords(h: v128, kind: i32): v128 {
+@inline function highWords(h: v128, kind: i32): v128 {
   return kind == HALF_BF16 ? h : f16High(h);
 }
 
 /** One half (u16 bits in the low half of `h`) as f32, by the same bit operations as the SIMD lanes. */
-@inline export function widen1(h: u32, kind: i32): f32 {
+@inline function widen1(h: u32, kind: i32): f32 {
   if (kind == HALF_BF16) return reinterpret<f32>(h << 16);
   const e = <u32>(<i32>(h << 16) >> 16);
   let f = reinterpret<f32>((e << 13) & 0x8fffe000);
@@ -111,8 +111,8 @@ export function widenRow(w: usize, k: i32, kind: i32, dst: usize): void {
 }
 
 /**
- * out[j] = a · W[j] for the 4 rows at `w` (`ld` bytes apart), outputs 4 bytes
- * apart. `two`: dot1's arithmetic (accumulators s0, s1 take alternate 4-float
+ * out[j] = a · W[j] for the 4 rows at `w` (`ld` bytes apart), outputs `os`
+ * bytes apart. `two`: dot1's arithmetic (accumulators s0, s1 take alternate 4-float
  * chunks, a last chunk into s0), else gemvRows12's (one accumulator); then
  * the horizontal sum and the scalar tail, as in the f32 kernels.
  */

@@ -4,31 +4,24 @@
  * (activations, output, …) and the dense weight cache keyed by tensor
  * identity. A backend holds one or more of these (see memory-set.ts).
  */
-import { SparqError, type DenseWeightDType, type Tensor } from '@sparq/tensor';
+import { isHalfPrecision, SparqError, type DenseWeightDType, type Tensor } from '@sparq/tensor';
 import { FreeListAllocator } from './allocator';
 import { CTL_BYTES } from './control-block';
 import { HALF_KIND, MAX_PAGES, MODULE_MIN_PAGES, type DenseExports } from './wasm-module';
 
 const PAGE = 65536;
 
-/** A cached device copy of a weight, always stored as [n, k] (rows = output features). */
-interface WeightEntry {
-  ptr: number;
-  /** Whether the source tensor was given as [n, k] (`transposeB`) or [k, n]. */
-  transposeB: boolean;
-  /** Half-precision weights: the `matmulHalf` kind (f16 with or without infinities / NaNs, or bf16). */
-  half?: number;
-}
-
 /** Device form of a dense weight: its byte offset and, for f16 / bf16 storage, the `matmulHalf` kind. */
 export interface DenseWeightRef {
   ptr: number;
+  /** The `matmulHalf` kind (f16 with or without infinities / NaNs, or bf16); undefined for f32. */
   half?: number;
 }
 
-/** Whether a dense weight is stored in half precision. */
-function isHalf(b: Tensor<DenseWeightDType>): b is Tensor<'f16' | 'bf16'> {
-  return b.dtype !== 'f32';
+/** A cached device copy of a weight, always stored as [n, k] (rows = output features). */
+interface WeightEntry extends DenseWeightRef {
+  /** Whether the source tensor was given as [n, k] (`transposeB`) or [k, n]. */
+  transposeB: boolean;
 }
 
 /** One scratch region that only grows (by 1.5× to avoid re-allocating every call). */
@@ -101,7 +94,7 @@ export class WasmHeap {
     const hit = this.weights.get(b);
     if (hit && hit.transposeB === transposeB) return hit;
     if (hit) this.release(b);
-    if (isHalf(b)) return this.halfWeight(b, transposeB);
+    if (isHalfPrecision(b)) return this.halfWeight(b, transposeB);
     const data = b.toF32().data; // b itself: f32 is the only other storage type
     const bytes = data.length * 4;
     const ptr = this.alloc.alloc(bytes);
