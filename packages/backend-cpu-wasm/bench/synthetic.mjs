@@ -1,6 +1,7 @@
 // Synthetic weight material shared by the benchmarks (compressed, peers, llama7b-memory): the
 // timings only need valid, random-looking codes, scales and 2:4 positions, made fast and
 // deterministically (xorshift32 — far faster than the seeded RNG of @sparq/tensor at GB sizes).
+import { packBits } from '@sparq/format';
 import { f32ArrayToBf16, f32ArrayToF16, f32ToF16, Tensor } from '@sparq/tensor';
 
 let seed = 0x9e3779b9;
@@ -40,6 +41,24 @@ export function indices24(len) {
   return out;
 }
 
+/** The 70 increasing 4-of-8 position sets, one per entry as 4 bytes. */
+const SETS48 = [];
+for (let b = 0; b < 256; b++) {
+  if (b.toString(2).replace(/0/g, '').length !== 4) continue;
+  const set = [];
+  for (let p = 0; p < 8; p++) if (b & (1 << p)) set.push(p);
+  SETS48.push(set);
+}
+
+/** 4:8 index codes (docs/format.md §3: 3-bit positions packed per §1) of an [n, k] weight. */
+export function indices48(n, k) {
+  const kept = k / 2;
+  const r = randomBytes((n * k) / 8);
+  const slots = new Uint8Array(n * kept);
+  for (let g = 0; g < r.length; g++) slots.set(SETS48[r[g] % 70], 4 * g);
+  return packBits(slots, n, kept, 3);
+}
+
 /** `len` f16 group scales in [0.005, 0.02). */
 export const f16Scales = (len) => Uint16Array.from(uniform(len, 0.005, 0.02), f32ToF16);
 
@@ -75,6 +94,20 @@ export function benchFormats(G) {
       codes: randomBytes((n * k) / 4), scales: f16Scales((n * k) / G), zeros: randomBytes((n * k) / G / 2), indices: indices24(n * k / 8),
     }),
     bytes: (n, k) => n * k / 4 + n * k / 8 + (n * k / G) * 2.5, // §4
+  },
+  // 4:8 (the same density as 2:4, a wider choice of kept positions).
+  '4:8': {
+    kernel: 'matmulNM',
+    make: (n, k) => ({ kind: 'nm', rows: n, cols: k, n: 4, m: 8, values: uniform((n * k) / 2, -1, 1), indices: indices48(n, k) }),
+    bytes: (n, k) => n * k * 2 + (n * k * 3) / 16, // §3: f32 kept values, 3-bit positions
+  },
+  '4:8+int4': {
+    kernel: 'matmulNMQuant',
+    make: (n, k) => ({
+      kind: 'nm-quant', rows: n, cols: k, n: 4, m: 8, bits: 4, groupSize: G, sym: false,
+      codes: randomBytes((n * k) / 4), scales: f16Scales((n * k) / G), zeros: randomBytes((n * k) / G / 2), indices: indices48(n, k),
+    }),
+    bytes: (n, k) => n * k / 4 + (n * k * 3) / 16 + (n * k / G) * 2.5, // §4
   },
   // Dense weights stored in half precision (a half-precision checkpoint's), widened exactly in the kernel.
   f16: {

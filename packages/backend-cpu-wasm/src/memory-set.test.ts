@@ -64,6 +64,9 @@ describe('cpu-wasm weights across several wasm memories', () => {
       randomNM(rng, 7, 40, 3, 5),
       randomNMQuant(rng, 23, 256, 2, 4, 4, 128, false),
       randomNMQuant(rng, 10, 48, 4, 8, 3, 24, true),
+      randomNM(rng, 13, 256, 4, 8), // column bytes (any-N:M kernels)
+      randomNMQuant(rng, 11, 256, 4, 8, 4, 128, false), // column bytes + the wide N:M + 4-bit GEMV stream
+      randomNMQuant(rng, 9, 512, 2, 8, 4, 256, true),
       randomSpqr(rng, 21, 48, 3, 16, 5),
     ]) {
       const be = make();

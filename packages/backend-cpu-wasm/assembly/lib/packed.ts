@@ -45,6 +45,7 @@
 
 import { dot1, gemmMadd, gemvRange, hsum, KC, tile4x1, tile4x2 } from './dense-tiles';
 import { dw } from './descriptor';
+import { gatherDot, tileSpNM, tileSpNMPair } from './nm-gather';
 import { claim, claimRows } from './work';
 
 // Descriptor words (u32 index into the descriptor).
@@ -81,6 +82,8 @@ const D_RIDX: i32 = 30;
 const D_PANEL: i32 = 31;
 /** Columns per k-segment of the Q4 and NMQ4 GEMV layouts (see gemvQ4, gemvNMQ4), else 0. */
 const D_SEG: i32 = 32;
+/** Column byte of every kept slot (its column within its 128-column block), row-major `[n, L]`, for the any-N:M paths (NMG, SPNM), else 0. */
+const D_KPOS: i32 = 33;
 
 /**
  * Byte offset, inside the descriptor block (after its words), of the kernels' v128 constants,
@@ -151,6 +154,9 @@ const PATH_Q8: u32 = 2;
 const PATH_NM24: u32 = 3;
 const PATH_NMQ4: u32 = 4;
 const PATH_SP24: u32 = 5;
+const PATH_NMG: u32 = 6;
+const PATH_SPNM: u32 = 7;
+const PATH_NMQ4W: u32 = 8;
 
 /** Rows of W decoded per GEMM block (RB·k·4 bytes of per-thread scratch). */
 const RB: i32 = 16;
@@ -365,6 +371,10 @@ export function prepareActInt8(d: usize): void {
         const o = xq + <usize>c;
         v128.store(o, i8x16.shuffle(v0, v1, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30));
         v128.store(o, i8x16.shuffle(v0, v1, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31), 16);
+      } else if (path == PATH_NMQ4W) {
+        // Plain i8 codes: a 16-column chunk is one swizzle table.
+        v128.store(xq + <usize>c, v0);
+        if (c + 16 < c0 + xb) v128.store(xq + <usize>c, v1, 16);
       } else if (path == PATH_NMQ4) {
         // Per 8 columns (20 bytes): the even 4-column group as is (x0 … x3, splatted by the kernel into a
         // period-4 table), then the odd one with each activation repeated 4 times (x4 ×4 … x7 ×4).
@@ -852,6 +862,110 @@ const NMQ4_OB: i32 = 8;
   NMQ4_SX = sx;
 }
 
+/** NMQ4W gather of the vector in the low (`hi` false) or high nibbles of position vector `iv` from a chunk's activations `xv` (`relaxed_swizzle` is exact: positions < 16). */
+@inline function nmq4wGather(xv: v128, iv: v128, m4: v128, hi: bool): v128 {
+  const i = v128.and(hi ? i16x8.shr_u(iv, 4) : iv, m4);
+  return ASC_FEATURE_RELAXED_SIMD ? i8x16.relaxed_swizzle(xv, i) : i8x16.swizzle(xv, i);
+}
+
+/** Codes 0–15 of the vector in the low or high nibbles of code vector `cv`, one per byte. */
+@inline function nmq4wCodes(cv: v128, m4: v128, hi: bool): v128 {
+  return v128.and(hi ? i16x8.shr_u(cv, 4) : cv, m4);
+}
+
+/**
+ * Relaxed-SIMD NMQ4W sums of one position / code vector pair (gathers g0, g1;
+ * code vector `cv`): Σ x·q per row-slot pair as i16 (`relaxed_dot_i8x16_i7x16_s`
+ * is exact: codes 0–15, a pair sum at most 2·127·15).
+ */
+@inline function nmq4wDot(g0: v128, g1: v128, cv: v128, m4: v128): v128 {
+  return i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(g0, nmq4wCodes(cv, m4, false)), i16x8.relaxed_dot_i8x16_i7x16_s(g1, nmq4wCodes(cv, m4, true)));
+}
+
+/** Relaxed-SIMD Σ x of gathers g0, g1 per row-slot pair (the zero-point term), as i16. */
+@inline function nmq4wSum(g0: v128, g1: v128, ones: v128): v128 {
+  return i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(g0, ones), i16x8.relaxed_dot_i8x16_i7x16_s(g1, ones));
+}
+
+/**
+ * Relaxed-SIMD NMQ4W step (128 columns = 8 chunks of 16; V = 4: 4:8, 8:16, or
+ * V = 2: 2:8, 4:16 vectors of 8 rows × 2 slots per chunk, laid out as V/2
+ * position vectors then V/2 code vectors): results in NMQ4_P0, NMQ4_P1 (Σ x·q,
+ * rows 0–3 and 4–7) and NMQ4_SX (Σ x per row), as nmq4StepRelaxed. The i16
+ * sums of 32 columns (at most 8 products of ≤ 127·15 per lane: ≤ 30480) are
+ * widened per 32 columns; Σ x over the step is at most 32·254. Sums stay in
+ * locals: accumulated in the result globals, V8 kept them in memory (a load
+ * and a store per vector pair).
+ */
+@inline function nmq4wStepRelaxed(w: usize, x: usize, V: i32, m4: v128, ones: v128): void {
+  let p0 = i32x4.splat(0), p1 = i32x4.splat(0);
+  let sx = i16x8.splat(0);
+  for (let h: i32 = 0; h < 4; h++) {
+    let p = i16x8.splat(0);
+    for (let c: i32 = 0; c < 2; c++) {
+      const xv = v128.load(x);
+      let iv = v128.load(w);
+      let g0 = nmq4wGather(xv, iv, m4, false), g1 = nmq4wGather(xv, iv, m4, true);
+      sx = i16x8.add(sx, nmq4wSum(g0, g1, ones));
+      if (V == 4) {
+        p = i16x8.add(p, nmq4wDot(g0, g1, v128.load(w, 32), m4));
+        iv = v128.load(w, 16);
+        g0 = nmq4wGather(xv, iv, m4, false);
+        g1 = nmq4wGather(xv, iv, m4, true);
+        sx = i16x8.add(sx, nmq4wSum(g0, g1, ones));
+        p = i16x8.add(p, nmq4wDot(g0, g1, v128.load(w, 48), m4));
+        w += 64;
+      } else {
+        p = i16x8.add(p, nmq4wDot(g0, g1, v128.load(w, 16), m4));
+        w += 32;
+      }
+      x += 16;
+    }
+    p0 = i32x4.add(p0, i32x4.extend_low_i16x8_s(p));
+    p1 = i32x4.add(p1, i32x4.extend_high_i16x8_s(p));
+  }
+  NMQ4_P0 = p0;
+  NMQ4_P1 = p1;
+  NMQ4_SX = sx;
+}
+
+/** Baseline Σ x·(q − z) of gather `g` and codes `c` for rows 0–3 (`lo`, zero-points `z` per i16 lane) or 4–7, as i32x4 (exact). */
+@inline function nmq4wBaseDot(g: v128, c: v128, z: v128, lo: bool): v128 {
+  return lo
+    ? i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(g), i16x8.sub(i16x8.extend_low_i8x16_u(c), z))
+    : i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(g), i16x8.sub(i16x8.extend_high_i8x16_u(c), z));
+}
+
+/**
+ * Baseline NMQ4W step: the gathered activations widened to i16 times (q − z)
+ * (zero-points per i16 lane: `zl` rows 0–3, `zh` rows 4–7), summed per row
+ * with i32x4.dot_i16x8_s into NMQ4_P0 and NMQ4_P1 — exact, as the relaxed
+ * build's Σ x·q − z·Σ x, so both builds give the same bits.
+ */
+@inline function nmq4wStepBase(w: usize, x: usize, V: i32, m4: v128, zl: v128, zh: v128): void {
+  let p0 = i32x4.splat(0), p1 = i32x4.splat(0);
+  for (let c: i32 = 0; c < 8; c++) {
+    const xv = v128.load(x);
+    for (let u: i32 = 0; u < V; u += 2) {
+      const iv = v128.load(w);
+      const cv = v128.load(w + <usize>(V << 3));
+      let g = nmq4wGather(xv, iv, m4, false);
+      let q = nmq4wCodes(cv, m4, false);
+      p0 = i32x4.add(p0, nmq4wBaseDot(g, q, zl, true));
+      p1 = i32x4.add(p1, nmq4wBaseDot(g, q, zh, false));
+      g = nmq4wGather(xv, iv, m4, true);
+      q = nmq4wCodes(cv, m4, true);
+      p0 = i32x4.add(p0, nmq4wBaseDot(g, q, zl, true));
+      p1 = i32x4.add(p1, nmq4wBaseDot(g, q, zh, false));
+      w += 16;
+    }
+    w += <usize>(V << 3);
+    x += 16;
+  }
+  NMQ4_P0 = p0;
+  NMQ4_P1 = p1;
+}
+
 // Results of nmq4StepRelaxed (AssemblyScript functions return one value; these stay in registers once inlined).
 let NMQ4_P0: v128 = i32x4.splat(0);
 let NMQ4_P1: v128 = i32x4.splat(0);
@@ -893,7 +1007,9 @@ function gemvNMQ4(d: usize, j0: i32, j1: i32, scratch: usize): void {
   const gs = <i32>dw(d, D_GS);
   const G = k / gs;
   const spg = gs >> 7; // steps per group
-  const groupBytes = NMQ4_STAT + <usize>spg * NMQ4_STEP;
+  // NMQ4W: N:M with M = 8 or 16, V = 8·N/M vectors per 16-column chunk (2 or 4).
+  const V = dw(d, D_PATH) == PATH_NMQ4W ? (8 * <i32>dw(d, D_NN)) / <i32>dw(d, D_MM) : 0;
+  const groupBytes = NMQ4_STAT + <usize>spg * (V > 0 ? <usize>(V << 7) : NMQ4_STEP);
   const octetBytes = <usize>G * groupBytes;
   const gps = <i32>dw(d, D_SEG) / gs; // groups per k-segment
   const stream = <usize>dw(d, D_RCODES);
@@ -913,9 +1029,9 @@ function gemvNMQ4(d: usize, j0: i32, j1: i32, scratch: usize): void {
       const t1 = min(G, t0 + gps);
       const segBytes = <usize>(t1 - t0) * groupBytes;
       let w = blockBase + <usize>t0 * groupBytes * nb + <usize>(oa - blk * NMQ4_OB) * segBytes;
-      const x = xq + <usize>(t0 * gs >> 3) * 20;
+      const x = xq + (V > 0 ? <usize>(t0 * gs) : <usize>(t0 * gs >> 3) * 20);
       const sp = xs + (<usize>(t0 * spg) << 2);
-      for (let o = oa; o < oe; o++, w += segBytes) nmq4Segment(d, w, x, sp, t1 - t0, spg, scratch + (<usize>(o - oa) << 5));
+      for (let o = oa; o < oe; o++, w += segBytes) nmq4Segment(d, w, x, sp, t1 - t0, spg, V, scratch + (<usize>(o - oa) << 5));
     }
     for (let o = oa; o < oe; o++) {
       const st = scratch + (<usize>(o - oa) << 5);
@@ -930,7 +1046,7 @@ function gemvNMQ4(d: usize, j0: i32, j1: i32, scratch: usize): void {
  * `w`, activation tables from `x`, activation block scales from `sp`; the
  * octet's two f32x4 sums are continued from / saved to `state`.
  */
-function nmq4Segment(d: usize, w: usize, x: usize, sp: usize, groups: i32, spg: i32, state: usize): void {
+function nmq4Segment(d: usize, w: usize, x: usize, sp: usize, groups: i32, spg: i32, V: i32, state: usize): void {
   const m4 = cv(d, C_0F), ones = cv(d, C_01);
   let f0 = v128.load(state), f1 = v128.load(state, 16);
   for (let t: i32 = 0; t < groups; t++) {
@@ -942,7 +1058,20 @@ function nmq4Segment(d: usize, w: usize, x: usize, sp: usize, groups: i32, spg: 
     w += NMQ4_STAT;
     for (let step: i32 = 0; step < spg; step++) {
       let a0: v128, a1: v128; // Σ x·(q − z), rows 0–3 and 4–7
-      if (ASC_FEATURE_RELAXED_SIMD) {
+      if (V > 0) {
+        // NMQ4W: one step of 8 chunks × V vectors.
+        if (ASC_FEATURE_RELAXED_SIMD) {
+          nmq4wStepRelaxed(w, x, V, m4, ones);
+          a0 = i32x4.sub(NMQ4_P0, i32x4.mul(z0, i32x4.extend_low_i16x8_s(NMQ4_SX)));
+          a1 = i32x4.sub(NMQ4_P1, i32x4.mul(z1, i32x4.extend_high_i16x8_s(NMQ4_SX)));
+        } else {
+          nmq4wStepBase(w, x, V, m4, zl, zh);
+          a0 = NMQ4_P0;
+          a1 = NMQ4_P1;
+        }
+        w += <usize>(V << 7);
+        x += 128;
+      } else if (ASC_FEATURE_RELAXED_SIMD) {
         nmq4StepRelaxed(w, x, m4, ones);
         a0 = i32x4.sub(NMQ4_P0, i32x4.mul(z0, i32x4.extend_low_i16x8_s(NMQ4_SX)));
         a1 = i32x4.sub(NMQ4_P1, i32x4.mul(z1, i32x4.extend_high_i16x8_s(NMQ4_SX)));
@@ -1316,6 +1445,108 @@ function gemmSp24(d: usize, j0: i32, j1: i32, scratch: usize): void {
 }
 
 // ---------------------------------------------------------------------------
+// Any N:M but 2:4, M dividing 128 (kept-slot column bytes, D_KPOS; tiles and gather in nm-gather.ts).
+
+/** Row j's kept values as f32, row-major: the uploaded values (§3), or decoded from the codes into `dst` (§4). */
+@inline function keptValues(d: usize, j: i32, quant: bool, dst: usize): usize {
+  if (!quant) return keptRow(d, j);
+  decodeKeptValues(d, j, dst);
+  return dst;
+}
+
+/**
+ * Any-N:M GEMV of rows [j0, j1): per row, the kept values (§4: decoded exactly
+ * into the thread's scratch row first) against the activations gathered by
+ * column index (gatherDot). Reads the values and 2 bytes of column index per
+ * kept slot instead of the dense row, with no per-row decode into a dense
+ * scratch row (the generic path scattered every row into k floats and ran
+ * the dense dot: 0.16× dense f32 for 4:8).
+ */
+function gemvNMGather(d: usize, j0: i32, j1: i32, scratch: usize): void {
+  const k = <i32>dw(d, D_K);
+  const nn = <i32>dw(d, D_NN);
+  const mm = <i32>dw(d, D_MM);
+  const L = (k / mm) * nn;
+  const x = <usize>dw(d, D_A);
+  const out = <usize>dw(d, D_OUT);
+  const kpos = <usize>dw(d, D_KPOS);
+  const quant = dw(d, D_KIND) == KIND_NMQ;
+  for (let j = j0; j < j1; j++) {
+    const v = keptValues(d, j, quant, scratch);
+    store<f32>(out + (<usize>j << 2), gatherDot(x, kpos + <usize>j * <usize>L, v, L, (128 / mm) * nn));
+  }
+}
+
+/**
+ * Any-N:M sparse GEMM (m ≥ 8, M dividing SPKB) of rows [j0, j1), structured
+ * as gemmSp24: blocks of RB weight rows (§4 values decoded to f32 first, row
+ * after row); for each pair of 16-row panels, k-blocks of SPKB columns × one
+ * weight row at a time (tileSpNMPair; a last odd panel: tileSpNM) accumulate
+ * into the per-thread RB × 32 tile buffer. A k-block holds whole N:M groups,
+ * so its kept slots are one contiguous range of the row. Every output is one
+ * accumulator chain over its row's kept slots in order, so neither the thread
+ * split nor the panel count changes results.
+ */
+function gemmSpNM(d: usize, j0: i32, j1: i32, scratch: usize): void {
+  const m = <i32>dw(d, D_M);
+  const k = <i32>dw(d, D_K);
+  const n = <i32>dw(d, D_N);
+  const nn = <i32>dw(d, D_NN);
+  const mm = <i32>dw(d, D_MM);
+  const L = (k / mm) * nn;
+  const quant = dw(d, D_KIND) == KIND_NMQ;
+  const kpos = <usize>dw(d, D_KPOS);
+  const panel = <usize>dw(d, D_PANEL);
+  const out = <usize>dw(d, D_OUT);
+  const ldo = <usize>n << 2;
+  const strips = (m + 15) >> 4;
+  const vstride = <usize>L << 2;
+  const tiles = scratch; // 2·RB × 64 bytes: RB rows × up to 2 panels
+  const dec = scratch + (<usize>(2 * RB) << 6); // §4: RB rows of decoded kept values
+  for (let jb = j0; jb < j1; jb += RB) {
+    const je = min(jb + RB, j1);
+    if (quant) for (let j = jb; j < je; j++) decodeKeptValues(d, j, dec + <usize>(j - jb) * vstride);
+    for (let s: i32 = 0; s < strips; ) {
+      const p = panel + ((<usize>s * <usize>k) << 6);
+      const panels: i32 = s + 2 <= strips ? 2 : 1;
+      memory.fill(tiles, 0, <usize>(RB * panels) << 6);
+      // k-blocks of SPKB = 128 columns: the blocks of the column bytes.
+      for (let kb: i32 = 0; kb < k; kb += SPKB) {
+        const s0 = (kb / mm) * nn;
+        const slots = (min(k, kb + SPKB) / mm) * nn - s0;
+        const pk = p + (<usize>kb << 6);
+        for (let j = jb; j < je; j++) {
+          const v = (quant ? dec + <usize>(j - jb) * vstride : keptRow(d, j)) + (<usize>s0 << 2);
+          const c = kpos + <usize>j * <usize>L + <usize>s0;
+          const t = tiles + (<usize>((j - jb) * panels) << 6);
+          if (panels > 1) {
+            // Slots past a multiple of 4 (only in a last partial block) run through the one-panel tile, per panel.
+            const s4 = slots & ~3;
+            const ps = <usize>k << 6;
+            tileSpNMPair(pk, ps, c, v, s4, t, t + 64);
+            if (s4 < slots) {
+              tileSpNM(pk, c + <usize>s4, v + (<usize>s4 << 2), slots - s4, t);
+              tileSpNM(pk + ps, c + <usize>s4, v + (<usize>s4 << 2), slots - s4, t + 64);
+            }
+          } else {
+            tileSpNM(pk, c, v, slots, t);
+          }
+        }
+      }
+      for (let h: i32 = 0; h < panels; h++) {
+        const rows = min(16, m - ((s + h) << 4));
+        const o = out + <usize>((s + h) << 4) * ldo;
+        for (let j = jb; j < je; j++) {
+          const t = tiles + (<usize>((j - jb) * panels + h) << 6);
+          storeCol16(o + (<usize>j << 2), ldo, rows, v128.load(t), v128.load(t, 16), v128.load(t, 32), v128.load(t, 48));
+        }
+      }
+      s += panels;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
 // Entry.
 
 /**
@@ -1342,11 +1573,16 @@ function packedRows(d: usize, j0: i32, j1: i32, scratch: usize): void {
     gemmSp24(d, j0, j1, scratch);
     return;
   }
+  if (path == PATH_SPNM) {
+    gemmSpNM(d, j0, j1, scratch);
+    return;
+  }
   if (m == 1) {
     if (path == PATH_Q4) gemvQ4(d, j0, j1, scratch);
     else if (path == PATH_Q8) gemvQ8(d, j0, j1);
     else if (path == PATH_NM24) gemvNM24(d, j0, j1);
-    else if (path == PATH_NMQ4) gemvNMQ4(d, j0, j1, scratch);
+    else if (path == PATH_NMQ4 || path == PATH_NMQ4W) gemvNMQ4(d, j0, j1, scratch);
+    else if (path == PATH_NMG) gemvNMGather(d, j0, j1, scratch);
     else {
       for (let j = j0; j < j1; j++) {
         decodeRow(d, j, scratch);

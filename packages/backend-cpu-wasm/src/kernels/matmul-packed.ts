@@ -25,7 +25,7 @@ import {
 } from '@sparq/tensor';
 import { requireRuntime, type CpuWasmContext } from '../context';
 import { JOB } from '../runtime/control-block';
-import { isNM24Fast, isNMQ4Fast, NMQ4_BLOCK_OCTETS, PACKED_KIND, Q4_BLOCK_QUADS, type PackedWeight } from '../runtime/packed-weights';
+import { hasKeptPos, isNM24Fast, isNMQ4Fast, isNMQ4Wide, NMQ4_BLOCK_OCTETS, PACKED_KIND, Q4_BLOCK_QUADS, type PackedWeight } from '../runtime/packed-weights';
 
 /** Largest operand the 4 GiB wasm32 memory can hold next to the others. */
 const MAX_OPERAND_BYTES = 2 ** 31;
@@ -36,7 +36,7 @@ const RB = 16;
 const SP24_MIN_M = 8;
 
 /** Kernel path codes of the descriptor (D_PATH). */
-export const PACKED_PATH = { generic: 0, q4: 1, q8: 2, nm24: 3, nmq4: 4, sp24: 5 } as const;
+export const PACKED_PATH = { generic: 0, q4: 1, q8: 2, nm24: 3, nmq4: 4, sp24: 5, nmg: 6, spnm: 7, nmq4w: 8 } as const;
 /** A kernel path. */
 export type PackedPath = keyof typeof PACKED_PATH;
 
@@ -44,7 +44,7 @@ export type PackedPath = keyof typeof PACKED_PATH;
 const D = {
   KIND: 0, M: 1, K: 2, N: 3, A: 4, OUT: 5, BITS: 6, GS: 7, NN: 8, MM: 9, CODES: 10, CODE_ROW: 11, SCALE: 12, ZERO: 13,
   IDX: 14, IDX_ROW: 15, IDX_BITS: 16, VALUES: 17, ORP: 18, OCOL: 19, OVAL: 20, SCRATCH: 21, SCRATCH_STRIDE: 22, PATH: 23,
-  XQ: 24, XS: 25, XB: 26, XT: 27, RCODES: 29, RIDX: 30, PANEL: 31, SEG: 32,
+  XQ: 24, XS: 25, XB: 26, XT: 27, RCODES: 29, RIDX: 30, PANEL: 31, SEG: 32, KPOS: 33,
 } as const;
 const DESC_BYTES = 384;
 
@@ -64,12 +64,16 @@ export function packedPath(w: PackedMatrix, m: number, int8Activations: boolean)
   if (m >= SP24_MIN_M && (w.kind === 'nm' || w.kind === 'nm-quant') && w.n === 2 && w.m === 4 && w.cols % 8 === 0) {
     return { path: 'sp24', xb: 0 };
   }
+  // Other N:M patterns (M dividing 128): the column-byte kernels.
+  if (m >= SP24_MIN_M && hasKeptPos(w)) return { path: 'spnm', xb: 0 };
   if (m !== 1) return { path: 'generic', xb: 0 };
   if (isNM24Fast(w)) return { path: 'nm24', xb: 0 };
-  if (!int8Activations) return { path: 'generic', xb: 0 };
+  if (!int8Activations) return { path: hasKeptPos(w) ? 'nmg' : 'generic', xb: 0 };
   if (w.kind === 'quant' && w.bits === 4 && w.groupSize % 32 === 0) return { path: 'q4', xb: blockFor(w.groupSize, [128, 64, 32]) };
   if (w.kind === 'quant' && w.bits === 8 && w.groupSize % 16 === 0) return { path: 'q8', xb: blockFor(w.groupSize, [128, 64, 32, 16]) };
   if (w.kind === 'nm-quant' && isNMQ4Fast(w)) return { path: 'nmq4', xb: 128 };
+  if (isNMQ4Wide(w)) return { path: 'nmq4w', xb: 128 };
+  if (hasKeptPos(w)) return { path: 'nmg', xb: 0 };
   return { path: 'generic', xb: 0 };
 }
 
@@ -115,16 +119,20 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
         ? align64(2 * RB * 64 + (w.kind === 'nm-quant' ? (RB + 4) * (k / 2) * 4 : 0))
         : path === 'q4'
           ? Q4_BLOCK_QUADS * 32
-          : path === 'nmq4'
+          : path === 'nmq4' || path === 'nmq4w'
             ? NMQ4_BLOCK_OCTETS * 32
-            : 0;
+            : path === 'spnm'
+              ? align64(2 * RB * 64 + (w.kind === 'nm-quant' ? RB * (keptPerRow(w) * 4 + 192) : 0))
+              : path === 'nmg' && w.kind === 'nm-quant'
+                ? align64(keptPerRow(w) * 4 + 64)
+                : 0;
   const rowScratch = stride > 0 ? heap.scratchPtr(2, stride * nth) : 0;
   // int8 paths: i16 activations (2k bytes) or, for nmq4, swizzle tables (20 bytes per 8 columns).
-  const xqBytes = align64(path === 'nm24' ? 0 : path === 'nmq4' ? (k / 8) * 20 : k * 2);
+  const xqBytes = align64(path === 'nm24' || path === 'nmg' || path === 'spnm' ? 0 : path === 'nmq4' ? (k / 8) * 20 : path === 'nmq4w' ? k : k * 2);
   const xsBytes = align64(Math.ceil(k / 16) * 4);
   // Per-block scales and per-group sums: int8 paths have blocks and groups of ≥ 16 columns.
   const xtBytes = xsBytes;
-  const panelBytes = path === 'sp24' ? Math.ceil(m / 16) * 16 * k * 4 : 0;
+  const panelBytes = path === 'sp24' || path === 'spnm' ? Math.ceil(m / 16) * 16 * k * 4 : 0;
   const descPtr = heap.scratchPtr(3, DESC_BYTES + xqBytes + xsBytes + xtBytes + panelBytes);
   const xq = descPtr + DESC_BYTES;
   const xs = xq + xqBytes;
@@ -151,8 +159,8 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
   d[D.XB] = xb;
   d[D.XT] = xt;
   d[D.PANEL] = panel;
-  if (path === 'q4' || path === 'q8' || path === 'nmq4') ex.prepareActInt8(descPtr);
-  if (path === 'sp24') ex.preparePanels(descPtr);
+  if (path === 'q4' || path === 'q8' || path === 'nmq4' || path === 'nmq4w') ex.prepareActInt8(descPtr);
+  if (path === 'sp24' || path === 'spnm') ex.preparePanels(descPtr);
   pool.run(JOB.PACKED, [descPtr], nth, slot.id);
   const start = outPtr >>> 2;
   return new Tensor('f32', [m, n], heap.f32.slice(start, start + m * n));
@@ -196,7 +204,11 @@ function fillWeight(d: Uint32Array, pw: PackedWeight): void {
   d[D.RCODES] = pw.rcodes;
   d[D.RIDX] = pw.ridx;
   d[D.SEG] = pw.segCols;
+  d[D.KPOS] = pw.kpos;
 }
+
+/** Kept slots per row of an N:M weight (K·N/M). */
+const keptPerRow = (w: PackedMatrix): number => (w.kind === 'nm' || w.kind === 'nm-quant' ? (w.cols / w.m) * w.n : 0);
 
 /** The cpu-wasm `matmulQuant` (any bits/group size; Q4/Q8 integer GEMV). */
 export const matmulQuant: KernelImpl<'matmulQuant', CpuWasmContext> = {

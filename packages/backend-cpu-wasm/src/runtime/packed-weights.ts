@@ -17,11 +17,15 @@
  * - extra GEMV copies (memory cost on top of the packed size): for 2:4 f32,
  *   the position bytes (1 byte per 4 columns); for 2:4 + 4-bit with groups of
  *   128k, codes, positions and statistics re-packed into one stream of 8-row
- *   octets (`packNMQ4Stream`), i.e. the codes and indices are held twice.
+ *   octets (`packNMQ4Stream`), i.e. the codes and indices are held twice;
+ *   for every other N:M pattern with M dividing 128 (f32 or quantized), each
+ *   kept slot's column within its 128-column block as a byte (`keptPos`, 1
+ *   byte per kept slot), read by the any-N:M GEMV and sparse GEMM instead of
+ *   the §3 index bits.
  * Contents the kernels rely on (N:M positions, outlier columns) are checked here,
  * once, so a malformed weight fails with `E_ARG` instead of corrupting memory.
  */
-import { f16ToF32, SparqError, validatePacked, type BilevelStat, type PackedMatrix } from '@sparq/tensor';
+import { f16ToF32, SparqError, validatePacked, type BilevelStat, type NMMatrix, type NMQuantMatrix, type PackedMatrix } from '@sparq/tensor';
 import type { WasmHeap } from './wasm-heap';
 
 /** Kind codes shared with the wasm descriptor. */
@@ -53,6 +57,8 @@ export interface PackedWeight {
   readonly rcodes: number;
   /** 2:4 f32 positions of the quad layout (`quadNM24`; `values` is then in quads too), or 0. */
   readonly ridx: number;
+  /** Column byte of every kept slot (its column within its 128-column block), `[rows, L]` (`keptPos`; N:M patterns other than 2:4 with M dividing 128), or 0. */
+  readonly kpos: number;
   /** Every heap block of this weight (freed together). */
   readonly blocks: readonly number[];
 }
@@ -170,6 +176,31 @@ function reorderQ4Stats(stats: Float32Array, rows: number, G: number, gps: numbe
   return out;
 }
 
+/**
+ * Whether an N:M weight (f32 or quantized values) gets the kept-slot column
+ * bytes of the any-N:M kernels: every pattern but 2:4 (which has its own
+ * layouts) whose M divides 128, so 128-column blocks hold whole groups.
+ */
+export function hasKeptPos(w: PackedMatrix): w is NMMatrix | NMQuantMatrix {
+  return (w.kind === 'nm' || w.kind === 'nm-quant') && !(w.n === 2 && w.m === 4) && 128 % w.m === 0;
+}
+
+/**
+ * The column of every kept slot of an N:M weight within its 128-column block
+ * (one byte, < 128), `[rows, L]`: (group start + §3 position) mod 128.
+ * Indices are checked by `checkIndices` first.
+ */
+function keptPos(indices: Uint8Array, rows: number, cols: number, n: number, m: number): Uint8Array {
+  const L = (cols / m) * n;
+  const ib = indexBits(m);
+  const rb = rowBytes(L, ib);
+  const out = new Uint8Array(rows * L);
+  for (let r = 0, o = 0; r < rows; r++) {
+    for (let s = 0; s < L; s++, o++) out[o] = ((Math.floor(s / n) * m) & 127) + code(indices, r * rb, s, ib);
+  }
+  return out;
+}
+
 /** Whether a 2:4 f32 weight gets the quad GEMV layout (`quadNM24`). */
 export function isNM24Fast(w: PackedMatrix): boolean {
   return w.kind === 'nm' && w.n === 2 && w.m === 4 && w.cols % 8 === 0;
@@ -215,6 +246,7 @@ const blockBytes = (len: number): number => Math.ceil((len + PAD) / 64) * 64;
  */
 export function packedUploadBytes(w: PackedMatrix): number {
   const { rows, cols } = w;
+  const kpos = hasKeptPos(w) ? blockBytes(rows * (cols / w.m) * w.n) : 0;
   switch (w.kind) {
     case 'quant': {
       const codeRow = rowBytes(cols, w.bits);
@@ -225,13 +257,15 @@ export function packedUploadBytes(w: PackedMatrix): number {
     case 'nm':
       return isNM24Fast(w)
         ? blockBytes(w.indices.length) + blockBytes(Math.ceil(rows / 4) * 4 * (cols >> 1) * 4) + blockBytes(Math.ceil(rows / 4) * cols)
-        : blockBytes(w.indices.length) + blockBytes(w.values.length * 4);
+        : blockBytes(w.indices.length) + blockBytes(w.values.length * 4) + kpos;
     case 'nm-quant':
       return (
         blockBytes(w.codes.length) +
         blockBytes(rows * (cols / w.groupSize) * 8) +
         blockBytes(w.indices.length) +
-        (isNMQ4Fast(w) ? blockBytes(nmq4StreamBytes(rows, cols, w.groupSize)) : 0)
+        (isNMQ4Fast(w) ? blockBytes(nmq4StreamBytes(rows, cols, w.groupSize)) : 0) +
+        (isNMQ4Wide(w) ? blockBytes(Math.ceil(rows / 8) * (cols / w.groupSize) * (64 + w.groupSize * nmq4WideVectors(w))) : 0) +
+        kpos
       );
     case 'spqr': {
       const nnz = w.outliers.rowPtr[rows] ?? 0;
@@ -326,6 +360,7 @@ export class PackedWeightCache {
       oval: 0,
       rcodes: 0,
       ridx: 0,
+      kpos: 0,
       blocks,
     };
     switch (w.kind) {
@@ -361,6 +396,7 @@ export class PackedWeightCache {
           idxBits: indexBits(w.m),
           values: this.words(quad ? quad.values : w.values, blocks),
           ridx: quad ? this.bytes(quad.pos, blocks) : 0,
+          kpos: hasKeptPos(w) ? this.bytes(keptPos(w.indices, rows, cols, w.n, w.m), blocks) : 0,
         };
       }
       case 'nm-quant': {
@@ -369,7 +405,7 @@ export class PackedWeightCache {
         checkIndices(w.indices, rows, L, w.n, w.m);
         const codeRow = rowBytes(L, w.bits);
         const stats = groupStats(rows, G, w.bits, w.scales, w.zeros, w.sym);
-        const segCols = isNMQ4Fast(w) ? gemvSegmentCols(cols, w.groupSize) : 0;
+        const segCols = isNMQ4Fast(w) || isNMQ4Wide(w) ? gemvSegmentCols(cols, w.groupSize) : 0;
         return {
           ...base,
           bits: w.bits,
@@ -382,7 +418,12 @@ export class PackedWeightCache {
           idx: this.bytes(w.indices, blocks),
           idxRow: rowBytes(L, indexBits(w.m)),
           idxBits: indexBits(w.m),
-          rcodes: isNMQ4Fast(w) ? this.bytes(packNMQ4Stream(w.codes, w.indices, stats, rows, cols, w.groupSize, segCols), blocks) : 0,
+          rcodes: isNMQ4Fast(w)
+            ? this.bytes(packNMQ4Stream(w.codes, w.indices, stats, rows, cols, w.groupSize, segCols), blocks)
+            : isNMQ4Wide(w)
+              ? this.bytes(packNMQ4WStream(w.codes, w.indices, stats, rows, cols, w.n, w.m, w.groupSize, segCols), blocks)
+              : 0,
+          kpos: hasKeptPos(w) ? this.bytes(keptPos(w.indices, rows, cols, w.n, w.m), blocks) : 0,
           segCols,
         };
       }
@@ -548,4 +589,86 @@ function packNMQ4Stream(
 /** Bytes of the NMQ4 GEMV stream (`packNMQ4Stream`). */
 function nmq4StreamBytes(rows: number, cols: number, gs: number): number {
   return Math.ceil(rows / 8) * (cols / gs) * (64 + (gs / 128) * 384);
+}
+
+/**
+ * Index / code vectors per 16-column chunk and octet of the wide N:M + 4-bit
+ * GEMV layout (`packNMQ4WStream`): 8 rows × 2 slots per vector, so 8·N/M; the
+ * layout takes 2 or 4 (2:8, 4:8, 4:16, 8:16).
+ */
+export function nmq4WideVectors(w: PackedMatrix): number {
+  return w.kind === 'nm-quant' ? (8 * w.n) / w.m : 0;
+}
+
+/** Whether an N:M + 4-bit weight with M = 8 or 16 gets the wide GEMV layout (`packNMQ4WStream`). */
+export function isNMQ4Wide(w: PackedMatrix): boolean {
+  const v = nmq4WideVectors(w);
+  return w.kind === 'nm-quant' && (w.m === 8 || w.m === 16) && w.bits === 4 && w.groupSize % 128 === 0 && (v === 2 || v === 4);
+}
+
+/**
+ * N:M + 4-bit weights with M = 8 or 16 as the wide GEMV stream (`gemvNMQ4`
+ * with D_PATH = NMQ4W in assembly/lib/packed.ts): the NMQ4 stream's blocks →
+ * k-segments → octets → groups, with per group the same 64 bytes of
+ * statistics, then per 128-column step 8 chunks of 16 columns, each V·16 bytes
+ * (V = 8·N/M vectors of 8 rows × 2 slots): V/2 position vectors, then V/2
+ * code vectors. Byte lane b is row 8o + (b >> 1); vector u holds the row's
+ * kept slots 2u + (b & 1) of the chunk (in column order), vector 2i in the low
+ * nibbles of the i-th position / code vector, 2i + 1 in the high ones. A
+ * position is the slot's column within the chunk (< 16), so one swizzle of the
+ * chunk's 16 int8 activations gathers a vector's 16 slots.
+ */
+function packNMQ4WStream(
+  codes: Uint8Array,
+  indices: Uint8Array,
+  stats: Float32Array,
+  rows: number,
+  cols: number,
+  n: number,
+  m: number,
+  gs: number,
+  segCols: number,
+): Uint8Array {
+  const G = cols / gs;
+  const gps = segCols / gs;
+  const V = (8 * n) / m;
+  const groupBytes = 64 + (gs / 128) * 128 * V;
+  const octets = Math.ceil(rows / 8);
+  const out = new Uint8Array(octets * G * groupBytes);
+  const view = new DataView(out.buffer);
+  const groupOffset = (o: number, t: number): number => {
+    const b0 = o - (o % NMQ4_BLOCK_OCTETS);
+    const nb = Math.min(NMQ4_BLOCK_OCTETS, octets - b0);
+    const t0 = t - (t % gps);
+    const gl = Math.min(gps, G - t0);
+    return (b0 * G + t0 * nb + (o - b0) * gl + (t - t0)) * groupBytes;
+  };
+  const L = (cols / m) * n;
+  const ib = indexBits(m);
+  const idxRow = rowBytes(L, ib);
+  const codeRow = L >> 1;
+  const spc = 2 * V; // kept slots per row and chunk
+  for (let r = 0; r < rows; r++) {
+    const o = r >> 3;
+    const lr = r & 7;
+    for (let t = 0; t < G; t++) {
+      const sb = groupOffset(o, t);
+      view.setFloat32(sb + 4 * lr, stats[2 * (r * G + t)]!, true);
+      view.setInt32(sb + 32 + 4 * lr, stats[2 * (r * G + t) + 1]!, true);
+    }
+    for (let s = 0; s < L; s++) {
+      const col = Math.floor(s / n) * m + code(indices, r * idxRow, s, ib);
+      const t = Math.floor(col / gs);
+      const within = col - t * gs;
+      const chunk = within >> 4; // 16-column chunk within the group
+      const sl = s % spc; // slot within the chunk (chunks hold whole N:M groups)
+      const u = sl >> 1;
+      const b = 2 * lr + (sl & 1);
+      const base = groupOffset(o, t) + 64 + chunk * 16 * V + (u >> 1) * 16 + b;
+      const shift = 4 * (u & 1);
+      out[base] |= (col & 15) << shift;
+      out[base + 8 * V] |= ((codes[r * codeRow + (s >> 1)]! >> (4 * (s & 1))) & 15) << shift;
+    }
+  }
+  return out;
 }
