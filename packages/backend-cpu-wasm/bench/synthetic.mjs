@@ -59,6 +59,12 @@ export function indices48(n, k) {
   return packBits(slots, n, kept, 3);
 }
 
+/** 1:4 index codes (§3: 2-bit positions, one per 4 columns) of an [n, k] weight. */
+export function indices14(n, k) {
+  const r = randomBytes((n * k) / 4);
+  return packBits(r.map((b) => b & 3), n, k / 4, 2);
+}
+
 /** `len` f16 group scales in [0.005, 0.02). */
 export const f16Scales = (len) => Uint16Array.from(uniform(len, 0.005, 0.02), f32ToF16);
 
@@ -108,6 +114,22 @@ export function benchFormats(G) {
       codes: randomBytes((n * k) / 4), scales: f16Scales((n * k) / G), zeros: randomBytes((n * k) / G / 2), indices: indices48(n, k),
     }),
     bytes: (n, k) => n * k / 4 + (n * k * 3) / 16 + (n * k / G) * 2.5, // §4
+  },
+  // 1:4 (the planner's sparsest N:M rung): no int8 kernel for its 4-bit form, the f32 gather GEMV on decoded values.
+  '1:4': {
+    kernel: 'matmulNM',
+    only: (s) => s.name === '4096x4096',
+    make: (n, k) => ({ kind: 'nm', rows: n, cols: k, n: 1, m: 4, values: uniform(n * k / 4, -1, 1), indices: indices14(n, k) }),
+    bytes: (n, k) => n * k + n * k / 16, // §3: f32 kept values, 2-bit positions
+  },
+  '1:4+int4': {
+    kernel: 'matmulNMQuant',
+    only: (s) => s.name === '4096x4096',
+    make: (n, k) => ({
+      kind: 'nm-quant', rows: n, cols: k, n: 1, m: 4, bits: 4, groupSize: G, sym: false,
+      codes: randomBytes((n * k) / 8), scales: f16Scales((n * k) / G), zeros: randomBytes((n * k) / G / 2), indices: indices14(n, k),
+    }),
+    bytes: (n, k) => n * k / 8 + n * k / 16 + (n * k / G) * 2.5, // §4
   },
   // Dense weights stored in half precision (a half-precision checkpoint's), widened exactly in the kernel.
   f16: {

@@ -88,14 +88,16 @@ describe('cpu-wasm compressed kernels', () => {
       randomNMQuant(rng, 150, 8448, 2, 4, 4, 256, false), // NMQ4: blocks of 8, 8, 3 octets, 3 k-segments of 2816; claims of 12 rows cut octets
       randomQuantized(rng, 1100, 256, 4, 128, false), // claims of 128 rows (work.ts), 9 of them, the last partial
       randomNMQuant(rng, 1100, 256, 2, 4, 4, 128, false),
-      // NMQ4W (M = 8 or 16): 4 and 2 vectors per 16-column chunk, one partial octet, 2 steps per group,
-      // 3 k-segments with blocks of 8, 8, 3 octets, and claims of 128 rows.
+      // NMQ4C (M dividing 16, not 2:4): 4 and 2 vectors per 16-column chunk, one partial octet, 2 steps per
+      // group, 3 k-segments with blocks of 8, 8, 3 octets, and claims of 128 rows.
       randomNMQuant(rng, 21, 512, 4, 8, 4, 128, false),
       randomNMQuant(rng, 13, 384, 2, 8, 4, 128, true),
       randomNMQuant(rng, 19, 512, 8, 16, 4, 256, false),
       randomNMQuant(rng, 9, 256, 4, 16, 4, 128, true),
       randomNMQuant(rng, 150, 8448, 4, 8, 4, 128, false),
       randomNMQuant(rng, 1100, 256, 4, 8, 4, 128, true),
+      randomNMQuant(rng, 27, 640, 1, 4, 4, 128, false),
+      randomNMQuant(rng, 14, 256, 1, 2, 4, 256, true),
     ];
     const seen = new Set<string>();
     for (const w of weights) {
@@ -109,7 +111,7 @@ describe('cpu-wasm compressed kernels', () => {
         expect(Math.abs(out.data[j]! - y[j]!), `${path} row ${j}`).toBeLessThanOrEqual(1e-5 * mag[j]! + 1e-30);
       }
     }
-    expect([...seen].sort()).toEqual(['nmq4', 'nmq4w', 'q4', 'q8']);
+    expect([...seen].sort()).toEqual(['nmq4', 'nmq4c', 'q4', 'q8']);
   });
 
   it('exact mode (int8Activations: false) and every GEMM match the reference at f32 accuracy', async () => {
@@ -189,7 +191,8 @@ describe('cpu-wasm compressed kernels', () => {
       randomNMQuant(rng, 19, 512, 2, 4, 4, 128, false),
       randomNMQuant(rng, 37, 1024, 2, 4, 4, 256, true), // NMQ4 octets split between threads
       randomNM(rng, 21, 256, 2, 4),
-      randomNMQuant(rng, 27, 512, 4, 8, 4, 128, false), // wide N:M + 4-bit GEMV
+      randomNMQuant(rng, 27, 512, 4, 8, 4, 128, false), // chunked N:M + 4-bit GEMV
+      randomNMQuant(rng, 31, 384, 1, 4, 4, 128, true),
       randomNMQuant(rng, 19, 1024, 8, 16, 4, 256, true),
       randomNM(rng, 23, 388, 1, 4), // any-N:M gather GEMV and sparse GEMM
       randomNMQuant(rng, 17, 392, 4, 8, 3, 56, true),
@@ -226,7 +229,7 @@ describe('cpu-wasm compressed kernels', () => {
       randomQuantized(rng, 1100, 128, 4, 128, false), // GEMV claims of 128 (2 threads) and 192 rows (1 thread)
       randomNMQuant(rng, 1100, 128, 2, 4, 4, 128, false),
       randomNM(rng, 1100, 128, 2, 4),
-      randomNMQuant(rng, 150, 8448, 4, 8, 4, 128, false), // NMQ4W: 3 k-segments, claims cut octets
+      randomNMQuant(rng, 150, 8448, 4, 8, 4, 128, false), // NMQ4C: 3 k-segments, claims cut octets
       randomNMQuant(rng, 1100, 256, 2, 8, 4, 128, true),
       randomNM(rng, 203, 1024, 4, 8), // any-N:M gather GEMV, sparse GEMM
       randomNMQuant(rng, 45, 388, 1, 4, 4, 4, false),

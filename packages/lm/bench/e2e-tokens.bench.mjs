@@ -6,7 +6,7 @@
 // vocabulary 512 so the stories260K tokenizer fits; synthetic weights, see
 // synthetic7b) and stories260K (../shared). Formats: dense f32, dense f16
 // (the weights rounded to f16 and kept half precision), 2:4 (magnitude), INT4
-// (RTN, asymmetric), 2:4 + INT4, applied to every block linear (q k v o gate
+// (RTN, asymmetric), 2:4 + INT4, and on the 7B block 4:8 and 4:8 + INT4, applied to every block linear (q k v o gate
 // up down) with the @sparq/format encoders and written as a sparq container
 // (docs/format.md §10) to a temp folder; embeddings, norms and the head stay
 // dense f32. Each container is loaded with
@@ -56,22 +56,22 @@ const here = dirname(fileURLToPath(import.meta.url));
 const shared = process.env.SPARQ_SHARED ? resolve(process.env.SPARQ_SHARED) : resolve(here, '..', '..', '..', '..', 'shared');
 const STORIES = join(shared, 'models', 'stories260K');
 const TOKENIZER = join(STORIES, 'tok512.bin');
-const FORMATS = ['dense', 'f16', '2:4', 'int4', '2:4+int4'];
+const FORMATS = ['dense', 'f16', '2:4', 'int4', '2:4+int4', '4:8', '4:8+int4'];
+/** N:M of the sparse formats. 4:8 needs every linear's K to be a multiple of 8: only the 7B block (stories260K's down_proj reads 172). */
+const NM = { '2:4': [2, 4], '2:4+int4': [2, 4], '4:8': [4, 8], '4:8+int4': [4, 8] };
 const LINEAR = /\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)\.weight$/;
 
 // --- compression (data-free: magnitude 2:4, round-to-nearest asymmetric INT4) --------
 
-/** Magnitude 2:4 mask `[rows, cols]`: the two largest |w| of every 4 consecutive columns. */
-function mask24(w) {
+/** Magnitude N:M mask `[rows, cols]`: the n largest |w| of every m consecutive columns (ties: the lower column). */
+function maskNM(w, n, m) {
   const mask = new Uint8Array(w.length);
-  for (let b = 0; b < w.length; b += 4) {
-    // The largest |w|, then the largest of the rest (ties: the lower column).
-    let i1 = 0;
-    for (let j = 1; j < 4; j++) if (Math.abs(w[b + j]) > Math.abs(w[b + i1])) i1 = j;
-    let i2 = i1 === 0 ? 1 : 0;
-    for (let j = 0; j < 4; j++) if (j !== i1 && Math.abs(w[b + j]) > Math.abs(w[b + i2])) i2 = j;
-    mask[b + i1] = 1;
-    mask[b + i2] = 1;
+  for (let b = 0; b < w.length; b += m) {
+    for (let kept = 0; kept < n; kept++) {
+      let best = -1;
+      for (let j = 0; j < m; j++) if (!mask[b + j] && (best < 0 || Math.abs(w[b + j]) > Math.abs(w[b + best]))) best = j;
+      mask[b + best] = 1;
+    }
   }
   return mask;
 }
@@ -103,13 +103,11 @@ function rtn4(w, rows, cols, g, mask) {
 /** The packed form of one `[rows, cols]` f32 linear in `format` (undefined: stored as a plain tensor). */
 function compressLinear(format, w, rows, cols, g) {
   if (format === 'dense' || format === 'f16') return undefined;
-  if (format === '2:4') {
-    const mask = mask24(w);
-    return compressNM(w.map((v, i) => (mask[i] ? v : 0)), rows, cols, 2, 4, mask);
-  }
   if (format === 'int4') return encodeQuantized({ rows, cols, bits: 4, groupSize: g, sym: false, ...rtn4(w, rows, cols, g) });
-  const mask = mask24(w);
-  return encodeNMQuant({ rows, cols, n: 2, m: 4, bits: 4, groupSize: g, sym: false, mask, ...rtn4(w, rows, cols, g, mask) });
+  const [n, m] = NM[format];
+  const mask = maskNM(w, n, m);
+  if (!format.endsWith('+int4')) return compressNM(w.map((v, i) => (mask[i] ? v : 0)), rows, cols, n, m, mask);
+  return encodeNMQuant({ rows, cols, n, m, bits: 4, groupSize: g, sym: false, mask, ...rtn4(w, rows, cols, g, mask) });
 }
 
 /** Bytes of a packed weight as stored (sparq format §2–§4: every component array). */
@@ -204,7 +202,15 @@ async function stories260k() {
       await src.close();
     }
   }
-  return { name: 'stories260K', config, tensors, groupOf: (cols) => cols, headBytes: 4 * config.vocab_size * config.hidden_size, checkDecoded: true };
+  return {
+    name: 'stories260K',
+    config,
+    tensors,
+    groupOf: (cols) => cols,
+    headBytes: 4 * config.vocab_size * config.hidden_size,
+    checkDecoded: true,
+    formats: FORMATS.filter((f) => !f.startsWith('4:8')),
+  };
 }
 
 // --- checks before timing --------------------------------------------------------
@@ -265,7 +271,7 @@ try {
     // All formats are loaded at once (one backend each) and timed round-robin, one prefill and one decode rep
     // per format per round, so load from other processes on this shared machine hits all formats alike.
     const runs = [];
-    for (const format of FORMATS) {
+    for (const format of FORMATS.filter((f) => !spec.formats || spec.formats.includes(f))) {
       const dir = join(root, `${spec.name.split(' ')[0]}-${format.replace(/[:+]/g, '_')}`);
       const t0 = performance.now();
       const linearBytes = await writeContainer(dir, spec.config, spec.tensors(), format, spec.groupOf);

@@ -200,7 +200,7 @@ const PACKED_N = [1, 5, 16, 37] as const;
  * The compressed-kernel case list: every bit width × sym/asym × group size
  * (per-channel, 16/32/64/128, odd) for `matmulQuant`; N:M ∈ {1:2, 2:4, 1:4,
  * 4:8, 2:8, 3:5, 8:16} for `matmulNM`; 2:4/4:8/1:4 × bits × sym × groups, and
- * 4-bit 4:8 / 8:16 / 2:8 with groups of 128k, for `matmulNMQuant`; 2/3/4-bit SpQR with 16- and 5-row second-level groups;
+ * 4-bit 4:8 / 8:16 / 2:8 / 1:4 with groups of 128k, for `matmulNMQuant`; 2/3/4-bit SpQR with 16- and 5-row second-level groups;
  * each at GEMV and GEMM sizes, with k both aligned and not to SIMD widths.
  */
 export function generatePackedCases(opts: PackedCaseOptions = {}): PackedMatmulCase[] {
@@ -280,10 +280,11 @@ export function generatePackedCases(opts: PackedCaseOptions = {}): PackedMatmulC
     make('matmulNMQuant', `2:4 q4 ${sym ? 'sym' : 'asym'} g128`, 1, randomNMQuant(rng, 41, 1024, 2, 4, 4, 128, sym));
     make('matmulNMQuant', `2:4 q4 ${sym ? 'sym' : 'asym'} g64`, 1, randomNMQuant(rng, 7, 320, 2, 4, 4, 64, sym));
     make('matmulNMQuant', `2:4 q4 ${sym ? 'sym' : 'asym'} g128`, 9, randomNMQuant(rng, 21, 512, 2, 4, 4, 128, sym));
-    // N:M + 4-bit with M = 8 or 16 and groups of 128k: the wide GEMV layouts of backends that have them.
+    // N:M + 4-bit with M dividing 16 and groups of 128k: the chunked GEMV layouts of backends that have them.
     make('matmulNMQuant', `4:8 q4 ${sym ? 'sym' : 'asym'} g128`, 1, randomNMQuant(rng, 27, 1024, 4, 8, 4, 128, sym));
     make('matmulNMQuant', `8:16 q4 ${sym ? 'sym' : 'asym'} g256`, 1, randomNMQuant(rng, 13, 512, 8, 16, 4, 256, sym));
     make('matmulNMQuant', `2:8 q4 ${sym ? 'sym' : 'asym'} g128`, 1, randomNMQuant(rng, 11, 384, 2, 8, 4, 128, sym));
+    make('matmulNMQuant', `1:4 q4 ${sym ? 'sym' : 'asym'} g128`, 1, randomNMQuant(rng, 9, 512, 1, 4, 4, 128, sym));
     make('matmulNMQuant', `4:8 q4 ${sym ? 'sym' : 'asym'} g128`, 33, randomNMQuant(rng, 19, 384, 4, 8, 4, 128, sym));
   }
 

@@ -28,6 +28,14 @@
 // - NMQ4 (GEMV, 2:4 + 4-bit, groups of 128k): rows in lanes — octets of 8 rows
 //   re-packed at upload so that one swizzle of a 4-column group's int8
 //   activations gathers the kept activations of 8 rows × 2 slots (gemvNMQ4).
+// - NMQ4C (GEMV, N:M + 4-bit with M dividing 16 but 2:4 — 1:4, 4:8, 2:8, 8:16 —
+//   groups of 128k): the NMQ4 design on 16-column chunks: positions are
+//   columns within the chunk, so one swizzle of its 16 int8 activations gathers
+//   16 kept slots of 8 rows (`packNMQ4CStream`).
+// - NMG / SPNM (GEMV / GEMM m ≥ 8, N:M but 2:4 with M dividing 128, f32 or §4
+//   values decoded to f32): each kept slot's column within its 128-column block
+//   as a byte (`keptPos`); the GEMV gathers activations by it (load32_lane),
+//   the GEMM runs the two-panel sparse tile on it (nm-gather.ts).
 // - Relaxed SIMD (dense-relaxed.wasm, ASC_FEATURE_RELAXED_SIMD): Q4 uses
 //   relaxed_dot_i8x16_i7x16 on in-place nibbles, NMQ4 pmaddubsw on gathered i8; only on
 //   operands where the relaxed operations are exact.
@@ -156,7 +164,7 @@ const PATH_NMQ4: u32 = 4;
 const PATH_SP24: u32 = 5;
 const PATH_NMG: u32 = 6;
 const PATH_SPNM: u32 = 7;
-const PATH_NMQ4W: u32 = 8;
+const PATH_NMQ4C: u32 = 8;
 
 /** Rows of W decoded per GEMM block (RB·k·4 bytes of per-thread scratch). */
 const RB: i32 = 16;
@@ -371,7 +379,7 @@ export function prepareActInt8(d: usize): void {
         const o = xq + <usize>c;
         v128.store(o, i8x16.shuffle(v0, v1, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30));
         v128.store(o, i8x16.shuffle(v0, v1, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31), 16);
-      } else if (path == PATH_NMQ4W) {
+      } else if (path == PATH_NMQ4C) {
         // Plain i8 codes: a 16-column chunk is one swizzle table.
         v128.store(xq + <usize>c, v0);
         if (c + 16 < c0 + xb) v128.store(xq + <usize>c, v1, 16);
@@ -862,34 +870,34 @@ const NMQ4_OB: i32 = 8;
   NMQ4_SX = sx;
 }
 
-/** NMQ4W gather of the vector in the low (`hi` false) or high nibbles of position vector `iv` from a chunk's activations `xv` (`relaxed_swizzle` is exact: positions < 16). */
-@inline function nmq4wGather(xv: v128, iv: v128, m4: v128, hi: bool): v128 {
+/** NMQ4C gather of the vector in the low (`hi` false) or high nibbles of position vector `iv` from a chunk's activations `xv` (`relaxed_swizzle` is exact: positions < 16). */
+@inline function nmq4cGather(xv: v128, iv: v128, m4: v128, hi: bool): v128 {
   const i = v128.and(hi ? i16x8.shr_u(iv, 4) : iv, m4);
   return ASC_FEATURE_RELAXED_SIMD ? i8x16.relaxed_swizzle(xv, i) : i8x16.swizzle(xv, i);
 }
 
 /** Codes 0–15 of the vector in the low or high nibbles of code vector `cv`, one per byte. */
-@inline function nmq4wCodes(cv: v128, m4: v128, hi: bool): v128 {
+@inline function nmq4cCodes(cv: v128, m4: v128, hi: bool): v128 {
   return v128.and(hi ? i16x8.shr_u(cv, 4) : cv, m4);
 }
 
 /**
- * Relaxed-SIMD NMQ4W sums of one position / code vector pair (gathers g0, g1;
+ * Relaxed-SIMD NMQ4C sums of one position / code vector pair (gathers g0, g1;
  * code vector `cv`): Σ x·q per row-slot pair as i16 (`relaxed_dot_i8x16_i7x16_s`
  * is exact: codes 0–15, a pair sum at most 2·127·15).
  */
-@inline function nmq4wDot(g0: v128, g1: v128, cv: v128, m4: v128): v128 {
-  return i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(g0, nmq4wCodes(cv, m4, false)), i16x8.relaxed_dot_i8x16_i7x16_s(g1, nmq4wCodes(cv, m4, true)));
+@inline function nmq4cDot(g0: v128, g1: v128, cv: v128, m4: v128): v128 {
+  return i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(g0, nmq4cCodes(cv, m4, false)), i16x8.relaxed_dot_i8x16_i7x16_s(g1, nmq4cCodes(cv, m4, true)));
 }
 
 /** Relaxed-SIMD Σ x of gathers g0, g1 per row-slot pair (the zero-point term), as i16. */
-@inline function nmq4wSum(g0: v128, g1: v128, ones: v128): v128 {
+@inline function nmq4cSum(g0: v128, g1: v128, ones: v128): v128 {
   return i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(g0, ones), i16x8.relaxed_dot_i8x16_i7x16_s(g1, ones));
 }
 
 /**
- * Relaxed-SIMD NMQ4W step (128 columns = 8 chunks of 16; V = 4: 4:8, 8:16, or
- * V = 2: 2:8, 4:16 vectors of 8 rows × 2 slots per chunk, laid out as V/2
+ * Relaxed-SIMD NMQ4C step (128 columns = 8 chunks of 16; V = 4: 1:2, 4:8, 8:16, or
+ * V = 2: 1:4, 2:8, 4:16 vectors of 8 rows × 2 slots per chunk, laid out as V/2
  * position vectors then V/2 code vectors): results in NMQ4_P0, NMQ4_P1 (Σ x·q,
  * rows 0–3 and 4–7) and NMQ4_SX (Σ x per row), as nmq4StepRelaxed. The i16
  * sums of 32 columns (at most 8 products of ≤ 127·15 per lane: ≤ 30480) are
@@ -897,7 +905,7 @@ const NMQ4_OB: i32 = 8;
  * locals: accumulated in the result globals, V8 kept them in memory (a load
  * and a store per vector pair).
  */
-@inline function nmq4wStepRelaxed(w: usize, x: usize, V: i32, m4: v128, ones: v128): void {
+@inline function nmq4cStepRelaxed(w: usize, x: usize, V: i32, m4: v128, ones: v128): void {
   let p0 = i32x4.splat(0), p1 = i32x4.splat(0);
   let sx = i16x8.splat(0);
   for (let h: i32 = 0; h < 4; h++) {
@@ -905,18 +913,18 @@ const NMQ4_OB: i32 = 8;
     for (let c: i32 = 0; c < 2; c++) {
       const xv = v128.load(x);
       let iv = v128.load(w);
-      let g0 = nmq4wGather(xv, iv, m4, false), g1 = nmq4wGather(xv, iv, m4, true);
-      sx = i16x8.add(sx, nmq4wSum(g0, g1, ones));
+      let g0 = nmq4cGather(xv, iv, m4, false), g1 = nmq4cGather(xv, iv, m4, true);
+      sx = i16x8.add(sx, nmq4cSum(g0, g1, ones));
       if (V == 4) {
-        p = i16x8.add(p, nmq4wDot(g0, g1, v128.load(w, 32), m4));
+        p = i16x8.add(p, nmq4cDot(g0, g1, v128.load(w, 32), m4));
         iv = v128.load(w, 16);
-        g0 = nmq4wGather(xv, iv, m4, false);
-        g1 = nmq4wGather(xv, iv, m4, true);
-        sx = i16x8.add(sx, nmq4wSum(g0, g1, ones));
-        p = i16x8.add(p, nmq4wDot(g0, g1, v128.load(w, 48), m4));
+        g0 = nmq4cGather(xv, iv, m4, false);
+        g1 = nmq4cGather(xv, iv, m4, true);
+        sx = i16x8.add(sx, nmq4cSum(g0, g1, ones));
+        p = i16x8.add(p, nmq4cDot(g0, g1, v128.load(w, 48), m4));
         w += 64;
       } else {
-        p = i16x8.add(p, nmq4wDot(g0, g1, v128.load(w, 16), m4));
+        p = i16x8.add(p, nmq4cDot(g0, g1, v128.load(w, 16), m4));
         w += 32;
       }
       x += 16;
@@ -930,33 +938,33 @@ const NMQ4_OB: i32 = 8;
 }
 
 /** Baseline Σ x·(q − z) of gather `g` and codes `c` for rows 0–3 (`lo`, zero-points `z` per i16 lane) or 4–7, as i32x4 (exact). */
-@inline function nmq4wBaseDot(g: v128, c: v128, z: v128, lo: bool): v128 {
+@inline function nmq4cBaseDot(g: v128, c: v128, z: v128, lo: bool): v128 {
   return lo
     ? i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(g), i16x8.sub(i16x8.extend_low_i8x16_u(c), z))
     : i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(g), i16x8.sub(i16x8.extend_high_i8x16_u(c), z));
 }
 
 /**
- * Baseline NMQ4W step: the gathered activations widened to i16 times (q − z)
+ * Baseline NMQ4C step: the gathered activations widened to i16 times (q − z)
  * (zero-points per i16 lane: `zl` rows 0–3, `zh` rows 4–7), summed per row
  * with i32x4.dot_i16x8_s into NMQ4_P0 and NMQ4_P1 — exact, as the relaxed
  * build's Σ x·q − z·Σ x, so both builds give the same bits.
  */
-@inline function nmq4wStepBase(w: usize, x: usize, V: i32, m4: v128, zl: v128, zh: v128): void {
+@inline function nmq4cStepBase(w: usize, x: usize, V: i32, m4: v128, zl: v128, zh: v128): void {
   let p0 = i32x4.splat(0), p1 = i32x4.splat(0);
   for (let c: i32 = 0; c < 8; c++) {
     const xv = v128.load(x);
     for (let u: i32 = 0; u < V; u += 2) {
       const iv = v128.load(w);
       const cv = v128.load(w + <usize>(V << 3));
-      let g = nmq4wGather(xv, iv, m4, false);
-      let q = nmq4wCodes(cv, m4, false);
-      p0 = i32x4.add(p0, nmq4wBaseDot(g, q, zl, true));
-      p1 = i32x4.add(p1, nmq4wBaseDot(g, q, zh, false));
-      g = nmq4wGather(xv, iv, m4, true);
-      q = nmq4wCodes(cv, m4, true);
-      p0 = i32x4.add(p0, nmq4wBaseDot(g, q, zl, true));
-      p1 = i32x4.add(p1, nmq4wBaseDot(g, q, zh, false));
+      let g = nmq4cGather(xv, iv, m4, false);
+      let q = nmq4cCodes(cv, m4, false);
+      p0 = i32x4.add(p0, nmq4cBaseDot(g, q, zl, true));
+      p1 = i32x4.add(p1, nmq4cBaseDot(g, q, zh, false));
+      g = nmq4cGather(xv, iv, m4, true);
+      q = nmq4cCodes(cv, m4, true);
+      p0 = i32x4.add(p0, nmq4cBaseDot(g, q, zl, true));
+      p1 = i32x4.add(p1, nmq4cBaseDot(g, q, zh, false));
       w += 16;
     }
     w += <usize>(V << 3);
@@ -1007,8 +1015,8 @@ function gemvNMQ4(d: usize, j0: i32, j1: i32, scratch: usize): void {
   const gs = <i32>dw(d, D_GS);
   const G = k / gs;
   const spg = gs >> 7; // steps per group
-  // NMQ4W: N:M with M = 8 or 16, V = 8·N/M vectors per 16-column chunk (2 or 4).
-  const V = dw(d, D_PATH) == PATH_NMQ4W ? (8 * <i32>dw(d, D_NN)) / <i32>dw(d, D_MM) : 0;
+  // NMQ4C: N:M with M dividing 16, V = 8·N/M vectors per 16-column chunk (2 or 4).
+  const V = dw(d, D_PATH) == PATH_NMQ4C ? (8 * <i32>dw(d, D_NN)) / <i32>dw(d, D_MM) : 0;
   const groupBytes = NMQ4_STAT + <usize>spg * (V > 0 ? <usize>(V << 7) : NMQ4_STEP);
   const octetBytes = <usize>G * groupBytes;
   const gps = <i32>dw(d, D_SEG) / gs; // groups per k-segment
@@ -1059,13 +1067,13 @@ function nmq4Segment(d: usize, w: usize, x: usize, sp: usize, groups: i32, spg: 
     for (let step: i32 = 0; step < spg; step++) {
       let a0: v128, a1: v128; // Σ x·(q − z), rows 0–3 and 4–7
       if (V > 0) {
-        // NMQ4W: one step of 8 chunks × V vectors.
+        // NMQ4C: one step of 8 chunks × V vectors.
         if (ASC_FEATURE_RELAXED_SIMD) {
-          nmq4wStepRelaxed(w, x, V, m4, ones);
+          nmq4cStepRelaxed(w, x, V, m4, ones);
           a0 = i32x4.sub(NMQ4_P0, i32x4.mul(z0, i32x4.extend_low_i16x8_s(NMQ4_SX)));
           a1 = i32x4.sub(NMQ4_P1, i32x4.mul(z1, i32x4.extend_high_i16x8_s(NMQ4_SX)));
         } else {
-          nmq4wStepBase(w, x, V, m4, zl, zh);
+          nmq4cStepBase(w, x, V, m4, zl, zh);
           a0 = NMQ4_P0;
           a1 = NMQ4_P1;
         }
@@ -1581,7 +1589,7 @@ function packedRows(d: usize, j0: i32, j1: i32, scratch: usize): void {
     if (path == PATH_Q4) gemvQ4(d, j0, j1, scratch);
     else if (path == PATH_Q8) gemvQ8(d, j0, j1);
     else if (path == PATH_NM24) gemvNM24(d, j0, j1);
-    else if (path == PATH_NMQ4 || path == PATH_NMQ4W) gemvNMQ4(d, j0, j1, scratch);
+    else if (path == PATH_NMQ4 || path == PATH_NMQ4C) gemvNMQ4(d, j0, j1, scratch);
     else if (path == PATH_NMG) gemvNMGather(d, j0, j1, scratch);
     else {
       for (let j = j0; j < j1; j++) {

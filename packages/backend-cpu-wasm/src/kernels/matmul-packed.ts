@@ -7,12 +7,16 @@
  * scratch memory and runs one pool job. The path is chosen here:
  * - GEMV (m = 1), `int8Activations` on: 4-bit groups (g % 32 = 0) and 8-bit
  *   (g % 16 = 0) use the integer Q·Q8 kernels; 2:4 + 4-bit (g % 128 = 0) the
- *   gathered integer kernel. 2:4 f32 (k % 8 = 0) uses the rows-in-lanes f32
- *   kernel whatever the option.
- * - GEMM (m ≥ 8) of 2:4 weights (f32, or §4 values decoded to f32 per block):
- *   the sparse kernel on 16-row activation panels — half the multiply-adds.
- * - everything else (2/3-bit, odd group sizes, other N:M, SpQR, other GEMMs)
- *   decodes rows exactly to f32 and runs the dense f32 tiles.
+ *   gathered integer kernel, N:M + 4-bit with M dividing 16 (1:4, 4:8, 2:8,
+ *   8:16; g % 128 = 0) the chunked integer kernel. 2:4 f32 (k % 8 = 0) uses
+ *   the rows-in-lanes f32 kernel and any other N:M with M dividing 128 gathers
+ *   its activations by kept-slot column bytes (§4 values decoded per row),
+ *   whatever the option.
+ * - GEMM (m ≥ 8) of N:M weights with M dividing 128 (f32, or §4 values decoded
+ *   to f32 per block): the sparse kernels on 16-row activation panels — N/M of
+ *   the multiply-adds (2:4: §3 index bytes; others: column bytes).
+ * - everything else (2/3-bit, odd group sizes, N:M with M not dividing 128,
+ *   SpQR, other GEMMs) decodes rows exactly to f32 and runs the dense f32 tiles.
  * See assembly/lib/packed.ts for the kernels themselves.
  */
 import {
@@ -25,7 +29,7 @@ import {
 } from '@sparq/tensor';
 import { requireRuntime, type CpuWasmContext } from '../context';
 import { JOB } from '../runtime/control-block';
-import { hasKeptPos, isNM24Fast, isNMQ4Fast, isNMQ4Wide, NMQ4_BLOCK_OCTETS, PACKED_KIND, Q4_BLOCK_QUADS, type PackedWeight } from '../runtime/packed-weights';
+import { hasKeptPos, isNM24Fast, isNMQ4Fast, isNMQ4Chunked, NMQ4_BLOCK_OCTETS, PACKED_KIND, Q4_BLOCK_QUADS, type PackedWeight } from '../runtime/packed-weights';
 
 /** Largest operand the 4 GiB wasm32 memory can hold next to the others. */
 const MAX_OPERAND_BYTES = 2 ** 31;
@@ -36,7 +40,7 @@ const RB = 16;
 const SP24_MIN_M = 8;
 
 /** Kernel path codes of the descriptor (D_PATH). */
-export const PACKED_PATH = { generic: 0, q4: 1, q8: 2, nm24: 3, nmq4: 4, sp24: 5, nmg: 6, spnm: 7, nmq4w: 8 } as const;
+export const PACKED_PATH = { generic: 0, q4: 1, q8: 2, nm24: 3, nmq4: 4, sp24: 5, nmg: 6, spnm: 7, nmq4c: 8 } as const;
 /** A kernel path. */
 export type PackedPath = keyof typeof PACKED_PATH;
 
@@ -72,7 +76,7 @@ export function packedPath(w: PackedMatrix, m: number, int8Activations: boolean)
   if (w.kind === 'quant' && w.bits === 4 && w.groupSize % 32 === 0) return { path: 'q4', xb: blockFor(w.groupSize, [128, 64, 32]) };
   if (w.kind === 'quant' && w.bits === 8 && w.groupSize % 16 === 0) return { path: 'q8', xb: blockFor(w.groupSize, [128, 64, 32, 16]) };
   if (w.kind === 'nm-quant' && isNMQ4Fast(w)) return { path: 'nmq4', xb: 128 };
-  if (isNMQ4Wide(w)) return { path: 'nmq4w', xb: 128 };
+  if (isNMQ4Chunked(w)) return { path: 'nmq4c', xb: 128 };
   if (hasKeptPos(w)) return { path: 'nmg', xb: 0 };
   return { path: 'generic', xb: 0 };
 }
@@ -119,7 +123,7 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
         ? align64(2 * RB * 64 + (w.kind === 'nm-quant' ? (RB + 4) * (k / 2) * 4 : 0))
         : path === 'q4'
           ? Q4_BLOCK_QUADS * 32
-          : path === 'nmq4' || path === 'nmq4w'
+          : path === 'nmq4' || path === 'nmq4c'
             ? NMQ4_BLOCK_OCTETS * 32
             : path === 'spnm'
               ? align64(2 * RB * 64 + (w.kind === 'nm-quant' ? RB * (keptPerRow(w) * 4 + 192) : 0))
@@ -128,7 +132,7 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
                 : 0;
   const rowScratch = stride > 0 ? heap.scratchPtr(2, stride * nth) : 0;
   // int8 paths: i16 activations (2k bytes) or, for nmq4, swizzle tables (20 bytes per 8 columns).
-  const xqBytes = align64(path === 'nm24' || path === 'nmg' || path === 'spnm' ? 0 : path === 'nmq4' ? (k / 8) * 20 : path === 'nmq4w' ? k : k * 2);
+  const xqBytes = align64(path === 'nm24' || path === 'nmg' || path === 'spnm' ? 0 : path === 'nmq4' ? (k / 8) * 20 : path === 'nmq4c' ? k : k * 2);
   const xsBytes = align64(Math.ceil(k / 16) * 4);
   // Per-block scales and per-group sums: int8 paths have blocks and groups of ≥ 16 columns.
   const xtBytes = xsBytes;
@@ -159,7 +163,7 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
   d[D.XB] = xb;
   d[D.XT] = xt;
   d[D.PANEL] = panel;
-  if (path === 'q4' || path === 'q8' || path === 'nmq4' || path === 'nmq4w') ex.prepareActInt8(descPtr);
+  if (path === 'q4' || path === 'q8' || path === 'nmq4' || path === 'nmq4c') ex.prepareActInt8(descPtr);
   if (path === 'sp24' || path === 'spnm') ex.preparePanels(descPtr);
   pool.run(JOB.PACKED, [descPtr], nth, slot.id);
   const start = outPtr >>> 2;
@@ -217,14 +221,14 @@ export const matmulQuant: KernelImpl<'matmulQuant', CpuWasmContext> = {
   run: ({ a, w }, _attrs, ctx) => runPacked('matmulQuant', a, w, ctx),
 };
 
-/** The cpu-wasm `matmulNM` (2:4 swizzle-gather GEMV; any N:M via exact decode). */
+/** The cpu-wasm `matmulNM` (2:4 swizzle-gather GEMV; other N:M column-byte gather GEMV; sparse GEMMs; exact decode for M not dividing 128). */
 export const matmulNM: KernelImpl<'matmulNM', CpuWasmContext> = {
   name: 'matmulNM',
   supports: ({ a, w }) => validate('matmulNM', a, w, 'nm'),
   run: ({ a, w }, _attrs, ctx) => runPacked('matmulNM', a, w, ctx),
 };
 
-/** The cpu-wasm `matmulNMQuant` (2:4 + 4-bit integer GEMV; any N:M/bits via exact decode). */
+/** The cpu-wasm `matmulNMQuant` (2:4 and M-dividing-16 + 4-bit integer GEMVs; decoded-value gather GEMV and sparse GEMM for other N:M; exact decode otherwise). */
 export const matmulNMQuant: KernelImpl<'matmulNMQuant', CpuWasmContext> = {
   name: 'matmulNMQuant',
   supports: ({ a, w }) => validate('matmulNMQuant', a, w, 'nm-quant'),

@@ -264,7 +264,7 @@ export function packedUploadBytes(w: PackedMatrix): number {
         blockBytes(rows * (cols / w.groupSize) * 8) +
         blockBytes(w.indices.length) +
         (isNMQ4Fast(w) ? blockBytes(nmq4StreamBytes(rows, cols, w.groupSize)) : 0) +
-        (isNMQ4Wide(w) ? blockBytes(Math.ceil(rows / 8) * (cols / w.groupSize) * (64 + w.groupSize * nmq4WideVectors(w))) : 0) +
+        (isNMQ4Chunked(w) ? blockBytes(Math.ceil(rows / 8) * (cols / w.groupSize) * (64 + w.groupSize * nmq4ChunkVectors(w))) : 0) +
         kpos
       );
     case 'spqr': {
@@ -405,7 +405,7 @@ export class PackedWeightCache {
         checkIndices(w.indices, rows, L, w.n, w.m);
         const codeRow = rowBytes(L, w.bits);
         const stats = groupStats(rows, G, w.bits, w.scales, w.zeros, w.sym);
-        const segCols = isNMQ4Fast(w) || isNMQ4Wide(w) ? gemvSegmentCols(cols, w.groupSize) : 0;
+        const segCols = isNMQ4Fast(w) || isNMQ4Chunked(w) ? gemvSegmentCols(cols, w.groupSize) : 0;
         return {
           ...base,
           bits: w.bits,
@@ -420,8 +420,8 @@ export class PackedWeightCache {
           idxBits: indexBits(w.m),
           rcodes: isNMQ4Fast(w)
             ? this.bytes(packNMQ4Stream(w.codes, w.indices, stats, rows, cols, w.groupSize, segCols), blocks)
-            : isNMQ4Wide(w)
-              ? this.bytes(packNMQ4WStream(w.codes, w.indices, stats, rows, cols, w.n, w.m, w.groupSize, segCols), blocks)
+            : isNMQ4Chunked(w)
+              ? this.bytes(packNMQ4CStream(w.codes, w.indices, stats, rows, cols, w.n, w.m, w.groupSize, segCols), blocks)
               : 0,
           kpos: hasKeptPos(w) ? this.bytes(keptPos(w.indices, rows, cols, w.n, w.m), blocks) : 0,
           segCols,
@@ -592,33 +592,40 @@ function nmq4StreamBytes(rows: number, cols: number, gs: number): number {
 }
 
 /**
- * Index / code vectors per 16-column chunk and octet of the wide N:M + 4-bit
- * GEMV layout (`packNMQ4WStream`): 8 rows × 2 slots per vector, so 8·N/M; the
- * layout takes 2 or 4 (2:8, 4:8, 4:16, 8:16).
+ * Index / code vectors per 16-column chunk and octet of the chunked N:M +
+ * 4-bit GEMV layout (`packNMQ4CStream`): 8 rows × 2 slots per vector, so
+ * 8·N/M; the layout takes 2 or 4 (1:4, 2:8, 4:16; 1:2, 4:8, 8:16).
  */
-export function nmq4WideVectors(w: PackedMatrix): number {
+export function nmq4ChunkVectors(w: PackedMatrix): number {
   return w.kind === 'nm-quant' ? (8 * w.n) / w.m : 0;
 }
 
-/** Whether an N:M + 4-bit weight with M = 8 or 16 gets the wide GEMV layout (`packNMQ4WStream`). */
-export function isNMQ4Wide(w: PackedMatrix): boolean {
-  const v = nmq4WideVectors(w);
-  return w.kind === 'nm-quant' && (w.m === 8 || w.m === 16) && w.bits === 4 && w.groupSize % 128 === 0 && (v === 2 || v === 4);
+/**
+ * Whether an N:M + 4-bit weight gets the chunked GEMV layout
+ * (`packNMQ4CStream`): M dividing 16 (a 16-column chunk holds whole groups),
+ * 2 or 4 vectors per chunk, groups of 128k — every such pattern but 2:4,
+ * which has its own (`packNMQ4Stream`).
+ */
+export function isNMQ4Chunked(w: PackedMatrix): boolean {
+  const v = nmq4ChunkVectors(w);
+  return (
+    w.kind === 'nm-quant' && 16 % w.m === 0 && !(w.n === 2 && w.m === 4) && w.bits === 4 && w.groupSize % 128 === 0 && (v === 2 || v === 4)
+  );
 }
 
 /**
- * N:M + 4-bit weights with M = 8 or 16 as the wide GEMV stream (`gemvNMQ4`
- * with D_PATH = NMQ4W in assembly/lib/packed.ts): the NMQ4 stream's blocks →
- * k-segments → octets → groups, with per group the same 64 bytes of
- * statistics, then per 128-column step 8 chunks of 16 columns, each V·16 bytes
- * (V = 8·N/M vectors of 8 rows × 2 slots): V/2 position vectors, then V/2
- * code vectors. Byte lane b is row 8o + (b >> 1); vector u holds the row's
- * kept slots 2u + (b & 1) of the chunk (in column order), vector 2i in the low
- * nibbles of the i-th position / code vector, 2i + 1 in the high ones. A
- * position is the slot's column within the chunk (< 16), so one swizzle of the
- * chunk's 16 int8 activations gathers a vector's 16 slots.
+ * N:M + 4-bit weights with M dividing 16 as the chunked GEMV stream
+ * (`gemvNMQ4` with D_PATH = NMQ4C in assembly/lib/packed.ts): the NMQ4
+ * stream's blocks → k-segments → octets → groups, with per group the same 64
+ * bytes of statistics, then per 128-column step 8 chunks of 16 columns, each
+ * V·16 bytes (V = 8·N/M vectors of 8 rows × 2 slots): V/2 position vectors,
+ * then V/2 code vectors. Byte lane b is row 8o + (b >> 1); vector u holds the
+ * row's kept slots 2u + (b & 1) of the chunk (in column order), vector 2i in
+ * the low nibbles of the i-th position / code vector, 2i + 1 in the high ones.
+ * A position is the slot's column within the chunk (< 16), so one swizzle of
+ * the chunk's 16 int8 activations gathers a vector's 16 slots.
  */
-function packNMQ4WStream(
+function packNMQ4CStream(
   codes: Uint8Array,
   indices: Uint8Array,
   stats: Float32Array,
