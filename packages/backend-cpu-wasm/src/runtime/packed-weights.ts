@@ -17,11 +17,12 @@
  * - extra GEMV copies (memory cost on top of the packed size): for 2:4 f32,
  *   the position bytes (1 byte per 4 columns); for 2:4 + 4-bit with groups of
  *   128k, codes, positions and statistics re-packed into one stream of 8-row
- *   octets (`packNMQ4Stream`), i.e. the codes and indices are held twice;
+ *   octets (`packNMQ4Stream`), i.e. the codes and indices are held twice, and
+ *   the same for N:M + 4-bit with M dividing 16 (`packNMQ4CStream`);
  *   for every other N:M pattern with M dividing 128 (f32 or quantized), each
  *   kept slot's column within its 128-column block as a byte (`keptPos`, 1
- *   byte per kept slot), read by the any-N:M GEMV and sparse GEMM instead of
- *   the §3 index bits.
+ *   byte per kept slot; also for the GEMM, so not only a GEMV copy), read by
+ *   the any-N:M GEMV and sparse GEMM instead of the §3 index bits.
  * Contents the kernels rely on (N:M positions, outlier columns) are checked here,
  * once, so a malformed weight fails with `E_ARG` instead of corrupting memory.
  */
