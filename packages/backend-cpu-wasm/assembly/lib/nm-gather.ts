@@ -56,8 +56,64 @@ export function gatherDot(x: usize, pos: usize, v: usize, L: i32, spb: i32): f32
     }
     for (; s < e; s++) r += load<f32>(v + (<usize>s << 2)) * load<f32>(xat(xb, pos, <usize>s));
   }
-  const a = f32x4.add(a0, a1);
-  return f32x4.extract_lane(a, 0) + f32x4.extract_lane(a, 1) + f32x4.extract_lane(a, 2) + f32x4.extract_lane(a, 3) + r;
+  return hsum4(f32x4.add(a0, a1)) + r;
+}
+
+/**
+ * gatherDot for 4 rows at once (column bytes at `pos` + i·`dp`, values at
+ * `v` + i·`dv`, results stored to `out` + i·`dout`, i = 0 … 3), so that 8
+ * value and column-byte streams are in flight instead of 2. Each row takes
+ * exactly gatherDot's operations in gatherDot's order, so a row gives the same
+ * bits whichever of the two computes it.
+ */
+export function gatherDotX4(x: usize, pos: usize, dp: usize, v: usize, dv: usize, L: i32, spb: i32, out: usize, dout: usize): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), b0 = f32x4.splat(0), b1 = f32x4.splat(0);
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), e0 = f32x4.splat(0), e1 = f32x4.splat(0);
+  let ra: f32 = 0, rb: f32 = 0, rc: f32 = 0, re: f32 = 0;
+  const p1 = pos + dp, p2 = pos + 2 * dp, p3 = pos + 3 * dp;
+  const v1 = v + dv, v2 = v + 2 * dv, v3 = v + 3 * dv;
+  let xb = x;
+  for (let b: i32 = 0; b < L; b += spb, xb += 512) {
+    const e = min(L, b + spb);
+    let s = b;
+    for (; s + 8 <= e; s += 8) {
+      const u = <usize>s;
+      const w = u << 2;
+      a0 = f32x4.add(a0, f32x4.mul(gather4(xb, pos + u), v128.load(v + w)));
+      a1 = f32x4.add(a1, f32x4.mul(gather4(xb, pos + u + 4), v128.load(v + w, 16)));
+      b0 = f32x4.add(b0, f32x4.mul(gather4(xb, p1 + u), v128.load(v1 + w)));
+      b1 = f32x4.add(b1, f32x4.mul(gather4(xb, p1 + u + 4), v128.load(v1 + w, 16)));
+      c0 = f32x4.add(c0, f32x4.mul(gather4(xb, p2 + u), v128.load(v2 + w)));
+      c1 = f32x4.add(c1, f32x4.mul(gather4(xb, p2 + u + 4), v128.load(v2 + w, 16)));
+      e0 = f32x4.add(e0, f32x4.mul(gather4(xb, p3 + u), v128.load(v3 + w)));
+      e1 = f32x4.add(e1, f32x4.mul(gather4(xb, p3 + u + 4), v128.load(v3 + w, 16)));
+    }
+    if (s + 4 <= e) {
+      const u = <usize>s;
+      const w = u << 2;
+      a0 = f32x4.add(a0, f32x4.mul(gather4(xb, pos + u), v128.load(v + w)));
+      b0 = f32x4.add(b0, f32x4.mul(gather4(xb, p1 + u), v128.load(v1 + w)));
+      c0 = f32x4.add(c0, f32x4.mul(gather4(xb, p2 + u), v128.load(v2 + w)));
+      e0 = f32x4.add(e0, f32x4.mul(gather4(xb, p3 + u), v128.load(v3 + w)));
+      s += 4;
+    }
+    for (; s < e; s++) {
+      const u = <usize>s;
+      ra += load<f32>(v + (u << 2)) * load<f32>(xat(xb, pos, u));
+      rb += load<f32>(v1 + (u << 2)) * load<f32>(xat(xb, p1, u));
+      rc += load<f32>(v2 + (u << 2)) * load<f32>(xat(xb, p2, u));
+      re += load<f32>(v3 + (u << 2)) * load<f32>(xat(xb, p3, u));
+    }
+  }
+  store<f32>(out, hsum4(f32x4.add(a0, a1)) + ra);
+  store<f32>(out + dout, hsum4(f32x4.add(b0, b1)) + rb);
+  store<f32>(out + 2 * dout, hsum4(f32x4.add(c0, c1)) + rc);
+  store<f32>(out + 3 * dout, hsum4(f32x4.add(e0, e1)) + re);
+}
+
+/** Lanes 0 + 1 + 2 + 3, in that order (gatherDot's final sum). */
+@inline function hsum4(a: v128): f32 {
+  return f32x4.extract_lane(a, 0) + f32x4.extract_lane(a, 1) + f32x4.extract_lane(a, 2) + f32x4.extract_lane(a, 3);
 }
 
 /**
