@@ -520,6 +520,45 @@ function checkIndices(indices: Uint8Array, rows: number, L: number, n: number, m
 export const NMQ4_BLOCK_OCTETS = 8;
 
 /**
+ * The octet stream shared by the NMQ4 and NMQ4C GEMV layouts: octets of 8 rows
+ * (the last padded with zero rows) in blocks of `NMQ4_BLOCK_OCTETS` →
+ * k-segments of `segCols` columns (whole groups) → octets → groups of
+ * `groupBytes`, each starting with 64 bytes of statistics — the octet's 8 f32
+ * scales, then its 8 i32 zero-points — written here from the (scale, zero)
+ * pairs of `groupStats`. Returns the zeroed buffer and the byte offset of
+ * (octet o, group t); the caller fills the rest of each group.
+ */
+function octetStream(
+  stats: Float32Array,
+  rows: number,
+  cols: number,
+  gs: number,
+  segCols: number,
+  groupBytes: number,
+): { out: Uint8Array; groupOffset: (o: number, t: number) => number } {
+  const G = cols / gs;
+  const gps = segCols / gs;
+  const octets = Math.ceil(rows / 8);
+  const out = new Uint8Array(octets * G * groupBytes);
+  const view = new DataView(out.buffer);
+  const groupOffset = (o: number, t: number): number => {
+    const b0 = o - (o % NMQ4_BLOCK_OCTETS);
+    const nb = Math.min(NMQ4_BLOCK_OCTETS, octets - b0);
+    const t0 = t - (t % gps);
+    const gl = Math.min(gps, G - t0);
+    return (b0 * G + t0 * nb + (o - b0) * gl + (t - t0)) * groupBytes;
+  };
+  for (let r = 0; r < rows; r++) {
+    for (let t = 0; t < G; t++) {
+      const sb = groupOffset(r >> 3, t);
+      view.setFloat32(sb + 4 * (r & 7), stats[2 * (r * G + t)]!, true);
+      view.setInt32(sb + 32 + 4 * (r & 7), stats[2 * (r * G + t) + 1]!, true);
+    }
+  }
+  return { out, groupOffset };
+}
+
+/**
  * 2:4 + 4-bit weights as the NMQ4 GEMV stream (`gemvNMQ4` in
  * assembly/lib/packed.ts; the bytes of §3 + §4 plus 8 per row and group):
  * octets of 8 rows (the last padded with zero rows), laid out as blocks of
@@ -543,30 +582,12 @@ function packNMQ4Stream(
   gs: number,
   segCols: number,
 ): Uint8Array {
-  const G = cols / gs;
-  const gps = segCols / gs;
-  const groupBytes = 64 + (gs / 128) * 384;
-  const octets = Math.ceil(rows / 8);
-  const out = new Uint8Array(nmq4StreamBytes(rows, cols, gs));
-  const view = new DataView(out.buffer);
-  // Byte offset of (octet o, group t): block → segment → octet → group.
-  const groupOffset = (o: number, t: number): number => {
-    const b0 = o - (o % NMQ4_BLOCK_OCTETS);
-    const nb = Math.min(NMQ4_BLOCK_OCTETS, octets - b0);
-    const t0 = t - (t % gps);
-    const gl = Math.min(gps, G - t0);
-    return (b0 * G + t0 * nb + (o - b0) * gl + (t - t0)) * groupBytes;
-  };
+  const { out, groupOffset } = octetStream(stats, rows, cols, gs, segCols, 64 + (gs / 128) * 384);
   const codeRow = cols >> 2; // 2 kept 4-bit codes per 4 columns
   const idxRow = cols >> 3; // 2 kept 2-bit positions per 4 columns
   for (let r = 0; r < rows; r++) {
     const o = r >> 3;
     const lr = r & 7;
-    for (let t = 0; t < G; t++) {
-      const sb = groupOffset(o, t);
-      view.setFloat32(sb + 4 * lr, stats[2 * (r * G + t)]!, true);
-      view.setInt32(sb + 32 + 4 * lr, stats[2 * (r * G + t) + 1]!, true);
-    }
     for (let grp = 0; grp < cols >> 2; grp++) {
       const col = grp << 2;
       const t = Math.floor(col / gs);
@@ -637,20 +658,8 @@ function packNMQ4CStream(
   gs: number,
   segCols: number,
 ): Uint8Array {
-  const G = cols / gs;
-  const gps = segCols / gs;
   const V = (8 * n) / m;
-  const groupBytes = 64 + (gs / 128) * 128 * V;
-  const octets = Math.ceil(rows / 8);
-  const out = new Uint8Array(octets * G * groupBytes);
-  const view = new DataView(out.buffer);
-  const groupOffset = (o: number, t: number): number => {
-    const b0 = o - (o % NMQ4_BLOCK_OCTETS);
-    const nb = Math.min(NMQ4_BLOCK_OCTETS, octets - b0);
-    const t0 = t - (t % gps);
-    const gl = Math.min(gps, G - t0);
-    return (b0 * G + t0 * nb + (o - b0) * gl + (t - t0)) * groupBytes;
-  };
+  const { out, groupOffset } = octetStream(stats, rows, cols, gs, segCols, 64 + (gs / 128) * 128 * V);
   const L = (cols / m) * n;
   const ib = indexBits(m);
   const idxRow = rowBytes(L, ib);
@@ -659,11 +668,6 @@ function packNMQ4CStream(
   for (let r = 0; r < rows; r++) {
     const o = r >> 3;
     const lr = r & 7;
-    for (let t = 0; t < G; t++) {
-      const sb = groupOffset(o, t);
-      view.setFloat32(sb + 4 * lr, stats[2 * (r * G + t)]!, true);
-      view.setInt32(sb + 32 + 4 * lr, stats[2 * (r * G + t) + 1]!, true);
-    }
     for (let s = 0; s < L; s++) {
       const col = Math.floor(s / n) * m + code(indices, r * idxRow, s, ib);
       const t = Math.floor(col / gs);
