@@ -6,7 +6,8 @@
 // N:M groups, so its kept slots are one contiguous run of the row: SPB =
 // 128·N/M of them (a multiple of 8), fewer in a last partial block.
 // - GEMV: a row's kept activations are gathered four at a time into an f32x4
-//   (one load32_lane each) and multiplied with four consecutive kept values.
+//   (one load32_lane each) and multiplied with four consecutive kept values;
+//   f32 rows go 4 at a time (gatherDotX4) for more memory streams in flight.
 // - GEMM: each kept value is broadcast and multiplied with its column's 64-byte
 //   line of 16-row activation panels, as the 2:4 tiles do (tileSp24Pair): the
 //   4 column bytes of 4 slots are one u32, each slot's panel offset a shift and

@@ -900,8 +900,8 @@ const NMQ4_OB: i32 = 8;
  * V = 2: 1:4, 2:8, 4:16 vectors of 8 rows × 2 slots per chunk, laid out as V/2
  * position vectors then V/2 code vectors): results in NMQ4_P0, NMQ4_P1 (Σ x·q,
  * rows 0–3 and 4–7) and NMQ4_SX (Σ x per row), as nmq4StepRelaxed. The i16
- * sums of 32 columns (at most 8 products of ≤ 127·15 per lane: ≤ 30480) are
- * widened per 32 columns; Σ x over the step is at most 32·254. Sums stay in
+ * sums of 32 columns (at most 8 pair sums of ≤ 2·127·15 per lane: ≤ 30480)
+ * are widened per 32 columns; Σ x over the step is at most 32·254. Sums stay in
  * locals: accumulated in the result globals, V8 kept them in memory (a load
  * and a store per vector pair).
  */

@@ -115,7 +115,8 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
   const aPtr = heap.scratchPtr(0, m * k * 4);
   const outPtr = heap.scratchPtr(1, m * n * 4);
   // Per-thread scratch: RB rows of k (generic GEMM), one row (generic GEMV), 2·RB 64-byte tile slots plus RB + 4 rows of k/2 kept values (sparse 2:4 GEMM of §4).
-  // Q4 GEMV: 32 bytes of parked accumulators per quad of a block; NMQ4 GEMV: 32 per octet of a block.
+  // Q4 GEMV: 32 bytes of parked accumulators per quad of a block; NMQ4 / NMQ4C GEMV: 32 per octet of a block;
+  // any-N:M: 2·RB tile slots plus RB rows of decoded kept values (SPNM of §4), one such row (NMG of §4).
   const stride =
     path === 'generic'
       ? align64((m === 1 ? 1 : RB) * k * 4 + 64)
@@ -126,12 +127,12 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
           : path === 'nmq4' || path === 'nmq4c'
             ? NMQ4_BLOCK_OCTETS * 32
             : path === 'spnm'
-              ? align64(2 * RB * 64 + (w.kind === 'nm-quant' ? RB * (keptPerRow(w) * 4 + 192) : 0))
+              ? align64(2 * RB * 64 + (w.kind === 'nm-quant' ? RB * keptPerRow(w) * 4 : 0))
               : path === 'nmg' && w.kind === 'nm-quant'
                 ? align64(keptPerRow(w) * 4 + 64)
                 : 0;
   const rowScratch = stride > 0 ? heap.scratchPtr(2, stride * nth) : 0;
-  // int8 paths: i16 activations (2k bytes) or, for nmq4, swizzle tables (20 bytes per 8 columns).
+  // int8 paths: i16 activations (2k bytes) or, for nmq4, swizzle tables (20 bytes per 8 columns), for nmq4c plain i8 (k bytes).
   const xqBytes = align64(path === 'nm24' || path === 'nmg' || path === 'spnm' ? 0 : path === 'nmq4' ? (k / 8) * 20 : path === 'nmq4c' ? k : k * 2);
   const xsBytes = align64(Math.ceil(k / 16) * 4);
   // Per-block scales and per-group sums: int8 paths have blocks and groups of ≥ 16 columns.
