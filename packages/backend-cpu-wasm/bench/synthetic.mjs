@@ -142,7 +142,7 @@ export function benchFormats(G) {
     make: (n, k) => new Tensor('bf16', [n, k], f32ArrayToBf16(uniform(n * k, -1, 1))),
     bytes: (n, k) => 2 * n * k,
   },
-  // 3-bit has no SIMD kernel: rows are decoded exactly to f32, then the dense kernels run (reported, not a target).
+  // 3-bit: codes held as 4-bit nibbles in wasm memory, so the INT4 kernels run them (reported, not a target).
   int3: {
     kernel: 'matmulQuant',
     only: (s, m) => m === 1 && s.name === '4096x4096',

@@ -59,7 +59,9 @@ describe('cpu-wasm weights across several wasm memories', () => {
   it('records exactly the planned bytes for every packed format (placement relies on it)', async () => {
     for (const w of [
       randomQuantized(rng, 37, 256, 4, 128, false),
-      randomQuantized(rng, 21, 96, 3, 32, true),
+      randomQuantized(rng, 21, 96, 3, 32, true), // 3-bit codes held as nibbles
+      randomQuantized(rng, 13, 100, 3, 20, false), // 3-bit as stored (group not a multiple of 32)
+      randomNMQuant(rng, 19, 256, 2, 4, 3, 128, false), // NMQ4 stream of 3-bit codes
       randomNM(rng, 19, 256, 2, 4),
       randomNM(rng, 7, 40, 3, 5),
       randomNMQuant(rng, 23, 256, 2, 4, 4, 128, false),

@@ -98,6 +98,14 @@ describe('cpu-wasm compressed kernels', () => {
       randomNMQuant(rng, 1100, 256, 4, 8, 4, 128, true),
       randomNMQuant(rng, 27, 640, 1, 4, 4, 128, false),
       randomNMQuant(rng, 14, 256, 1, 2, 4, 256, true),
+      // 2- and 3-bit codes held as nibbles: the 4-bit kernels (Q4, NMQ4, NMQ4C) run them.
+      randomQuantized(rng, 37, 512, 3, 128, false),
+      randomQuantized(rng, 70, 4160, 3, 32, true), // 2 k-segments
+      randomQuantized(rng, 21, 256, 2, 64, false),
+      randomNMQuant(rng, 19, 512, 2, 4, 3, 128, false),
+      randomNMQuant(rng, 23, 384, 2, 4, 2, 128, true),
+      randomNMQuant(rng, 21, 512, 4, 8, 3, 128, true),
+      randomNMQuant(rng, 13, 256, 1, 4, 2, 128, false),
     ];
     const seen = new Set<string>();
     for (const w of weights) {
@@ -158,6 +166,8 @@ describe('cpu-wasm compressed kernels', () => {
       randomQuantized(rng, 70, 4608, 4, 512, false), // Q4 layout with 2 blocks and k-segments of 2560 + 2048
       randomQuantized(rng, 11, 48, 8, 16, true), // SIMD 8-bit decode
       randomQuantized(rng, 13, 21, 3, 7, false), // scalar decode
+      randomQuantized(rng, 19, 256, 3, 64, false), // 3-bit codes held as nibbles (Q4 layout), SIMD 4-bit decode
+      randomQuantized(rng, 9, 128, 2, 32, true),
       randomQuantized(rng, 9, 16, 2, 16, true),
       randomNM(rng, 15, 64, 2, 4), // sparse 2:4 GEMM
       randomNM(rng, 70, 2304, 2, 4), // several sparse-GEMM k-blocks and row blocks
@@ -196,6 +206,8 @@ describe('cpu-wasm compressed kernels', () => {
       randomNMQuant(rng, 19, 1024, 8, 16, 4, 256, true),
       randomNM(rng, 23, 388, 1, 4), // any-N:M gather GEMV and sparse GEMM
       randomNMQuant(rng, 17, 392, 4, 8, 3, 56, true),
+      randomQuantized(rng, 29, 512, 3, 128, false), // 3-bit as nibbles
+      randomNMQuant(rng, 21, 512, 4, 8, 3, 128, false),
     ]) {
       for (const m of [1, 9, 40]) {
         const a = randn(m, w.cols);
@@ -233,6 +245,8 @@ describe('cpu-wasm compressed kernels', () => {
       randomNMQuant(rng, 1100, 256, 2, 8, 4, 128, true),
       randomNM(rng, 203, 1024, 4, 8), // any-N:M gather GEMV, sparse GEMM
       randomNMQuant(rng, 45, 388, 1, 4, 4, 4, false),
+      randomQuantized(rng, 150, 8320, 3, 128, false), // 3-bit as nibbles: Q4 layout blocks and k-segments
+      randomNMQuant(rng, 150, 8448, 2, 4, 3, 128, true),
     ]) {
       for (const m of [1, 6, 17]) {
         const a = randn(m, w.cols);

@@ -73,7 +73,8 @@ export function packedPath(w: PackedMatrix, m: number, int8Activations: boolean)
   if (m !== 1) return { path: 'generic', xb: 0 };
   if (isNM24Fast(w)) return { path: 'nm24', xb: 0 };
   if (!int8Activations) return { path: hasKeptPos(w) ? 'nmg' : 'generic', xb: 0 };
-  if (w.kind === 'quant' && w.bits === 4 && w.groupSize % 32 === 0) return { path: 'q4', xb: blockFor(w.groupSize, [128, 64, 32]) };
+  // 2- and 3-bit codes are held as nibbles (isQ4Quad), so the 4-bit kernel runs them too.
+  if (w.kind === 'quant' && w.bits <= 4 && w.groupSize % 32 === 0) return { path: 'q4', xb: blockFor(w.groupSize, [128, 64, 32]) };
   if (w.kind === 'quant' && w.bits === 8 && w.groupSize % 16 === 0) return { path: 'q8', xb: blockFor(w.groupSize, [128, 64, 32, 16]) };
   if (w.kind === 'nm-quant' && isNMQ4Fast(w)) return { path: 'nmq4', xb: 128 };
   if (isNMQ4Chunked(w)) return { path: 'nmq4c', xb: 128 };

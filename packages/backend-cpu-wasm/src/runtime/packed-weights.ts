@@ -77,14 +77,31 @@ function code(bytes: Uint8Array, off: number, i: number, bits: number): number {
 const rowBytes = (count: number, bits: number): number => Math.ceil((count * bits) / 8);
 const indexBits = (m: number): number => Math.max(1, Math.ceil(Math.log2(m)));
 
-/** Whether a 2:4 + 4-bit weight gets the re-packed GEMV layout. */
+/** Whether a 2:4 + 2/3/4-bit weight gets the re-packed GEMV layout (its codes held as 4-bit nibbles there). */
 export function isNMQ4Fast(w: PackedMatrix): boolean {
-  return w.kind === 'nm-quant' && w.n === 2 && w.m === 4 && w.bits === 4 && w.groupSize % 128 === 0;
+  return w.kind === 'nm-quant' && w.n === 2 && w.m === 4 && w.bits <= 4 && w.groupSize % 128 === 0;
 }
 
-/** Whether a §2 weight's codes are stored quad-interleaved (4-bit, groups of 32k). */
+/**
+ * Whether a §2 weight's codes are stored quad-interleaved as 4-bit nibbles
+ * (2, 3 or 4 bits, groups of 32k): 2- and 3-bit codes are widened to nibbles
+ * at upload (`nibbleRows`), so the 4-bit GEMV and its SIMD decoder run them —
+ * 4 bits per weight in wasm memory instead of 2 or 3.
+ */
 export function isQ4Quad(w: PackedMatrix): boolean {
-  return w.kind === 'quant' && w.bits === 4 && w.groupSize % 32 === 0;
+  return w.kind === 'quant' && w.bits <= 4 && w.groupSize % 32 === 0;
+}
+
+/** `count` codes of `bits` per row (§1) as 4-bit rows (§1 with b = 4): each code in a nibble, exact. */
+function nibbleRows(codes: Uint8Array, rows: number, count: number, bits: number): Uint8Array {
+  if (bits === 4) return codes;
+  const src = rowBytes(count, bits);
+  const dst = rowBytes(count, 4);
+  const out = new Uint8Array(rows * dst);
+  for (let r = 0; r < rows; r++) {
+    for (let i = 0; i < count; i++) out[r * dst + (i >> 1)] |= code(codes, r * src, i, bits) << (4 * (i & 1));
+  }
+  return out;
 }
 
 /** Quads (4 rows) per block of the 4-bit GEMV layout (must match Q4_QB in assembly/lib/packed.ts). */
@@ -250,10 +267,9 @@ export function packedUploadBytes(w: PackedMatrix): number {
   const kpos = hasKeptPos(w) ? blockBytes(rows * (cols / w.m) * w.n) : 0;
   switch (w.kind) {
     case 'quant': {
-      const codeRow = rowBytes(cols, w.bits);
-      // The Q4 GEMV layout pads codes and statistics to a multiple of 4 rows.
+      // The Q4 GEMV layout: 4-bit rows, codes and statistics padded to a multiple of 4 rows.
       const layoutRows = isQ4Quad(w) ? Math.ceil(rows / 4) * 4 : rows;
-      return blockBytes(isQ4Quad(w) ? layoutRows * codeRow : w.codes.length) + blockBytes(layoutRows * (cols / w.groupSize) * 8);
+      return blockBytes(isQ4Quad(w) ? layoutRows * rowBytes(cols, 4) : w.codes.length) + blockBytes(layoutRows * (cols / w.groupSize) * 8);
     }
     case 'nm':
       return isNM24Fast(w)
@@ -368,12 +384,14 @@ export class PackedWeightCache {
       case 'quant': {
         const G = cols / w.groupSize;
         const segCols = isQ4Quad(w) ? gemvSegmentCols(cols, w.groupSize) : 0;
-        const codeRow = rowBytes(cols, w.bits);
+        // The Q4 layout holds 4-bit rows whatever the stored width: the device form's bits are then 4.
+        const bits = segCols ? 4 : w.bits;
+        const codeRow = rowBytes(cols, bits);
         return {
           ...base,
-          bits: w.bits,
+          bits,
           groupSize: w.groupSize,
-          codes: this.bytes(segCols ? interleaveQuadSegments(w.codes, rows, codeRow, segCols) : w.codes, blocks),
+          codes: this.bytes(segCols ? interleaveQuadSegments(nibbleRows(w.codes, rows, cols, w.bits), rows, codeRow, segCols) : w.codes, blocks),
           codeRow,
           segCols,
           stats: this.words(
@@ -420,9 +438,9 @@ export class PackedWeightCache {
           idxRow: rowBytes(L, indexBits(w.m)),
           idxBits: indexBits(w.m),
           rcodes: isNMQ4Fast(w)
-            ? this.bytes(packNMQ4Stream(w.codes, w.indices, stats, rows, cols, w.groupSize, segCols), blocks)
+            ? this.bytes(packNMQ4Stream(w.codes, w.indices, stats, rows, cols, w.bits, w.groupSize, segCols), blocks)
             : isNMQ4Chunked(w)
-              ? this.bytes(packNMQ4CStream(w.codes, w.indices, stats, rows, cols, w.n, w.m, w.groupSize, segCols), blocks)
+              ? this.bytes(packNMQ4CStream(w.codes, w.indices, stats, rows, cols, w.n, w.m, w.bits, w.groupSize, segCols), blocks)
               : 0,
           kpos: hasKeptPos(w) ? this.bytes(keptPos(w.indices, rows, cols, w.n, w.m), blocks) : 0,
           segCols,
@@ -559,7 +577,7 @@ function octetStream(
 }
 
 /**
- * 2:4 + 4-bit weights as the NMQ4 GEMV stream (`gemvNMQ4` in
+ * 2:4 + 2/3/4-bit weights as the NMQ4 GEMV stream (`gemvNMQ4` in
  * assembly/lib/packed.ts; the bytes of §3 + §4 plus 8 per row and group):
  * octets of 8 rows (the last padded with zero rows), laid out as blocks of
  * `NMQ4_BLOCK_OCTETS` octets → k-segments of `segCols` columns (whole groups)
@@ -579,11 +597,12 @@ function packNMQ4Stream(
   stats: Float32Array,
   rows: number,
   cols: number,
+  bits: number,
   gs: number,
   segCols: number,
 ): Uint8Array {
   const { out, groupOffset } = octetStream(stats, rows, cols, gs, segCols, 64 + (gs / 128) * 384);
-  const codeRow = cols >> 2; // 2 kept 4-bit codes per 4 columns
+  const codeRow = rowBytes(cols >> 1, bits); // 2 kept codes per 4 columns
   const idxRow = cols >> 3; // 2 kept 2-bit positions per 4 columns
   for (let r = 0; r < rows; r++) {
     const o = r >> 3;
@@ -599,7 +618,7 @@ function packNMQ4Stream(
         const s = 2 * grp + slot;
         const b = 2 * lr + slot;
         const pos = (indices[r * idxRow + (s >> 2)]! >> (2 * (s & 3))) & 3;
-        const q = (codes[r * codeRow + (s >> 1)]! >> (4 * (s & 1))) & 15;
+        const q = code(codes, r * codeRow, s, bits);
         out[base + b] |= pos << (2 * f);
         out[base + 16 + 16 * (f >> 1) + b] |= q << (4 * (f & 1));
       }
@@ -623,15 +642,15 @@ export function nmq4ChunkVectors(w: PackedMatrix): number {
 }
 
 /**
- * Whether an N:M + 4-bit weight gets the chunked GEMV layout
- * (`packNMQ4CStream`): M dividing 16 (a 16-column chunk holds whole groups),
- * 2 or 4 vectors per chunk, groups of 128k — every such pattern but 2:4,
- * which has its own (`packNMQ4Stream`).
+ * Whether an N:M + 2/3/4-bit weight gets the chunked GEMV layout
+ * (`packNMQ4CStream`, codes as nibbles): M dividing 16 (a 16-column chunk
+ * holds whole groups), 2 or 4 vectors per chunk, groups of 128k — every such
+ * pattern but 2:4, which has its own (`packNMQ4Stream`).
  */
 export function isNMQ4Chunked(w: PackedMatrix): boolean {
   const v = nmq4ChunkVectors(w);
   return (
-    w.kind === 'nm-quant' && 16 % w.m === 0 && !(w.n === 2 && w.m === 4) && w.bits === 4 && w.groupSize % 128 === 0 && (v === 2 || v === 4)
+    w.kind === 'nm-quant' && 16 % w.m === 0 && !(w.n === 2 && w.m === 4) && w.bits <= 4 && w.groupSize % 128 === 0 && (v === 2 || v === 4)
   );
 }
 
@@ -655,6 +674,7 @@ function packNMQ4CStream(
   cols: number,
   n: number,
   m: number,
+  bits: number,
   gs: number,
   segCols: number,
 ): Uint8Array {
@@ -663,7 +683,7 @@ function packNMQ4CStream(
   const L = (cols / m) * n;
   const ib = indexBits(m);
   const idxRow = rowBytes(L, ib);
-  const codeRow = L >> 1;
+  const codeRow = rowBytes(L, bits);
   const spc = 2 * V; // kept slots per row and chunk
   for (let r = 0; r < rows; r++) {
     const o = r >> 3;
@@ -679,7 +699,7 @@ function packNMQ4CStream(
       const base = groupOffset(o, t) + 64 + chunk * 16 * V + (u >> 1) * 16 + b;
       const shift = 4 * (u & 1);
       out[base] |= (col & 15) << shift;
-      out[base + 8 * V] |= ((codes[r * codeRow + (s >> 1)]! >> (4 * (s & 1))) & 15) << shift;
+      out[base + 8 * V] |= code(codes, r * codeRow, s, bits) << shift;
     }
   }
   return out;
