@@ -92,14 +92,38 @@ export function isQ4Quad(w: PackedMatrix): boolean {
   return w.kind === 'quant' && w.bits <= 4 && w.groupSize % 32 === 0;
 }
 
-/** `count` codes of `bits` per row (§1) as 4-bit rows (§1 with b = 4): each code in a nibble, exact. */
+/**
+ * `count` codes of `bits` per row (§1) as 4-bit rows (§1 with b = 4): each
+ * code in a nibble, exact. With whole bytes per 8 codes (count % 8 = 0, as
+ * for groups of 32k) 2-bit rows go a byte (4 codes) and 3-bit rows 3 bytes (8
+ * codes) at a time — a 7B model's 3-bit layers are billions of codes.
+ */
 function nibbleRows(codes: Uint8Array, rows: number, count: number, bits: number): Uint8Array {
   if (bits === 4) return codes;
   const src = rowBytes(count, bits);
   const dst = rowBytes(count, 4);
   const out = new Uint8Array(rows * dst);
-  for (let r = 0; r < rows; r++) {
-    for (let i = 0; i < count; i++) out[r * dst + (i >> 1)] |= code(codes, r * src, i, bits) << (4 * (i & 1));
+  if (count % 8 !== 0 || (bits !== 2 && bits !== 3)) {
+    for (let r = 0; r < rows; r++) {
+      for (let i = 0; i < count; i++) out[r * dst + (i >> 1)] |= code(codes, r * src, i, bits) << (4 * (i & 1));
+    }
+    return out;
+  }
+  const n = rows * src;
+  if (bits === 2) {
+    for (let i = 0, o = 0; i < n; i++, o += 2) {
+      const b = codes[i]!;
+      out[o] = (b & 3) | ((b << 2) & 0x30);
+      out[o + 1] = ((b >> 4) & 3) | ((b >> 2) & 0x30);
+    }
+    return out;
+  }
+  for (let i = 0, o = 0; i < n; i += 3, o += 4) {
+    const w = codes[i]! | (codes[i + 1]! << 8) | (codes[i + 2]! << 16); // 8 codes, LSB first
+    out[o] = (w & 7) | ((w >> 3) & 7) << 4;
+    out[o + 1] = ((w >> 6) & 7) | ((w >> 9) & 7) << 4;
+    out[o + 2] = ((w >> 12) & 7) | ((w >> 15) & 7) << 4;
+    out[o + 3] = ((w >> 18) & 7) | ((w >> 21) & 7) << 4;
   }
   return out;
 }
