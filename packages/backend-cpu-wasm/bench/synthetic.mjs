@@ -131,6 +131,16 @@ export function benchFormats(G) {
     }),
     bytes: (n, k) => n * k / 8 + n * k / 16 + (n * k / G) * 2.5, // §4
   },
+  // 4:8 + 3-bit (codes held as nibbles, the chunked N:M + 4-bit GEMV), GEMV at 4096² only.
+  '4:8+int3': {
+    kernel: 'matmulNMQuant',
+    only: (s, m) => m === 1 && s.name === '4096x4096',
+    make: (n, k) => ({
+      kind: 'nm-quant', rows: n, cols: k, n: 4, m: 8, bits: 3, groupSize: G, sym: false,
+      codes: randomBytes((n * k * 3) / 16), scales: f16Scales((n * k) / G), zeros: randomBytes(Math.ceil(((k / G) * 3) / 8) * n), indices: indices48(n, k),
+    }),
+    bytes: (n, k) => (n * k * 3) / 16 + (n * k * 3) / 16 + (n * k / G) * (2 + 3 / 8), // §4: 3-bit codes, 3-bit positions
+  },
   // Dense weights stored in half precision (a half-precision checkpoint's), widened exactly in the kernel.
   f16: {
     kernel: 'matmulDense',
