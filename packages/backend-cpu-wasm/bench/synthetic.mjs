@@ -65,6 +65,31 @@ export function indices14(n, k) {
   return packBits(r.map((b) => b & 3), n, k / 4, 2);
 }
 
+/** A random SpQR weight [n, k]: 3-bit codes, groups of 16, bilevel 3-bit statistics over 16 rows, ~1 % outliers per row. */
+function spqr3(n, k) {
+  const G = k / 16;
+  const RG = Math.ceil(n / 16);
+  const stat = (lo, hi) => ({
+    bits: 3,
+    groupRows: 16,
+    codes: randomBytes(Math.ceil((G * 3) / 8) * n),
+    scale: Uint16Array.from(uniform(RG * G, lo, hi), f32ToF16),
+    zero: Uint16Array.from(uniform(RG * G, -1, 0), f32ToF16),
+  });
+  const per = Math.round(k / 100);
+  const rowPtr = Uint32Array.from({ length: n + 1 }, (_, r) => r * per);
+  const cols = new Uint16Array(n * per);
+  const stride = Math.floor(k / per); // increasing columns below k
+  for (let r = 0; r < n; r++) for (let i = 0; i < per; i++) cols[r * per + i] = i * stride + (r % stride);
+  return {
+    kind: 'spqr', rows: n, cols: k, bits: 3, groupSize: 16,
+    codes: randomBytes((n * k * 3) / 8),
+    scales: stat(0.06, 0.08),
+    zeros: stat(0.8, 1),
+    outliers: { rowPtr, cols, values: Uint16Array.from(uniform(n * per, -3, 3), f32ToF16) },
+  };
+}
+
 /** `len` f16 group scales in [0.005, 0.02). */
 export const f16Scales = (len) => Uint16Array.from(uniform(len, 0.005, 0.02), f32ToF16);
 
@@ -140,6 +165,14 @@ export function benchFormats(G) {
       codes: randomBytes((n * k * 3) / 16), scales: f16Scales((n * k) / G), zeros: randomBytes(Math.ceil(((k / G) * 3) / 8) * n), indices: indices48(n, k),
     }),
     bytes: (n, k) => (n * k * 3) / 16 + (n * k * 3) / 16 + (n * k / G) * (2 + 3 / 8), // §4: 3-bit codes, 3-bit positions
+  },
+  // SpQR (§5–§6): 3-bit base in groups of 16, bilevel 3-bit statistics over 16 rows, ~1 % f16 outliers; exact f64
+  // decode then the dense dot (non-integer zero-points), GEMV at 4096² only.
+  spqr3: {
+    kernel: 'matmulSpqr',
+    only: (s, m) => m === 1 && s.name === '4096x4096',
+    make: (n, k) => spqr3(n, k),
+    bytes: (n, k) => (n * k * 3) / 8 + 2 * ((n * k) / 16) * (3 / 8) + 0.01 * n * k * 4, // codes, stat codes, outliers (≈)
   },
   // Dense weights stored in half precision (a half-precision checkpoint's), widened exactly in the kernel.
   f16: {

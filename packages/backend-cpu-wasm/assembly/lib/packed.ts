@@ -219,7 +219,34 @@ function decodeSpan(row: usize, e0: i32, count: i32, bits: i32, mask: u32, sc: f
     for (let c: i32 = 0; c < count; c++) store<f32>(dst + (<usize>c << 2), sc * (<f32>getBits(row, e0 + c, bits, mask) - z));
     return;
   }
+  if (bits == 4 && cstride == 16 && ((e0 | count) & 15) == 0) {
+    // Non-integer zero-points (SpQR, codes held as nibbles): the §2 expression in f64, two codes per f64x2 —
+    // the same IEEE operations as dequant(), rounded once to f32 by the demotion.
+    const vs = f64x2.splat(<f64>sc);
+    const vz = f64x2.splat(<f64>z);
+    const m4 = i8x16.splat(0x0f);
+    let src = row + (<usize>e0 >> 1);
+    let o = dst;
+    for (let c: i32 = 0; c < count; c += 16, src += 8, o += 64) {
+      const v = v128.load64_zero(src);
+      const b = i8x16.shuffle(v128.and(v, m4), v128.and(i16x8.shr_u(v, 4), m4), 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+      const lo = i16x8.extend_low_i8x16_u(b);
+      const hi = i16x8.extend_high_i8x16_u(b);
+      storeSpqr4(i32x4.extend_low_i16x8_u(lo), vs, vz, o);
+      storeSpqr4(i32x4.extend_high_i16x8_u(lo), vs, vz, o + 16);
+      storeSpqr4(i32x4.extend_low_i16x8_u(hi), vs, vz, o + 32);
+      storeSpqr4(i32x4.extend_high_i16x8_u(hi), vs, vz, o + 48);
+    }
+    return;
+  }
   for (let c: i32 = 0; c < count; c++) store<f32>(dst + (<usize>c << 2), dequant(sc, getBits(row, e0 + c, bits, mask), z));
+}
+
+/** 4 codes q (i32x4) → 4 f32 (f32)((f64)s · ((f64)q − (f64)z)) at o, as dequant() computes them. */
+@inline function storeSpqr4(q: v128, vs: v128, vz: v128, o: usize): void {
+  const a = f32x4.demote_f64x2_zero(f64x2.mul(vs, f64x2.sub(f64x2.convert_low_i32x4_u(q), vz)));
+  const b = f32x4.demote_f64x2_zero(f64x2.mul(vs, f64x2.sub(f64x2.convert_low_i32x4_u(i8x16.shuffle(q, q, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7)), vz)));
+  v128.store(o, i8x16.shuffle(a, b, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23));
 }
 
 /** 16 unsigned bytes q → 16 f32 (q − z)·s at o. */

@@ -311,7 +311,10 @@ export function packedUploadBytes(w: PackedMatrix): number {
     case 'spqr': {
       const nnz = w.outliers.rowPtr[rows] ?? 0;
       return (
-        blockBytes(w.codes.length) + blockBytes(rows * (cols / w.groupSize) * 8) + blockBytes((rows + 1) * 4) + 2 * blockBytes(nnz * 4)
+        blockBytes(w.bits <= 4 ? rows * rowBytes(cols, 4) : w.codes.length) +
+        blockBytes(rows * (cols / w.groupSize) * 8) +
+        blockBytes((rows + 1) * 4) +
+        2 * blockBytes(nnz * 4)
       );
     }
   }
@@ -489,10 +492,11 @@ export class PackedWeightCache {
         }
         return {
           ...base,
-          bits: w.bits,
+          // Base codes of 2–4 bits held as nibbles: the SIMD f64 decoder (decodeSpan) reads 16 per 8 bytes.
+          bits: w.bits <= 4 ? 4 : w.bits,
           groupSize: w.groupSize,
-          codes: this.bytes(w.codes, blocks),
-          codeRow: rowBytes(cols, w.bits),
+          codes: this.bytes(w.bits <= 4 ? nibbleRows(w.codes, rows, cols, w.bits) : w.codes, blocks),
+          codeRow: rowBytes(cols, w.bits <= 4 ? 4 : w.bits),
           stats: this.words(interleave(bilevel(w.scales, rows, G), bilevel(w.zeros, rows, G)), blocks),
           orp: this.words(Uint32Array.from(o.rowPtr), blocks),
           ocol: this.words(ocol, blocks),
