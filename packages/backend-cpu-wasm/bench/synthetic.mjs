@@ -140,7 +140,7 @@ export function benchFormats(G) {
     }),
     bytes: (n, k) => n * k / 4 + (n * k * 3) / 16 + (n * k / G) * 2.5, // §4
   },
-  // 1:4 (the planner's sparsest N:M rung): no int8 kernel for its 4-bit form, the f32 gather GEMV on decoded values.
+  // 1:4 (the planner's sparsest N:M rung): the column-byte gather GEMV (f32) and the chunked N:M + 4-bit GEMV.
   '1:4': {
     kernel: 'matmulNM',
     only: (s) => s.name === '4096x4096',

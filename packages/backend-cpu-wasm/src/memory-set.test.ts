@@ -67,6 +67,7 @@ describe('cpu-wasm weights across several wasm memories', () => {
       randomNMQuant(rng, 23, 256, 2, 4, 4, 128, false),
       randomNMQuant(rng, 10, 48, 4, 8, 3, 24, true),
       randomNM(rng, 13, 256, 4, 8), // column bytes (any-N:M kernels)
+      randomNM(rng, 11, 260, 2, 4), // 2:4 without the quad layout (k % 8 = 4): column bytes
       randomNMQuant(rng, 11, 256, 4, 8, 4, 128, false), // column bytes + the chunked N:M + 4-bit GEMV stream
       randomNMQuant(rng, 9, 512, 2, 8, 4, 256, true),
       randomSpqr(rng, 21, 48, 3, 16, 5),

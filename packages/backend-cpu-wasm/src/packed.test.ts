@@ -147,6 +147,10 @@ describe('cpu-wasm compressed kernels', () => {
       randomNMQuant(rng, 17, 392, 4, 8, 3, 56, true),
       randomNMQuant(rng, 15, 260, 1, 4, 8, 20, false),
       randomNM(rng, 9, 48, 3, 6), // M not dividing 128: exact decode path
+      // 2:4 weights the 2:4 kernels do not take: column-byte gather GEMV and sparse GEMM.
+      randomNM(rng, 19, 260, 2, 4), // k % 8 = 4
+      randomNMQuant(rng, 21, 256, 2, 4, 8, 64, false),
+      randomNMQuant(rng, 17, 320, 2, 4, 4, 64, true),
     ];
     for (const w of weights) {
       const gemv = randn(1, w.cols);
@@ -157,6 +161,23 @@ describe('cpu-wasm compressed kernels', () => {
         expect(nmse((await run(fast, a, w)).data, matmulPackedRef(a, w).data), `${w.kind} GEMM m=${m}`).toBeLessThan(1e-10);
       }
     }
+  });
+
+  it('routes every N:M weight with M dividing 128 to a sparse kernel, never to the exact decode', () => {
+    const cases: [PackedMatrix, number, string][] = [
+      [randomNM(rng, 8, 256, 2, 4), 1, 'nm24'],
+      [randomNM(rng, 8, 256, 2, 4), 16, 'sp24'],
+      [randomNM(rng, 8, 260, 2, 4), 1, 'nmg'], // k % 8 = 4: no quad layout
+      [randomNM(rng, 8, 260, 2, 4), 16, 'spnm'],
+      [randomNMQuant(rng, 8, 256, 2, 4, 4, 128, false), 1, 'nmq4'],
+      [randomNMQuant(rng, 8, 256, 2, 4, 8, 64, false), 1, 'nmg'],
+      [randomNMQuant(rng, 8, 256, 2, 4, 8, 64, false), 16, 'sp24'],
+      [randomNMQuant(rng, 8, 256, 4, 8, 3, 128, false), 1, 'nmq4c'],
+      [randomNMQuant(rng, 8, 256, 4, 8, 8, 128, false), 1, 'nmg'],
+      [randomNM(rng, 8, 256, 1, 4), 16, 'spnm'],
+      [randomNM(rng, 8, 48, 3, 6), 1, 'generic'], // M does not divide 128
+    ];
+    for (const [w, m, path] of cases) expect(packedPath(w, m, true).path, `${w.kind} ${(w as { n: number }).n}:${(w as { m: number }).m} k=${w.cols} m=${m}`).toBe(path);
   });
 
   it('decodes every format bit-exactly (GEMM with the identity as activations returns decode(w)ᵀ)', async () => {
@@ -247,6 +268,7 @@ describe('cpu-wasm compressed kernels', () => {
       randomNMQuant(rng, 45, 388, 1, 4, 4, 4, false),
       randomQuantized(rng, 150, 8320, 3, 128, false), // 3-bit as nibbles: Q4 layout blocks and k-segments
       randomNMQuant(rng, 150, 8448, 2, 4, 3, 128, true),
+      randomNM(rng, 203, 1028, 2, 4), // 2:4 off the 2:4 kernels (k % 8 = 4): 4-row gather GEMV, sparse GEMM
     ]) {
       for (const m of [1, 6, 17]) {
         const a = randn(m, w.cols);

@@ -964,8 +964,8 @@ const NMQ4_OB: i32 = 8;
   NMQ4_SX = sx;
 }
 
-/** Baseline Σ x·(q − z) of gather `g` and codes `c` for rows 0–3 (`lo`, zero-points `z` per i16 lane) or 4–7, as i32x4 (exact). */
-@inline function nmq4cBaseDot(g: v128, c: v128, z: v128, lo: bool): v128 {
+/** Baseline Σ x·(q − z) of gather `g` and codes `c` for rows 0–3 (`lo`, zero-points `z` per i16 lane) or 4–7, as i32x4 (exact; the NMQ4 and NMQ4C baseline steps). */
+@inline function nmq4BaseDot(g: v128, c: v128, z: v128, lo: bool): v128 {
   return lo
     ? i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(g), i16x8.sub(i16x8.extend_low_i8x16_u(c), z))
     : i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(g), i16x8.sub(i16x8.extend_high_i8x16_u(c), z));
@@ -986,12 +986,12 @@ const NMQ4_OB: i32 = 8;
       const cv = v128.load(w + <usize>(V << 3));
       let g = nmq4cGather(xv, iv, m4, false);
       let q = nmq4cCodes(cv, m4, false);
-      p0 = i32x4.add(p0, nmq4cBaseDot(g, q, zl, true));
-      p1 = i32x4.add(p1, nmq4cBaseDot(g, q, zh, false));
+      p0 = i32x4.add(p0, nmq4BaseDot(g, q, zl, true));
+      p1 = i32x4.add(p1, nmq4BaseDot(g, q, zh, false));
       g = nmq4cGather(xv, iv, m4, true);
       q = nmq4cCodes(cv, m4, true);
-      p0 = i32x4.add(p0, nmq4cBaseDot(g, q, zl, true));
-      p1 = i32x4.add(p1, nmq4cBaseDot(g, q, zh, false));
+      p0 = i32x4.add(p0, nmq4BaseDot(g, q, zl, true));
+      p1 = i32x4.add(p1, nmq4BaseDot(g, q, zh, false));
       w += 16;
     }
     w += <usize>(V << 3);
@@ -1123,20 +1123,20 @@ function nmq4Segment(d: usize, w: usize, x: usize, sp: usize, groups: i32, spg: 
           const i23 = v128.and(i16x8.shr_u(mv, 4), m4);
           let g = i8x16.swizzle(v128.load32_splat(x), i01);
           let c = v128.and(c0, m4);
-          a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(g), i16x8.sub(i16x8.extend_low_i8x16_u(c), zl)));
-          a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(g), i16x8.sub(i16x8.extend_high_i8x16_u(c), zh)));
+          a0 = i32x4.add(a0, nmq4BaseDot(g, c, zl, true));
+          a1 = i32x4.add(a1, nmq4BaseDot(g, c, zh, false));
           g = i8x16.swizzle(v128.load(x, 4), i01);
           c = v128.and(i16x8.shr_u(c0, 4), m4);
-          a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(g), i16x8.sub(i16x8.extend_low_i8x16_u(c), zl)));
-          a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(g), i16x8.sub(i16x8.extend_high_i8x16_u(c), zh)));
+          a0 = i32x4.add(a0, nmq4BaseDot(g, c, zl, true));
+          a1 = i32x4.add(a1, nmq4BaseDot(g, c, zh, false));
           g = i8x16.swizzle(v128.load32_splat(x + 20), i23);
           c = v128.and(c1, m4);
-          a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(g), i16x8.sub(i16x8.extend_low_i8x16_u(c), zl)));
-          a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(g), i16x8.sub(i16x8.extend_high_i8x16_u(c), zh)));
+          a0 = i32x4.add(a0, nmq4BaseDot(g, c, zl, true));
+          a1 = i32x4.add(a1, nmq4BaseDot(g, c, zh, false));
           g = i8x16.swizzle(v128.load(x, 24), i23);
           c = v128.and(i16x8.shr_u(c1, 4), m4);
-          a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(g), i16x8.sub(i16x8.extend_low_i8x16_u(c), zl)));
-          a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(g), i16x8.sub(i16x8.extend_high_i8x16_u(c), zh)));
+          a0 = i32x4.add(a0, nmq4BaseDot(g, c, zl, true));
+          a1 = i32x4.add(a1, nmq4BaseDot(g, c, zh, false));
           w += 48;
           x += 40;
         }
@@ -1340,6 +1340,22 @@ function tileSp24Pair(p: usize, ps: usize, ia: usize, va: usize, steps: i32, t0:
   v128.store(t1, b0); v128.store(t1, b1, 16); v128.store(t1, b2, 32); v128.store(t1, b3, 48);
 }
 
+/**
+ * Stores the sparse GEMMs' tile buffer for weight rows [jb, je): per row
+ * `panels` 64-byte slots (16 outputs each) of the 16-row panels from `s`,
+ * into columns jb … je−1 of `out` (rows past m skipped).
+ */
+function storeTiles(tiles: usize, panels: i32, s: i32, m: i32, jb: i32, je: i32, out: usize, ldo: usize): void {
+  for (let h: i32 = 0; h < panels; h++) {
+    const rows = min(16, m - ((s + h) << 4));
+    const o = out + <usize>((s + h) << 4) * ldo;
+    for (let j = jb; j < je; j++) {
+      const t = tiles + (<usize>((j - jb) * panels + h) << 6);
+      storeCol16(o + (<usize>j << 2), ldo, rows, v128.load(t), v128.load(t, 16), v128.load(t, 32), v128.load(t, 48));
+    }
+  }
+}
+
 /** Dequantizes the kept values of row r of a §4 weight into dst [L] f32 (compressed order). */
 function decodeKeptValues(d: usize, r: i32, dst: usize): void {
   const k = <i32>dw(d, D_K);
@@ -1466,14 +1482,7 @@ function gemmSp24(d: usize, j0: i32, j1: i32, scratch: usize): void {
           tileSp24(pk, idx + <usize>j * idxRow + io, v, idx + <usize>j * idxRow + io, v, steps, t, tiles + (<usize>RB << 6));
         }
       }
-      for (let h: i32 = 0; h < panels; h++) {
-        const rows = min(16, m - ((s + h) << 4));
-        const o = out + <usize>((s + h) << 4) * ldo;
-        for (let j = jb; j < je; j++) {
-          const t = tiles + (<usize>((j - jb) * panels + h) << 6);
-          storeCol16(o + (<usize>j << 2), ldo, rows, v128.load(t), v128.load(t, 16), v128.load(t, 32), v128.load(t, 48));
-        }
-      }
+      storeTiles(tiles, panels, s, m, jb, je, out, ldo);
       s += panels;
     }
   }
@@ -1492,9 +1501,9 @@ function gemmSp24(d: usize, j0: i32, j1: i32, scratch: usize): void {
 /**
  * Any-N:M GEMV of rows [j0, j1): per row, the kept values (§4: decoded exactly
  * into the thread's scratch row first) against the activations gathered by
- * column index (gatherDot). Reads the values and 2 bytes of column index per
- * kept slot instead of the dense row, with no per-row decode into a dense
- * scratch row (the generic path scattered every row into k floats and ran
+ * column byte (gatherDot; f32 rows 4 at a time, gatherDotX4). Reads the values
+ * and 1 byte of column per kept slot instead of the dense row, with no per-row
+ * decode into a dense scratch row (the generic path scattered every row into k floats and ran
  * the dense dot: 0.16× dense f32 for 4:8).
  */
 function gemvNMGather(d: usize, j0: i32, j1: i32, scratch: usize): void {
@@ -1580,14 +1589,7 @@ function gemmSpNM(d: usize, j0: i32, j1: i32, scratch: usize): void {
           }
         }
       }
-      for (let h: i32 = 0; h < panels; h++) {
-        const rows = min(16, m - ((s + h) << 4));
-        const o = out + <usize>((s + h) << 4) * ldo;
-        for (let j = jb; j < je; j++) {
-          const t = tiles + (<usize>((j - jb) * panels + h) << 6);
-          storeCol16(o + (<usize>j << 2), ldo, rows, v128.load(t), v128.load(t, 16), v128.load(t, 32), v128.load(t, 48));
-        }
-      }
+      storeTiles(tiles, panels, s, m, jb, je, out, ldo);
       s += panels;
     }
   }

@@ -26,7 +26,7 @@
  * Contents the kernels rely on (N:M positions, outlier columns) are checked here,
  * once, so a malformed weight fails with `E_ARG` instead of corrupting memory.
  */
-import { f16ToF32, SparqError, validatePacked, type BilevelStat, type NMMatrix, type NMQuantMatrix, type PackedMatrix } from '@sparq/tensor';
+import { f16ToF32, SparqError, validatePacked, type BilevelStat, type NMMatrix, type NMQuantMatrix, type PackedMatrix, type QuantizedMatrix, type SpqrMatrix } from '@sparq/tensor';
 import type { WasmHeap } from './wasm-heap';
 
 /** Kind codes shared with the wasm descriptor. */
@@ -90,6 +90,15 @@ export function isNMQ4Fast(w: PackedMatrix): boolean {
  */
 export function isQ4Quad(w: PackedMatrix): boolean {
   return w.kind === 'quant' && w.bits <= 4 && w.groupSize % 32 === 0;
+}
+
+/**
+ * Bits per code of the uploaded codes: 4 where 2- and 3-bit codes are held as
+ * nibbles (§2 weights in the Q4 layout, SpQR bases), else the stored width.
+ */
+function deviceBits(w: QuantizedMatrix | SpqrMatrix): number {
+  if (w.kind === 'quant') return isQ4Quad(w) ? 4 : w.bits;
+  return w.bits <= 4 ? 4 : w.bits;
 }
 
 /**
@@ -220,11 +229,14 @@ function reorderQ4Stats(stats: Float32Array, rows: number, G: number, gps: numbe
 
 /**
  * Whether an N:M weight (f32 or quantized values) gets the kept-slot column
- * bytes of the any-N:M kernels: every pattern but 2:4 (which has its own
- * layouts) whose M divides 128, so 128-column blocks hold whole groups.
+ * bytes of the any-N:M kernels: M divides 128 (128-column blocks hold whole
+ * groups) and it is not a 2:4 weight with its own GEMV layout (`isNM24Fast`,
+ * `isNMQ4Fast`; their GEMM reads the §3 bytes). So 2:4 weights the 2:4 kernels
+ * do not take (8-bit, odd groups, k % 8 = 4) gather too instead of decoding
+ * rows exactly.
  */
 export function hasKeptPos(w: PackedMatrix): w is NMMatrix | NMQuantMatrix {
-  return (w.kind === 'nm' || w.kind === 'nm-quant') && !(w.n === 2 && w.m === 4) && 128 % w.m === 0;
+  return (w.kind === 'nm' || w.kind === 'nm-quant') && 128 % w.m === 0 && !isNM24Fast(w) && !isNMQ4Fast(w);
 }
 
 /**
@@ -293,7 +305,7 @@ export function packedUploadBytes(w: PackedMatrix): number {
     case 'quant': {
       // The Q4 GEMV layout: 4-bit rows, codes and statistics padded to a multiple of 4 rows.
       const layoutRows = isQ4Quad(w) ? Math.ceil(rows / 4) * 4 : rows;
-      return blockBytes(isQ4Quad(w) ? layoutRows * rowBytes(cols, 4) : w.codes.length) + blockBytes(layoutRows * (cols / w.groupSize) * 8);
+      return blockBytes(isQ4Quad(w) ? layoutRows * rowBytes(cols, deviceBits(w)) : w.codes.length) + blockBytes(layoutRows * (cols / w.groupSize) * 8);
     }
     case 'nm':
       return isNM24Fast(w)
@@ -304,14 +316,14 @@ export function packedUploadBytes(w: PackedMatrix): number {
         blockBytes(w.codes.length) +
         blockBytes(rows * (cols / w.groupSize) * 8) +
         blockBytes(w.indices.length) +
-        (isNMQ4Fast(w) ? blockBytes(nmq4StreamBytes(rows, cols, w.groupSize)) : 0) +
-        (isNMQ4Chunked(w) ? blockBytes(Math.ceil(rows / 8) * (cols / w.groupSize) * (64 + w.groupSize * nmq4ChunkVectors(w))) : 0) +
+        (isNMQ4Fast(w) ? blockBytes(octetStreamBytes(rows, cols, w.groupSize, nmq4GroupBytes(w.groupSize))) : 0) +
+        (isNMQ4Chunked(w) ? blockBytes(octetStreamBytes(rows, cols, w.groupSize, nmq4cGroupBytes(w.groupSize, nmq4ChunkVectors(w)))) : 0) +
         kpos
       );
     case 'spqr': {
       const nnz = w.outliers.rowPtr[rows] ?? 0;
       return (
-        blockBytes(w.bits <= 4 ? rows * rowBytes(cols, 4) : w.codes.length) +
+        blockBytes(rows * rowBytes(cols, deviceBits(w))) +
         blockBytes(rows * (cols / w.groupSize) * 8) +
         blockBytes((rows + 1) * 4) +
         2 * blockBytes(nnz * 4)
@@ -411,8 +423,8 @@ export class PackedWeightCache {
       case 'quant': {
         const G = cols / w.groupSize;
         const segCols = isQ4Quad(w) ? gemvSegmentCols(cols, w.groupSize) : 0;
-        // The Q4 layout holds 4-bit rows whatever the stored width: the device form's bits are then 4.
-        const bits = segCols ? 4 : w.bits;
+        // The Q4 layout holds 4-bit rows whatever the stored width.
+        const bits = deviceBits(w);
         const codeRow = rowBytes(cols, bits);
         return {
           ...base,
@@ -493,10 +505,10 @@ export class PackedWeightCache {
         return {
           ...base,
           // Base codes of 2–4 bits held as nibbles: the SIMD f64 decoder (decodeSpan) reads 16 per 8 bytes.
-          bits: w.bits <= 4 ? 4 : w.bits,
+          bits: deviceBits(w),
           groupSize: w.groupSize,
-          codes: this.bytes(w.bits <= 4 ? nibbleRows(w.codes, rows, cols, w.bits) : w.codes, blocks),
-          codeRow: rowBytes(cols, w.bits <= 4 ? 4 : w.bits),
+          codes: this.bytes(deviceBits(w) === 4 ? nibbleRows(w.codes, rows, cols, w.bits) : w.codes, blocks),
+          codeRow: rowBytes(cols, deviceBits(w)),
           stats: this.words(interleave(bilevel(w.scales, rows, G), bilevel(w.zeros, rows, G)), blocks),
           orp: this.words(Uint32Array.from(o.rowPtr), blocks),
           ocol: this.words(ocol, blocks),
@@ -585,7 +597,7 @@ function octetStream(
   const G = cols / gs;
   const gps = segCols / gs;
   const octets = Math.ceil(rows / 8);
-  const out = new Uint8Array(octets * G * groupBytes);
+  const out = new Uint8Array(octetStreamBytes(rows, cols, gs, groupBytes));
   const view = new DataView(out.buffer);
   const groupOffset = (o: number, t: number): number => {
     const b0 = o - (o % NMQ4_BLOCK_OCTETS);
@@ -629,7 +641,7 @@ function packNMQ4Stream(
   gs: number,
   segCols: number,
 ): Uint8Array {
-  const { out, groupOffset } = octetStream(stats, rows, cols, gs, segCols, 64 + (gs / 128) * 384);
+  const { out, groupOffset } = octetStream(stats, rows, cols, gs, segCols, nmq4GroupBytes(gs));
   const codeRow = rowBytes(cols >> 1, bits); // 2 kept codes per 4 columns
   const idxRow = cols >> 3; // 2 kept 2-bit positions per 4 columns
   for (let r = 0; r < rows; r++) {
@@ -656,9 +668,14 @@ function packNMQ4Stream(
 }
 
 /** Bytes of the NMQ4 GEMV stream (`packNMQ4Stream`). */
-function nmq4StreamBytes(rows: number, cols: number, gs: number): number {
-  return Math.ceil(rows / 8) * (cols / gs) * (64 + (gs / 128) * 384);
-}
+/** Bytes per octet and group of the NMQ4 stream: 64 of statistics, then 384 per 128-column step. */
+const nmq4GroupBytes = (gs: number): number => 64 + (gs / 128) * 384;
+
+/** Bytes per octet and group of the NMQ4C stream: 64 of statistics, then V·16 per 16-column chunk. */
+const nmq4cGroupBytes = (gs: number, v: number): number => 64 + gs * v;
+
+/** Bytes of an octet stream (`octetStream`) of `rows` × `cols` in groups of `gs` with `groupBytes` per octet and group. */
+const octetStreamBytes = (rows: number, cols: number, gs: number, groupBytes: number): number => Math.ceil(rows / 8) * (cols / gs) * groupBytes;
 
 /**
  * Index / code vectors per 16-column chunk and octet of the chunked N:M +
@@ -707,7 +724,7 @@ function packNMQ4CStream(
   segCols: number,
 ): Uint8Array {
   const V = (8 * n) / m;
-  const { out, groupOffset } = octetStream(stats, rows, cols, gs, segCols, 64 + (gs / 128) * 128 * V);
+  const { out, groupOffset } = octetStream(stats, rows, cols, gs, segCols, nmq4cGroupBytes(gs, V));
   const L = (cols / m) * n;
   const ib = indexBits(m);
   const idxRow = rowBytes(L, ib);
