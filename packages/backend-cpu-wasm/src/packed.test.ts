@@ -163,6 +163,26 @@ describe('cpu-wasm compressed kernels', () => {
     }
   });
 
+  it('sparse GEMMs: k-chunks and row sub-blocks change no result (batch 264 against batch 8, bit for bit)', async () => {
+    // Batch 264 = 17 panels: k-chunks of 896 columns (about 1 MiB of panels), so k = 1024 is cut once; 2100 rows
+    // give claims of 192 rows, cut into sub-blocks of 128 and 64. Groups of 512 columns are cut by the chunk.
+    // Batch 8 is one panel, one chunk. Each output is one accumulator chain over its row's kept slots, so
+    // the first 8 outputs per weight row must be the same bits either way; all must match the reference.
+    const be = make(2);
+    for (const w of [
+      randomNM(rng, 2100, 1024, 2, 4),
+      randomNMQuant(rng, 2100, 1024, 2, 4, 4, 512, false),
+      randomNM(rng, 2100, 1024, 4, 8),
+      randomNMQuant(rng, 2100, 1024, 4, 8, 4, 512, true),
+    ]) {
+      const a = randn(264, w.cols);
+      const big = (await run(be, a, w)).data;
+      expect(nmse(big, matmulPackedRef(a, w).data), `${w.kind} m=264`).toBeLessThan(1e-10);
+      const small = (await run(be, new Tensor('f32', [8, w.cols], a.data.slice(0, 8 * w.cols)), w)).data;
+      expect(Array.from(big.slice(0, 8 * w.rows))).toEqual(Array.from(small));
+    }
+  });
+
   it('routes every N:M weight with M dividing 128 to a sparse kernel, never to the exact decode', () => {
     const cases: [PackedMatrix, number, string][] = [
       [randomNM(rng, 8, 256, 2, 4), 1, 'nm24'],

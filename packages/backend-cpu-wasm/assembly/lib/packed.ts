@@ -1341,23 +1341,28 @@ function tileSp24Pair(p: usize, ps: usize, ia: usize, va: usize, steps: i32, t0:
 }
 
 /**
- * Stores the sparse GEMMs' tile buffer for weight rows [jb, je): per row
- * `panels` 64-byte slots (16 outputs each) of the 16-row panels from `s`,
- * into columns jb … je−1 of `out` (rows past m skipped).
+ * Stores the sparse GEMMs' tile buffer for weight rows [jb, je): per row one
+ * 64-byte slot (16 outputs) for each of the `strips` 16-row panels of a (slot
+ * of row j, panel h at tiles + ((j − jb)·strips + h)·64), into columns
+ * jb … je−1 of `out` (rows past m skipped).
  */
-function storeTiles(tiles: usize, panels: i32, s: i32, m: i32, jb: i32, je: i32, out: usize, ldo: usize): void {
-  for (let h: i32 = 0; h < panels; h++) {
-    const rows = min(16, m - ((s + h) << 4));
-    const o = out + <usize>((s + h) << 4) * ldo;
+function storeTiles(tiles: usize, strips: i32, m: i32, jb: i32, je: i32, out: usize, ldo: usize): void {
+  for (let h: i32 = 0; h < strips; h++) {
+    const rows = min(16, m - (h << 4));
+    const o = out + <usize>(h << 4) * ldo;
     for (let j = jb; j < je; j++) {
-      const t = tiles + (<usize>((j - jb) * panels + h) << 6);
+      const t = tiles + (<usize>((j - jb) * strips + h) << 6);
       storeCol16(o + (<usize>j << 2), ldo, rows, v128.load(t), v128.load(t, 16), v128.load(t, 32), v128.load(t, 48));
     }
   }
 }
 
-/** Dequantizes the kept values of row r of a §4 weight into dst [L] f32 (compressed order). */
-function decodeKeptValues(d: usize, r: i32, dst: usize): void {
+/**
+ * Dequantizes kept values [s0, s1) of row r of a §4 weight into dst [L] f32
+ * (compressed order; dst is the row's slot 0, so value s lands at dst + 4s):
+ * group by group, a group cut by the range decoded in part.
+ */
+function decodeKeptValues(d: usize, r: i32, dst: usize, s0: i32, s1: i32): void {
   const k = <i32>dw(d, D_K);
   const gs = <i32>dw(d, D_GS);
   const G = k / gs;
@@ -1369,9 +1374,10 @@ function decodeKeptValues(d: usize, r: i32, dst: usize): void {
   const row = <usize>dw(d, D_CODES) + <usize>r * <usize>dw(d, D_CODE_ROW);
   const sp = <usize>dw(d, D_SCALE) + ((<usize>r * <usize>G) << 3);
   const zp = <usize>dw(d, D_ZERO) + ((<usize>r * <usize>G) << 3);
-  for (let t: i32 = 0; t < G; t++) {
-    const s = t * spg;
-    decodeSpan(row, s, spg, bits, mask, load<f32>(sp + (<usize>t << 3)), load<f32>(zp + (<usize>t << 3)), true, dst + (<usize>s << 2));
+  for (let t: i32 = s0 / spg; t < G && t * spg < s1; t++) {
+    const a = max(s0, t * spg);
+    const b = min(s1, (t + 1) * spg);
+    decodeSpan(row, a, b - a, bits, mask, load<f32>(sp + (<usize>t << 3)), load<f32>(zp + (<usize>t << 3)), true, dst + (<usize>a << 2));
   }
 }
 
@@ -1381,20 +1387,21 @@ function decodeKeptValues(d: usize, r: i32, dst: usize): void {
 }
 
 /**
- * Decodes the kept values of rows [jb, je) of a §4 weight into `dec` in the
- * 2:4 f32 quad layout (rows of a quad interleaved, value s of a row 16·s bytes
- * after its first; a last partial quad padded with zeros): each quad is
- * decoded row by row into `tmp` (4 rows), then transposed 4 × 4 floats at a time.
+ * Decodes kept values [s0, s1) of rows [jb, je) of a §4 weight into `dec` in
+ * the 2:4 f32 quad layout (rows of a quad interleaved, value s of a row 16·s
+ * bytes after its first; a last partial quad padded with zeros): each quad is
+ * decoded row by row into `tmp` (4 rows), then transposed 4 × 4 floats at a
+ * time. s0 is a multiple of 4.
  */
-function decodeKeptQuads(d: usize, jb: i32, je: i32, dec: usize, tmp: usize, vstride: usize): void {
+function decodeKeptQuads(d: usize, jb: i32, je: i32, s0: i32, s1: i32, dec: usize, tmp: usize, vstride: usize): void {
   for (let j = jb; j < je; j += 4) {
     const rows = min(4, je - j);
     for (let r: i32 = 0; r < 4; r++) {
-      if (r < rows) decodeKeptValues(d, j + r, tmp + <usize>r * vstride);
-      else memory.fill(tmp + <usize>r * vstride, 0, vstride);
+      if (r < rows) decodeKeptValues(d, j + r, tmp + <usize>r * vstride, s0, s1);
+      else memory.fill(tmp + <usize>r * vstride + (<usize>s0 << 2), 0, <usize>(s1 - s0) << 2);
     }
     const q = dec + <usize>((j - jb) >> 2) * (vstride << 2);
-    for (let o: usize = 0; o < vstride; o += 16) {
+    for (let o: usize = <usize>s0 << 2; o < <usize>s1 << 2; o += 16) {
       const r0 = v128.load(tmp + o), r1 = v128.load(tmp + vstride + o);
       const r2 = v128.load(tmp + 2 * vstride + o), r3 = v128.load(tmp + 3 * vstride + o);
       const t0 = i8x16.shuffle(r0, r1, 0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
@@ -1420,14 +1427,40 @@ function decodeKeptQuads(d: usize, jb: i32, je: i32, dec: usize, tmp: usize, vst
 const SPKB: i32 = 128;
 
 /**
- * Sparse 2:4 GEMM of rows [j0, j1): blocks of RB weight rows (values decoded
- * to f32 first for §4); for each pair of 16-row panels of a, k-blocks of SPKB
- * columns × one weight row at a time (tileSp24Pair; a last odd panel: tiles of
- * 2 weight rows, tileSp24) accumulate into a per-thread RB × 32 tile buffer,
- * stored to `out` once per panel pair. Every output is one accumulator chain
- * over its row's kept slots in order, the same in both tiles, so neither the
- * thread split nor the batch's panel count changes results. (The pair tile
- * halves the broadcasts and index arithmetic per multiply-add; with the fused
+ * Weight rows per sub-block of the sparse GEMMs (SB in src/kernels/matmul-packed.ts): their tiles, one
+ * 64-byte slot per row and 16-row panel, stay in the thread's scratch across the k-chunks.
+ */
+const SB: i32 = 128;
+
+/**
+ * Bytes of a's panels per k-chunk of the sparse GEMMs: they stay in L2 (2 MiB per core on the bench VM)
+ * while a sub-block's SB weight rows pass over them. Without chunks every RB weight rows re-read all
+ * panels (m·k·4 bytes: 5.6 MB at batch 128, k = 11008) from L3.
+ */
+const PANEL_CHUNK: i32 = 1 << 20;
+
+/** Columns per k-chunk of the sparse GEMMs for `strips` 16-row panels: whole SPKB blocks, about PANEL_CHUNK bytes of panels. */
+@inline function spChunk(strips: i32): i32 {
+  return max(SPKB, (PANEL_CHUNK / (strips << 6)) & ~(SPKB - 1));
+}
+
+/** Tile slot of weight row j and panel s in a sub-block from row sb (see storeTiles). */
+@inline function tileAt(tiles: usize, sb: i32, j: i32, strips: i32, s: i32): usize {
+  return tiles + (<usize>((j - sb) * strips + s) << 6);
+}
+
+/**
+ * Sparse 2:4 GEMM of rows [j0, j1), in sub-blocks of SB weight rows whose
+ * tiles (every panel) live in the thread's scratch: for each k-chunk
+ * (spChunk: its panels stay in L2), blocks of RB weight rows (values of §4
+ * decoded to f32 for the chunk first); for each pair of 16-row panels of a,
+ * k-blocks of SPKB columns × one weight row at a time (tileSp24Pair; a last
+ * odd panel: tiles of 2 weight rows, tileSp24) accumulate into the tiles,
+ * stored to `out` once per sub-block. Every output is one accumulator chain
+ * over its row's kept slots in order, the same in both tiles and continued
+ * through the tile slot across blocks and chunks, so neither the thread split
+ * nor the batch's panel count changes results. (The pair tile halves the
+ * broadcasts and index arithmetic per multiply-add; with the fused
  * multiply-add of the relaxed build the kernel ran 1.06–1.13× faster for 2:4
  * and 1.14–1.20× for 2:4 + INT4, in the baseline build 0.99–1.10×.)
  */
@@ -1443,48 +1476,55 @@ function gemmSp24(d: usize, j0: i32, j1: i32, scratch: usize): void {
   const out = <usize>dw(d, D_OUT);
   const ldo = <usize>n << 2;
   const strips = (m + 15) >> 4;
+  const kcs = spChunk(strips);
+  const ps = <usize>k << 6; // bytes per panel
+  const ts = <usize>strips << 6; // bytes per weight row of tiles
   const vstride = <usize>L << 2;
-  const tiles = scratch; // 2·RB × 64 bytes: RB rows × 2 panels (tileSp24Pair), or RB rows plus a spare slot
-  const dec = scratch + (<usize>(2 * RB) << 6); // §4: RB rows of kept values, in quads as the 2:4 f32 layout
+  const tiles = scratch; // SB·strips 64-byte slots
+  const spare = tiles + <usize>SB * ts; // the odd last row's second tile row (tileSp24)
+  const dec = spare + 64; // §4: RB rows of kept values, in quads as the 2:4 f32 layout
   const tmp = dec + <usize>RB * vstride; // §4: one quad decoded row by row
-  for (let jb = j0; jb < j1; jb += RB) {
-    const je = min(jb + RB, j1);
-    if (quant) decodeKeptQuads(d, jb, je, dec, tmp, vstride);
-    for (let s: i32 = 0; s < strips; ) {
-      const p = panel + ((<usize>s * <usize>k) << 6);
-      const panels: i32 = s + 2 <= strips ? 2 : 1; // panels per tile: tileSp24Pair, or tileSp24 for a last odd one
-      const pair = panels > 1;
-      memory.fill(tiles, 0, <usize>(RB * panels) << 6);
-      for (let kb: i32 = 0; kb < k; kb += SPKB) {
-        const steps = min(SPKB, k - kb) >> 3;
-        const pk = p + (<usize>kb << 6);
-        const io = <usize>(kb >> 3);
-        const vo = <usize>(kb >> 1) << 4;
-        let j = jb;
-        if (pair) {
-          for (; j < je; j++) {
-            const v = quant ? decRow(dec, jb, j, vstride) : keptRow(d, j);
-            const t = tiles + (<usize>((j - jb) * panels) << 6);
-            tileSp24Pair(pk, <usize>k << 6, idx + <usize>j * idxRow + io, v + vo, steps, t, t + 64);
+  for (let sb = j0; sb < j1; sb += SB) {
+    const se = min(sb + SB, j1);
+    memory.fill(tiles, 0, <usize>(se - sb) * ts);
+    for (let kc: i32 = 0; kc < k; kc += kcs) {
+      const ke = min(k, kc + kcs);
+      for (let jb = sb; jb < se; jb += RB) {
+        const je = min(jb + RB, se);
+        if (quant) decodeKeptQuads(d, jb, je, kc >> 1, ke >> 1, dec, tmp, vstride);
+        for (let s: i32 = 0; s < strips; s += 2) {
+          const p = panel + <usize>s * ps;
+          const pair = s + 2 <= strips; // tileSp24Pair, or tileSp24 for a last odd panel
+          for (let kb = kc; kb < ke; kb += SPKB) {
+            const steps = min(SPKB, ke - kb) >> 3;
+            const pk = p + (<usize>kb << 6);
+            const io = <usize>(kb >> 3);
+            const vo = <usize>(kb >> 1) << 4;
+            let j = jb;
+            if (pair) {
+              for (; j < je; j++) {
+                const v = quant ? decRow(dec, jb, j, vstride) : keptRow(d, j);
+                const t = tileAt(tiles, sb, j, strips, s);
+                tileSp24Pair(pk, ps, idx + <usize>j * idxRow + io, v + vo, steps, t, t + 64);
+              }
+              continue;
+            }
+            for (; j + 2 <= je; j += 2) {
+              const v = quant ? decRow(dec, jb, j, vstride) : keptRow(d, j);
+              const v1 = quant ? decRow(dec, jb, j + 1, vstride) : keptRow(d, j + 1);
+              const t = tileAt(tiles, sb, j, strips, s);
+              tileSp24(pk, idx + <usize>j * idxRow + io, v + vo, idx + <usize>(j + 1) * idxRow + io, v1 + vo, steps, t, t + ts);
+            }
+            if (j < je) {
+              const v = (quant ? decRow(dec, jb, j, vstride) : keptRow(d, j)) + vo;
+              // The odd last row runs as both tile rows; the second copy lands in the spare slot.
+              tileSp24(pk, idx + <usize>j * idxRow + io, v, idx + <usize>j * idxRow + io, v, steps, tileAt(tiles, sb, j, strips, s), spare);
+            }
           }
-          continue;
-        }
-        for (; j + 2 <= je; j += 2) {
-          const v = quant ? decRow(dec, jb, j, vstride) : keptRow(d, j);
-          const v1 = quant ? decRow(dec, jb, j + 1, vstride) : keptRow(d, j + 1);
-          const t = tiles + (<usize>(j - jb) << 6);
-          tileSp24(pk, idx + <usize>j * idxRow + io, v + vo, idx + <usize>(j + 1) * idxRow + io, v1 + vo, steps, t, t + 64);
-        }
-        if (j < je) {
-          const v = (quant ? decRow(dec, jb, j, vstride) : keptRow(d, j)) + vo;
-          const t = tiles + (<usize>(j - jb) << 6);
-          // The odd last row runs as both tile rows; the second copy lands in a spare slot.
-          tileSp24(pk, idx + <usize>j * idxRow + io, v, idx + <usize>j * idxRow + io, v, steps, t, tiles + (<usize>RB << 6));
         }
       }
-      storeTiles(tiles, panels, s, m, jb, je, out, ldo);
-      s += panels;
     }
+    storeTiles(tiles, strips, m, sb, se, out, ldo);
   }
 }
 
@@ -1494,7 +1534,7 @@ function gemmSp24(d: usize, j0: i32, j1: i32, scratch: usize): void {
 /** Row j's kept values as f32, row-major: the uploaded values (§3), or decoded from the codes into `dst` (§4). */
 @inline function keptValues(d: usize, j: i32, quant: bool, dst: usize): usize {
   if (!quant) return keptRow(d, j);
-  decodeKeptValues(d, j, dst);
+  decodeKeptValues(d, j, dst, 0, (<i32>dw(d, D_K) / <i32>dw(d, D_MM)) * <i32>dw(d, D_NN));
   return dst;
 }
 
@@ -1535,11 +1575,12 @@ function gemvNMGather(d: usize, j0: i32, j1: i32, scratch: usize): void {
 
 /**
  * Any-N:M sparse GEMM (m ≥ 8, M dividing SPKB) of rows [j0, j1), structured
- * as gemmSp24: blocks of RB weight rows (§4 values decoded to f32 first, row
- * after row); for each pair of 16-row panels, k-blocks of SPKB columns × one
- * weight row at a time (tileSpNMPair; a last odd panel: tileSpNM) accumulate
- * into the per-thread RB × 32 tile buffer. A k-block holds whole N:M groups,
- * so its kept slots are one contiguous range of the row. Every output is one
+ * as gemmSp24: sub-blocks of SB weight rows with their tiles in scratch,
+ * k-chunks (spChunk), blocks of RB weight rows (§4 values of the chunk decoded
+ * to f32 first, row after row); for each pair of 16-row panels, k-blocks of
+ * SPKB columns × one weight row at a time (tileSpNMPair; a last odd panel:
+ * tileSpNM) accumulate into the tiles. A k-block holds whole N:M groups, so
+ * its kept slots are one contiguous range of the row. Every output is one
  * accumulator chain over its row's kept slots in order, so neither the thread
  * split nor the panel count changes results.
  */
@@ -1556,42 +1597,48 @@ function gemmSpNM(d: usize, j0: i32, j1: i32, scratch: usize): void {
   const out = <usize>dw(d, D_OUT);
   const ldo = <usize>n << 2;
   const strips = (m + 15) >> 4;
+  const kcs = spChunk(strips);
+  const ps = <usize>k << 6;
   const vstride = <usize>L << 2;
-  const tiles = scratch; // 2·RB × 64 bytes: RB rows × up to 2 panels
-  const dec = scratch + (<usize>(2 * RB) << 6); // §4: RB rows of decoded kept values
-  for (let jb = j0; jb < j1; jb += RB) {
-    const je = min(jb + RB, j1);
-    if (quant) for (let j = jb; j < je; j++) decodeKeptValues(d, j, dec + <usize>(j - jb) * vstride);
-    for (let s: i32 = 0; s < strips; ) {
-      const p = panel + ((<usize>s * <usize>k) << 6);
-      const panels: i32 = s + 2 <= strips ? 2 : 1;
-      memory.fill(tiles, 0, <usize>(RB * panels) << 6);
-      // k-blocks of SPKB = 128 columns: the blocks of the column bytes.
-      for (let kb: i32 = 0; kb < k; kb += SPKB) {
-        const s0 = (kb / mm) * nn;
-        const slots = (min(k, kb + SPKB) / mm) * nn - s0;
-        const pk = p + (<usize>kb << 6);
-        for (let j = jb; j < je; j++) {
-          const v = (quant ? dec + <usize>(j - jb) * vstride : keptRow(d, j)) + (<usize>s0 << 2);
-          const c = kpos + <usize>j * <usize>L + <usize>s0;
-          const t = tiles + (<usize>((j - jb) * panels) << 6);
-          if (panels > 1) {
-            // Slots past a multiple of 4 (only in a last partial block) run through the one-panel tile, per panel.
-            const s4 = slots & ~3;
-            const ps = <usize>k << 6;
-            tileSpNMPair(pk, ps, c, v, s4, t, t + 64);
-            if (s4 < slots) {
-              tileSpNM(pk, c + <usize>s4, v + (<usize>s4 << 2), slots - s4, t);
-              tileSpNM(pk + ps, c + <usize>s4, v + (<usize>s4 << 2), slots - s4, t + 64);
+  const tiles = scratch; // SB·strips 64-byte slots
+  const dec = tiles + (<usize>(SB * strips) << 6); // §4: RB rows of decoded kept values
+  for (let sb = j0; sb < j1; sb += SB) {
+    const se = min(sb + SB, j1);
+    memory.fill(tiles, 0, <usize>((se - sb) * strips) << 6);
+    for (let kc: i32 = 0; kc < k; kc += kcs) {
+      const ke = min(k, kc + kcs);
+      for (let jb = sb; jb < se; jb += RB) {
+        const je = min(jb + RB, se);
+        if (quant) for (let j = jb; j < je; j++) decodeKeptValues(d, j, dec + <usize>(j - jb) * vstride, (kc / mm) * nn, (ke / mm) * nn);
+        for (let s: i32 = 0; s < strips; s += 2) {
+          const p = panel + <usize>s * ps;
+          const pair = s + 2 <= strips;
+          // k-blocks of SPKB = 128 columns: the blocks of the column bytes.
+          for (let kb = kc; kb < ke; kb += SPKB) {
+            const s0 = (kb / mm) * nn;
+            const slots = (min(k, kb + SPKB) / mm) * nn - s0;
+            const pk = p + (<usize>kb << 6);
+            for (let j = jb; j < je; j++) {
+              const v = (quant ? dec + <usize>(j - jb) * vstride : keptRow(d, j)) + (<usize>s0 << 2);
+              const c = kpos + <usize>j * <usize>L + <usize>s0;
+              const t = tileAt(tiles, sb, j, strips, s);
+              if (pair) {
+                // Slots past a multiple of 4 (only in a last partial block) run through the one-panel tile, per panel.
+                const s4 = slots & ~3;
+                tileSpNMPair(pk, ps, c, v, s4, t, t + 64);
+                if (s4 < slots) {
+                  tileSpNM(pk, c + <usize>s4, v + (<usize>s4 << 2), slots - s4, t);
+                  tileSpNM(pk + ps, c + <usize>s4, v + (<usize>s4 << 2), slots - s4, t + 64);
+                }
+              } else {
+                tileSpNM(pk, c, v, slots, t);
+              }
             }
-          } else {
-            tileSpNM(pk, c, v, slots, t);
           }
         }
       }
-      storeTiles(tiles, panels, s, m, jb, je, out, ldo);
-      s += panels;
     }
+    storeTiles(tiles, strips, m, sb, se, out, ldo);
   }
 }
 

@@ -35,6 +35,8 @@ import { hasKeptPos, isNM24Fast, isNMQ4Fast, isNMQ4Chunked, NMQ4_BLOCK_OCTETS, P
 const MAX_OPERAND_BYTES = 2 ** 31;
 /** Rows of W a GEMM thread decodes at once (must match RB in assembly/lib/packed.ts). */
 const RB = 16;
+/** Rows of W per sub-block of the sparse GEMMs, whose tiles stay in scratch (must match SB in assembly/lib/packed.ts). */
+const SB = 128;
 
 /** Batch from which 2:4 GEMMs use the sparse kernel (16-row panels: smaller batches waste most of a panel). */
 const SP24_MIN_M = 8;
@@ -115,20 +117,22 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
   // Scratch: activations, output, per-thread decode rows, descriptor + int8 activations.
   const aPtr = heap.scratchPtr(0, m * k * 4);
   const outPtr = heap.scratchPtr(1, m * n * 4);
-  // Per-thread scratch: RB rows of k (generic GEMM), one row (generic GEMV), 2·RB 64-byte tile slots plus RB + 4 rows of k/2 kept values (sparse 2:4 GEMM of §4).
+  // Per-thread scratch: RB rows of k (generic GEMM), one row (generic GEMV); sparse 2:4 GEMM: a 64-byte tile slot
+  // per row of a sub-block and 16-row panel, a spare slot, and for §4 RB + 4 rows of k/2 kept values.
   // Q4 GEMV: 32 bytes of parked accumulators per quad of a block; NMQ4 / NMQ4C GEMV: 32 per octet of a block;
-  // any-N:M: 2·RB tile slots plus RB rows of decoded kept values (SPNM of §4), one such row (NMG of §4).
+  // any-N:M: the tile slots plus RB rows of decoded kept values (SPNM of §4), one such row (NMG of §4).
+  const tileBytes = (SB * Math.ceil(m / 16) + 1) * 64;
   const stride =
     path === 'generic'
       ? align64((m === 1 ? 1 : RB) * k * 4 + 64)
       : path === 'sp24'
-        ? align64(2 * RB * 64 + (w.kind === 'nm-quant' ? (RB + 4) * (k / 2) * 4 : 0))
+        ? align64(tileBytes + (w.kind === 'nm-quant' ? (RB + 4) * (k / 2) * 4 : 0))
         : path === 'q4'
           ? Q4_BLOCK_QUADS * 32
           : path === 'nmq4' || path === 'nmq4c'
             ? NMQ4_BLOCK_OCTETS * 32
             : path === 'spnm'
-              ? align64(2 * RB * 64 + (w.kind === 'nm-quant' ? RB * keptPerRow(w) * 4 : 0))
+              ? align64(tileBytes + (w.kind === 'nm-quant' ? RB * keptPerRow(w) * 4 : 0))
               : path === 'nmg' && w.kind === 'nm-quant'
                 ? align64(keptPerRow(w) * 4 + 64)
                 : 0;
