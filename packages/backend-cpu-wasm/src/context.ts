@@ -33,7 +33,8 @@ export interface CpuWasmBackendOptions {
    */
   maxMemoryBytes?: number;
   /**
-   * Let the compressed GEMV kernels (m = 1, 4/8-bit and 2:4 + 4-bit) quantize
+   * Let the compressed GEMV kernels (m = 1: 2/3/4/8-bit, N:M + 2/3/4-bit and
+   * SpQR bases of 2–4 bits with groups of 16 or 32k) quantize
    * the activations to int8 per block of ≤ 128 columns and use integer dot
    * products (llama.cpp Q4×Q8 style; error bounded as documented on
    * `KernelSpecs`). `false` decodes the weights exactly to f32 instead

@@ -71,6 +71,7 @@ describe('cpu-wasm weights across several wasm memories', () => {
       randomNMQuant(rng, 11, 256, 4, 8, 4, 128, false), // column bytes + the chunked N:M + 4-bit GEMV stream
       randomNMQuant(rng, 9, 512, 2, 8, 4, 256, true),
       randomSpqr(rng, 21, 48, 3, 16, 5),
+      randomSpqr(rng, 21, 96, 3, 16, 5), // the Q4 GEMV layout: rows padded to quads, outlier deltas
     ]) {
       const be = make();
       await run(be, randn(1, w.cols), w);

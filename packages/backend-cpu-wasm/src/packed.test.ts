@@ -3,7 +3,7 @@
 // exact mode and GEMM at f32 accuracy, thread-count independence, caching and
 // release, and errors on malformed weights.
 import { randomNM, randomNMQuant, randomQuantized, randomSpqr } from '@sparq/conformance';
-import { createRng, decodePacked, isSparqError, matmulPackedRef, Tensor, type Backend, type PackedMatrix } from '@sparq/tensor';
+import { createRng, decodePacked, isSparqError, matmulPackedRef, Tensor, type Backend, type PackedMatrix, type SpqrMatrix } from '@sparq/tensor';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createCpuWasmBackend, packedPath, relaxedSimdAvailable } from './index';
 
@@ -19,9 +19,10 @@ function nearestEven(x: number): number {
 /**
  * Float64 model of an int8-activation GEMV: a quantized per block of `xb`
  * columns (scale absmax/127 in f32, codes nearest(x·127/absmax) clamped to
- * ±127), times the exactly decoded weight. Returns y and Σ|terms| per row.
+ * ±127), times the exactly decoded weight — except at the positions `exact`
+ * marks (SpQR outliers, [n, k]), which take a itself. Returns y and Σ|terms| per row.
  */
-function int8Gemv(a: Float32Array, W: Float32Array, n: number, k: number, xb: number): { y: Float64Array; mag: Float64Array } {
+function int8Gemv(a: Float32Array, W: Float32Array, n: number, k: number, xb: number, exact?: Uint8Array): { y: Float64Array; mag: Float64Array } {
   const xhat = new Float64Array(k);
   for (let b = 0; b < k; b += xb) {
     let amax = 0;
@@ -34,11 +35,20 @@ function int8Gemv(a: Float32Array, W: Float32Array, n: number, k: number, xb: nu
   const mag = new Float64Array(n);
   for (let j = 0; j < n; j++) {
     for (let p = 0; p < k; p++) {
-      y[j]! += W[j * k + p]! * xhat[p]!;
-      mag[j]! += Math.abs(W[j * k + p]! * xhat[p]!);
+      const x = exact?.[j * k + p] ? a[p]! : xhat[p]!;
+      y[j]! += W[j * k + p]! * x;
+      mag[j]! += Math.abs(W[j * k + p]! * x);
     }
   }
   return { y, mag };
+}
+
+/** The positions of a SpQR weight's outliers, [rows, cols]. */
+function outlierMask(w: SpqrMatrix): Uint8Array {
+  const mask = new Uint8Array(w.rows * w.cols);
+  const { rowPtr, cols } = w.outliers;
+  for (let r = 0; r < w.rows; r++) for (let p = rowPtr[r]!; p < rowPtr[r + 1]!; p++) mask[r * w.cols + cols[p]!] = 1;
+  return mask;
 }
 
 function nmse(out: ArrayLike<number>, ref: ArrayLike<number>): number {
@@ -106,6 +116,15 @@ describe('cpu-wasm compressed kernels', () => {
       randomNMQuant(rng, 23, 384, 2, 4, 2, 128, true),
       randomNMQuant(rng, 21, 512, 4, 8, 3, 128, true),
       randomNMQuant(rng, 13, 256, 1, 4, 2, 128, false),
+      // SpQR bases (non-integer zero-points, ~2 % outliers as deltas) on the 4-bit kernel: groups of 16 (two per
+      // activation block), 32 and 128; 2-, 3- and 4-bit codes; 3 blocks of quads with 2 rows left over and
+      // 3 k-segments; claims of 128 rows.
+      randomSpqr(rng, 37, 512, 3, 16, 16),
+      randomSpqr(rng, 21, 256, 2, 16, 5),
+      randomSpqr(rng, 19, 384, 4, 32, 16),
+      randomSpqr(rng, 13, 512, 3, 128, 16),
+      randomSpqr(rng, 150, 8320, 3, 16, 16),
+      randomSpqr(rng, 1100, 256, 3, 16, 16),
     ];
     const seen = new Set<string>();
     for (const w of weights) {
@@ -114,7 +133,7 @@ describe('cpu-wasm compressed kernels', () => {
       expect(path, `${w.kind} ${JSON.stringify({ bits: (w as { bits?: number }).bits })}`).not.toBe('generic');
       const a = randn(1, w.cols);
       const out = await run(be, a, w);
-      const { y, mag } = int8Gemv(a.data, decodePacked(w), w.rows, w.cols, xb);
+      const { y, mag } = int8Gemv(a.data, decodePacked(w), w.rows, w.cols, xb, w.kind === 'spqr' ? outlierMask(w) : undefined);
       for (let j = 0; j < w.rows; j++) {
         expect(Math.abs(out.data[j]! - y[j]!), `${path} row ${j}`).toBeLessThanOrEqual(1e-5 * mag[j]! + 1e-30);
       }
@@ -151,6 +170,9 @@ describe('cpu-wasm compressed kernels', () => {
       randomNM(rng, 19, 260, 2, 4), // k % 8 = 4
       randomNMQuant(rng, 21, 256, 2, 4, 8, 64, false),
       randomNMQuant(rng, 17, 320, 2, 4, 4, 64, true),
+      // SpQR in the Q4 layout: exact decode of groups of 16 across 3 k-segments and 3 blocks of quads.
+      randomSpqr(rng, 150, 8320, 3, 16, 16),
+      randomSpqr(rng, 23, 256, 4, 32, 7),
     ];
     for (const w of weights) {
       const gemv = randn(1, w.cols);
@@ -216,6 +238,8 @@ describe('cpu-wasm compressed kernels', () => {
       randomNMQuant(rng, 17, 256, 2, 4, 4, 128, false), // sparse 2:4 GEMM, SIMD kept-value decode
       randomNMQuant(rng, 10, 48, 4, 8, 3, 24, true),
       randomSpqr(rng, 21, 48, 3, 16, 5), // non-integer zero-points, outliers
+      randomSpqr(rng, 19, 96, 3, 16, 5), // the Q4 layout: groups of 16 in half chunks, a partial last quad
+      randomSpqr(rng, 10, 128, 4, 64, 16),
     ];
     for (const w of weights) {
       const k = w.cols;
@@ -249,6 +273,9 @@ describe('cpu-wasm compressed kernels', () => {
       randomNMQuant(rng, 17, 392, 4, 8, 3, 56, true),
       randomQuantized(rng, 29, 512, 3, 128, false), // 3-bit as nibbles
       randomNMQuant(rng, 21, 512, 4, 8, 3, 128, false),
+      randomSpqr(rng, 37, 512, 3, 16, 16), // SpQR on the 4-bit kernel, groups of 16
+      randomSpqr(rng, 70, 8320, 2, 16, 16),
+      randomSpqr(rng, 21, 256, 4, 128, 16),
     ]) {
       for (const m of [1, 9, 40]) {
         const a = randn(m, w.cols);
@@ -289,6 +316,8 @@ describe('cpu-wasm compressed kernels', () => {
       randomQuantized(rng, 150, 8320, 3, 128, false), // 3-bit as nibbles: Q4 layout blocks and k-segments
       randomNMQuant(rng, 150, 8448, 2, 4, 3, 128, true),
       randomNM(rng, 203, 1028, 2, 4), // 2:4 off the 2:4 kernels (k % 8 = 4): 4-row gather GEMV, sparse GEMM
+      randomSpqr(rng, 1100, 256, 3, 16, 16), // SpQR Q4 GEMV: claims of 128 and 192 rows
+      randomSpqr(rng, 150, 8320, 3, 16, 16), // claims cut blocks of quads; 3 k-segments
     ]) {
       for (const m of [1, 6, 17]) {
         const a = randn(m, w.cols);

@@ -21,6 +21,10 @@
 //   element cpl·L + j, and `(v >> 4j) & 0xf` puts those 8 codes in the 8 i16
 //   lanes for i32x4.dot_i16x8_s. The zero-point is folded out of the inner loop:
 //   Σ sw·sx·(q − z)·x = Σ sw·sx·q·x − sw·z·Σ sx·x, the last sum precomputed per group.
+//   SpQR bases of 2–4 bits (held as nibbles) take Q4 too: groups of 32k as is,
+//   groups of 16 split each chunk's sums by group (q4Segment16); the zero-point
+//   need not be an integer there, and the outliers add Σ (v·x − base·x̂) per row
+//   (outliers multiply the exact activations, as the matmulSpqr contract says).
 // - NM24 (GEMV, 2:4 f32): rows in lanes — the values are uploaded in quads of
 //   4 rows with a position byte per (row, group), so one swizzle of a
 //   4-column group's f32 activations gathers a kept slot for 4 rows (gemvNM24).
@@ -92,6 +96,10 @@ const D_PANEL: i32 = 31;
 const D_SEG: i32 = 32;
 /** Column byte of every kept slot (its column within its 128-column block), row-major `[n, L]`, for the any-N:M paths (NMG, SPNM), else 0. */
 const D_KPOS: i32 = 33;
+/** SpQR in the Q4 GEMV layout: per outlier, the base weight it replaces (f32), else 0. */
+const D_OBASE: i32 = 28;
+/** SpQR Q4 GEMV: the quantized activations as f32, x̂_c = sx_b · q_c (prepareActInt8), to take the base out at the outliers; else 0. */
+const D_XH: i32 = 34;
 
 /**
  * Byte offset, inside the descriptor block (after its words), of the kernels' v128 constants,
@@ -184,9 +192,10 @@ const RB: i32 = 16;
  * Dequantizes `count` codes starting at element `e0` of a §1 row into dst,
  * like the scalar loop, with SIMD for 4-bit (e0, count multiples of 32) and
  * 8-bit (multiples of 16) codes and an integer zero-point: q − z is exact in
- * f32, so one f32 multiply rounds the exact product once, as §2 requires.
+ * f32, so one f32 multiply rounds the exact product once, as §2 requires; and
+ * for 4-bit codes with a non-integer one (SpQR; multiples of 16) in f64.
  * `cstride` is the distance between 16-byte chunks of the row (16, or 64 in
- * the quad-interleaved 4-bit layout).
+ * the quad-interleaved 4-bit layout; there `row` is the chunk of element 0).
  */
 function decodeSpan(row: usize, e0: i32, count: i32, bits: i32, mask: u32, sc: f32, z: f32, intZero: bool, dst: usize, cstride: usize = 16): void {
   if (intZero && bits == 4 && ((e0 | count) & 31) == 0) {
@@ -219,16 +228,17 @@ function decodeSpan(row: usize, e0: i32, count: i32, bits: i32, mask: u32, sc: f
     for (let c: i32 = 0; c < count; c++) store<f32>(dst + (<usize>c << 2), sc * (<f32>getBits(row, e0 + c, bits, mask) - z));
     return;
   }
-  if (bits == 4 && cstride == 16 && ((e0 | count) & 15) == 0) {
+  if (bits == 4 && ((e0 | count) & 15) == 0) {
     // Non-integer zero-points (SpQR, codes held as nibbles): the §2 expression in f64, two codes per f64x2 —
-    // the same IEEE operations as dequant(), rounded once to f32 by the demotion.
+    // the same IEEE operations as dequant(), rounded once to f32 by the demotion. 16 codes are 8 bytes of a
+    // 32-code chunk (chunks `cstride` apart: the Q4 layout's groups of 16 take half a chunk).
     const vs = f64x2.splat(<f64>sc);
     const vz = f64x2.splat(<f64>z);
     const m4 = i8x16.splat(0x0f);
-    let src = row + (<usize>e0 >> 1);
     let o = dst;
-    for (let c: i32 = 0; c < count; c += 16, src += 8, o += 64) {
-      const v = v128.load64_zero(src);
+    for (let c: i32 = 0; c < count; c += 16, o += 64) {
+      const e = e0 + c;
+      const v = v128.load64_zero(row + <usize>(e >> 5) * cstride + (<usize>(e & 31) >> 1));
       const b = i8x16.shuffle(v128.and(v, m4), v128.and(i16x8.shr_u(v, 4), m4), 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
       const lo = i16x8.extend_low_i8x16_u(b);
       const hi = i16x8.extend_high_i8x16_u(b);
@@ -296,11 +306,12 @@ function decodeRow(d: usize, r: i32, dst: usize): void {
     for (let t: i32 = 0; t < G; t++) {
       const c = t * gs;
       if (segCols > 0) {
-        // Q4 GEMV layout: a group lies within one segment (segments are whole groups), its chunks 64 bytes apart.
+        // Q4 GEMV layout: a group lies within one segment (segments are whole groups), its chunks 64 bytes apart;
+        // a group of 16 (SpQR) is half a chunk.
         const so = q4StatOffset(<i32>dw(d, D_N), G, segCols / gs, r, t);
         const sc = load<f32>(<usize>dw(d, D_SCALE) + so);
         const z = load<f32>(<usize>dw(d, D_ZERO) + so);
-        decodeSpan(q4ChunkAddr(<usize>dw(d, D_CODES), rowBytes, <i32>dw(d, D_N), segCols, r, c), 0, gs, bits, mask, sc, z, intZero, dst + (<usize>c << 2), 64);
+        decodeSpan(q4ChunkAddr(<usize>dw(d, D_CODES), rowBytes, <i32>dw(d, D_N), segCols, r, c & ~31), c & 31, gs, bits, mask, sc, z, intZero, dst + (<usize>c << 2), 64);
       } else {
         decodeSpan(row, c, gs, bits, mask, load<f32>(sp + (<usize>t << 3)), load<f32>(zp + (<usize>t << 3)), intZero, dst + (<usize>c << 2));
       }
@@ -367,7 +378,9 @@ function decodeRow(d: usize, r: i32, dst: usize): void {
  *   xq16[chunk + 8j + L] = xq[chunk + cpl·L + j] (cpl = codes per i16 lane);
  *   Q4 in the relaxed build, i8 codes, per 32 columns 16 evens then 16 odds;
  *   for NMQ4, i8 codes as swizzle tables, 20 bytes per 8 columns (see gemvNMQ4);
- * - D_XT: f32 per weight group t, T_t = Σ_{b ∈ t} sx_b · Σ_{i ∈ b} xq_i (Q4/Q8 zero-point term).
+ * - D_XT: f32 per weight group t, T_t = Σ_{b ∈ t} sx_b · Σ_{i ∈ b} xq_i (Q4/Q8 zero-point term;
+ *   groups of 16 in blocks of 32 (SpQR): sx_b · Σ_{i ∈ t} xq_i);
+ * - D_XH (SpQR Q4 only): f32 x̂_i = sx_b · xq_i, what the base weights at the outliers multiplied.
  */
 export function prepareActInt8(d: usize): void {
   const path = dw(d, D_PATH);
@@ -378,6 +391,7 @@ export function prepareActInt8(d: usize): void {
   const xq = <usize>dw(d, D_XQ);
   const xs = <usize>dw(d, D_XS);
   const xt = <usize>dw(d, D_XT);
+  const xh = <usize>dw(d, D_XH);
   let tsum: f32 = 0;
   // SIMD throughout (xb and the layouts' chunks are multiples of 16 columns): the scalar loop took
   // ~2.2 ns per column, 9 µs per call at k = 4096 — 3 % of a 2-thread INT4 GEMV.
@@ -400,6 +414,23 @@ export function prepareActInt8(d: usize): void {
         const r0 = quant4(p + 64, inv), r1 = quant4(p + 80, inv), r2 = quant4(p + 96, inv), r3 = quant4(p + 112, inv);
         sum = i32x4.add(sum, i32x4.add(i32x4.add(r0, r1), i32x4.add(r2, r3)));
         v1 = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(r0, r1), i16x8.narrow_i32x4_s(r2, r3));
+        if (gs < xb) {
+          // Groups of 16 (SpQR), two per block: each group's own term.
+          store<f32>(xt + (<usize>(c >> 4) << 2), sx * <f32>hsumI32(i32x4.add(i32x4.add(q0, q1), i32x4.add(q2, q3))));
+          store<f32>(xt + (<usize>(c >> 4) << 2), sx * <f32>hsumI32(i32x4.add(i32x4.add(r0, r1), i32x4.add(r2, r3))), 4);
+        }
+        if (xh != 0) {
+          const vs = f32x4.splat(sx);
+          const o = xh + (<usize>c << 2);
+          v128.store(o, f32x4.mul(f32x4.convert_i32x4_s(q0), vs));
+          v128.store(o, f32x4.mul(f32x4.convert_i32x4_s(q1), vs), 16);
+          v128.store(o, f32x4.mul(f32x4.convert_i32x4_s(q2), vs), 32);
+          v128.store(o, f32x4.mul(f32x4.convert_i32x4_s(q3), vs), 48);
+          v128.store(o, f32x4.mul(f32x4.convert_i32x4_s(r0), vs), 64);
+          v128.store(o, f32x4.mul(f32x4.convert_i32x4_s(r1), vs), 80);
+          v128.store(o, f32x4.mul(f32x4.convert_i32x4_s(r2), vs), 96);
+          v128.store(o, f32x4.mul(f32x4.convert_i32x4_s(r3), vs), 112);
+        }
       }
       if (ASC_FEATURE_RELAXED_SIMD && path == PATH_Q4) {
         // i8, per 32 columns: the 16 even columns, then the 16 odd ones (low / high nibbles).
@@ -436,11 +467,16 @@ export function prepareActInt8(d: usize): void {
       }
     }
     tsum += sx * <f32>(i32x4.extract_lane(sum, 0) + i32x4.extract_lane(sum, 1) + i32x4.extract_lane(sum, 2) + i32x4.extract_lane(sum, 3));
-    if ((c0 + xb) % gs == 0) {
+    if (gs >= xb && (c0 + xb) % gs == 0) {
       store<f32>(xt + (<usize>((c0 + xb) / gs - 1) << 2), tsum);
       tsum = 0;
     }
   }
+}
+
+/** Sum of the 4 lanes of an i32x4. */
+@inline function hsumI32(v: v128): i32 {
+  return i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3);
 }
 
 /** Codes of 4 activations at p: round-to-nearest-even of x·inv, clamped to ±127, as i32x4. */
@@ -596,11 +632,15 @@ function gemvQ4(d: usize, j0: i32, j1: i32, scratch: usize): void {
       const sb = <usize>(t0 * gs) >> 1; // segment start, bytes into a row
       const len = min(<usize>segCols >> 1, rowBytes - sb);
       const w = blockBase + sb * (qb << 2) + <usize>(qa - blk * Q4_QB) * (len << 2);
-      q4Segment(d, qe - qa, t0, t1, w, q4StatOffset(n, G, gps, qa << 2, t0), scratch);
+      if (gs == 16) q4Segment16(d, qe - qa, t0, t1, w, q4StatOffset(n, G, gps, qa << 2, t0), scratch);
+      else q4Segment(d, qe - qa, t0, t1, w, q4StatOffset(n, G, gps, qa << 2, t0), scratch);
     }
+    const spqr = dw(d, D_OBASE) != 0;
     for (let q = qa; q < qe; q++) {
       const st = scratch + (<usize>(q - qa) << 5);
-      storeQuad(out, q, j1, f32x4.sub(v128.load(st), v128.load(st, 16)));
+      let y = f32x4.sub(v128.load(st), v128.load(st, 16));
+      if (spqr) y = f32x4.add(y, outlierQuad(d, q << 2, n));
+      storeQuad(out, q, j1, y);
     }
     qa = qe;
   }
@@ -644,6 +684,93 @@ function q4Segment(d: usize, nq: i32, t0: i32, t1: i32, w: usize, so0: usize, st
     v128.store(st, f);
     v128.store(st, c, 16);
   }
+}
+
+/**
+ * One k-segment of the Q4 GEMV for groups of 16 columns (SpQR; groups [t0, t1), t0 even): as q4Segment, but
+ * each 32-column chunk is one activation block holding two groups, so a quad's 4 row sums per chunk are
+ * split by group (in both builds i32 lanes 0, 1 of a row's chunk sum cover its first 16 codes, lanes 2, 3
+ * the next 16), transposed into one vector per group (lane = row), and each group is scaled on its own:
+ * f += S·(sx·Σq·xq − Z·T) — Z need not be an integer. c stays 0.
+ */
+function q4Segment16(d: usize, nq: i32, t0: i32, t1: i32, w: usize, so0: usize, st: usize): void {
+  const xq = <usize>dw(d, D_XQ);
+  const xs = <usize>dw(d, D_XS);
+  const xt = <usize>dw(d, D_XT);
+  const xcol: i32 = ASC_FEATURE_RELAXED_SIMD ? 1 : 2;
+  const m0 = cv(d, ASC_FEATURE_RELAXED_SIMD ? C_0F : C_M0), m1 = cv(d, C_M1), m2 = cv(d, C_M2);
+  const ones = i16x8.splat(1);
+  let sp = <usize>dw(d, D_SCALE) + so0;
+  for (let q: i32 = 0; q < nq; q++, st += 32) {
+    let x = xq + <usize>((t0 << 4) * xcol);
+    let f = v128.load(st);
+    for (let t = t0; t < t1; t += 2, sp += 64, w += 64) {
+      let a0: v128, a1: v128, a2: v128, a3: v128;
+      if (ASC_FEATURE_RELAXED_SIMD) {
+        const xe = v128.load(x), xo = v128.load(x, 16);
+        const z = i16x8.splat(0);
+        a0 = i32x4.dot_i16x8_s(q4dotRelaxed(v128.load(w), xe, xo, z, m0), ones);
+        a1 = i32x4.dot_i16x8_s(q4dotRelaxed(v128.load(w, 16), xe, xo, z, m0), ones);
+        a2 = i32x4.dot_i16x8_s(q4dotRelaxed(v128.load(w, 32), xe, xo, z, m0), ones);
+        a3 = i32x4.dot_i16x8_s(q4dotRelaxed(v128.load(w, 48), xe, xo, z, m0), ones);
+        x += 32;
+      } else {
+        const x0 = v128.load(x), x1 = v128.load(x, 16), x2 = v128.load(x, 32), x3 = v128.load(x, 48);
+        a0 = q4dot(v128.load(w), m0, m1, m2, x0, x1, x2, x3);
+        a1 = q4dot(v128.load(w, 16), m0, m1, m2, x0, x1, x2, x3);
+        a2 = q4dot(v128.load(w, 32), m0, m1, m2, x0, x1, x2, x3);
+        a3 = q4dot(v128.load(w, 48), m0, m1, m2, x0, x1, x2, x3);
+        x += 64;
+      }
+      // [r0 g0, r1 g0, r0 g1, r1 g1] and the same for rows 2, 3; then one vector per group.
+      const u01 = i32x4.add(i8x16.shuffle(a0, a1, 0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27),
+        i8x16.shuffle(a0, a1, 4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31));
+      const u23 = i32x4.add(i8x16.shuffle(a2, a3, 0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27),
+        i8x16.shuffle(a2, a3, 4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31));
+      let g0 = i8x16.shuffle(u01, u23, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+      let g1 = i8x16.shuffle(u01, u23, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+      if (!ASC_FEATURE_RELAXED_SIMD) {
+        // Undo the baseline activations' pre-scaling by 256 (exact, as in q4reduce).
+        g0 = i32x4.shr_s(g0, 8);
+        g1 = i32x4.shr_s(g1, 8);
+      }
+      const sx = f32x4.splat(load<f32>(xs + (<usize>(t >> 1) << 2)));
+      const T = xt + (<usize>t << 2);
+      f = f32x4.add(f, f32x4.mul(v128.load(sp), f32x4.sub(f32x4.mul(f32x4.convert_i32x4_s(g0), sx), f32x4.mul(v128.load(sp, 16), f32x4.splat(load<f32>(T))))));
+      f = f32x4.add(f, f32x4.mul(v128.load(sp, 32), f32x4.sub(f32x4.mul(f32x4.convert_i32x4_s(g1), sx), f32x4.mul(v128.load(sp, 48), f32x4.splat(load<f32>(T, 4))))));
+    }
+    v128.store(st, f);
+  }
+}
+
+/**
+ * The SpQR outliers' correction of rows r0 … r0+3 (those below n), one lane per row: Σ (v·x − b·x̂) over
+ * the row's outliers (§5 overwrite: the base ran over every column with the quantized activations x̂; the
+ * outlier value v takes the exact activation x in place of its base weight b).
+ */
+function outlierQuad(d: usize, r0: i32, n: i32): v128 {
+  const rp = <usize>dw(d, D_ORP);
+  const cols = <usize>dw(d, D_OCOL);
+  const vals = <usize>dw(d, D_OVAL);
+  const bs = <usize>dw(d, D_OBASE);
+  const x = <usize>dw(d, D_A);
+  const xh = <usize>dw(d, D_XH);
+  let v = f32x4.splat(0);
+  for (let l: i32 = 0; l < 4; l++) {
+    const r = r0 + l;
+    if (r >= n) break;
+    let s: f32 = 0;
+    const p1 = load<u32>(rp + ((<usize>r + 1) << 2));
+    for (let p = load<u32>(rp + (<usize>r << 2)); p < p1; p++) {
+      const c = <usize>load<u32>(cols + (<usize>p << 2)) << 2;
+      s += load<f32>(vals + (<usize>p << 2)) * load<f32>(x + c) - load<f32>(bs + (<usize>p << 2)) * load<f32>(xh + c);
+    }
+    if (l == 0) v = f32x4.replace_lane(v, 0, s);
+    else if (l == 1) v = f32x4.replace_lane(v, 1, s);
+    else if (l == 2) v = f32x4.replace_lane(v, 2, s);
+    else v = f32x4.replace_lane(v, 3, s);
+  }
+  return v;
 }
 
 /** Q8 GEMV of rows [j0, j1): 16 codes per vector (two bytes per i16 lane). */

@@ -29,7 +29,7 @@ import {
 } from '@sparq/tensor';
 import { requireRuntime, type CpuWasmContext } from '../context';
 import { JOB } from '../runtime/control-block';
-import { hasKeptPos, isNM24Fast, isNMQ4Fast, isNMQ4Chunked, NMQ4_BLOCK_OCTETS, PACKED_KIND, Q4_BLOCK_QUADS, type PackedWeight } from '../runtime/packed-weights';
+import { hasKeptPos, isNM24Fast, isNMQ4Fast, isNMQ4Chunked, isSpqrQ4, NMQ4_BLOCK_OCTETS, PACKED_KIND, Q4_BLOCK_QUADS, type PackedWeight } from '../runtime/packed-weights';
 
 /** Largest operand the 4 GiB wasm32 memory can hold next to the others. */
 const MAX_OPERAND_BYTES = 2 ** 31;
@@ -50,7 +50,7 @@ export type PackedPath = keyof typeof PACKED_PATH;
 const D = {
   KIND: 0, M: 1, K: 2, N: 3, A: 4, OUT: 5, BITS: 6, GS: 7, NN: 8, MM: 9, CODES: 10, CODE_ROW: 11, SCALE: 12, ZERO: 13,
   IDX: 14, IDX_ROW: 15, IDX_BITS: 16, VALUES: 17, ORP: 18, OCOL: 19, OVAL: 20, SCRATCH: 21, SCRATCH_STRIDE: 22, PATH: 23,
-  XQ: 24, XS: 25, XB: 26, XT: 27, RCODES: 29, RIDX: 30, PANEL: 31, SEG: 32, KPOS: 33,
+  XQ: 24, XS: 25, XB: 26, XT: 27, OBASE: 28, RCODES: 29, RIDX: 30, PANEL: 31, SEG: 32, KPOS: 33, XH: 34,
 } as const;
 const DESC_BYTES = 384;
 
@@ -78,6 +78,8 @@ export function packedPath(w: PackedMatrix, m: number, int8Activations: boolean)
   // 2- and 3-bit codes are held as nibbles (isQ4Quad), so the 4-bit kernel runs them too.
   if (w.kind === 'quant' && w.bits <= 4 && w.groupSize % 32 === 0) return { path: 'q4', xb: blockFor(w.groupSize, [128, 64, 32]) };
   if (w.kind === 'quant' && w.bits === 8 && w.groupSize % 16 === 0) return { path: 'q8', xb: blockFor(w.groupSize, [128, 64, 32, 16]) };
+  // SpQR bases of 2–4 bits: the same kernel (groups of 16: two per 32-column activation block), outliers as deltas.
+  if (isSpqrQ4(w)) return { path: 'q4', xb: w.groupSize === 16 ? 32 : blockFor(w.groupSize, [128, 64, 32]) };
   if (w.kind === 'nm-quant' && isNMQ4Fast(w)) return { path: 'nmq4', xb: 128 };
   if (isNMQ4Chunked(w)) return { path: 'nmq4c', xb: 128 };
   if (hasKeptPos(w)) return { path: 'nmg', xb: 0 };
@@ -142,12 +144,15 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
   const xsBytes = align64(Math.ceil(k / 16) * 4);
   // Per-block scales and per-group sums: int8 paths have blocks and groups of ≥ 16 columns.
   const xtBytes = xsBytes;
+  // SpQR in the Q4 layout: the quantized activations as f32 (x̂ = sx·q), to take the base out at the outliers.
+  const xhBytes = path === 'q4' && w.kind === 'spqr' ? align64(k * 4) : 0;
   const panelBytes = path === 'sp24' || path === 'spnm' ? Math.ceil(m / 16) * 16 * k * 4 : 0;
-  const descPtr = heap.scratchPtr(3, DESC_BYTES + xqBytes + xsBytes + xtBytes + panelBytes);
+  const descPtr = heap.scratchPtr(3, DESC_BYTES + xqBytes + xsBytes + xtBytes + xhBytes + panelBytes);
   const xq = descPtr + DESC_BYTES;
   const xs = xq + xqBytes;
   const xt = xs + xsBytes;
-  const panel = xt + xtBytes;
+  const xh = xt + xtBytes;
+  const panel = xh + xhBytes;
 
   // Views after every allocation: the memory may have grown.
   heap.f32.set(a.data, aPtr >>> 2);
@@ -168,6 +173,7 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
   d[D.XS] = xs;
   d[D.XB] = xb;
   d[D.XT] = xt;
+  d[D.XH] = xhBytes ? xh : 0;
   d[D.PANEL] = panel;
   if (path === 'q4' || path === 'q8' || path === 'nmq4' || path === 'nmq4c') ex.prepareActInt8(descPtr);
   if (path === 'sp24' || path === 'spnm') ex.preparePanels(descPtr);
@@ -203,7 +209,7 @@ function fillWeight(d: Uint32Array, pw: PackedWeight): void {
   d[D.CODE_ROW] = pw.codeRow;
   d[D.SCALE] = pw.stats;
   // (scale, zero) pairs: the kernels step 8 bytes per group; the Q4 GEMV layout groups a quad's 4 scales, then its 4 zero-points.
-  d[D.ZERO] = pw.stats ? pw.stats + (pw.kind === PACKED_KIND.quant && pw.segCols > 0 ? 16 : 4) : 0;
+  d[D.ZERO] = pw.stats ? pw.stats + ((pw.kind === PACKED_KIND.quant || pw.kind === PACKED_KIND.spqr) && pw.segCols > 0 ? 16 : 4) : 0;
   d[D.IDX] = pw.idx;
   d[D.IDX_ROW] = pw.idxRow;
   d[D.IDX_BITS] = pw.idxBits;
@@ -211,6 +217,7 @@ function fillWeight(d: Uint32Array, pw: PackedWeight): void {
   d[D.ORP] = pw.orp;
   d[D.OCOL] = pw.ocol;
   d[D.OVAL] = pw.oval;
+  d[D.OBASE] = pw.obase;
   d[D.RCODES] = pw.rcodes;
   d[D.RIDX] = pw.ridx;
   d[D.SEG] = pw.segCols;
@@ -241,7 +248,12 @@ export const matmulNMQuant: KernelImpl<'matmulNMQuant', CpuWasmContext> = {
   run: ({ a, w }, _attrs, ctx) => runPacked('matmulNMQuant', a, w, ctx),
 };
 
-/** The cpu-wasm `matmulSpqr` (exact decode of base + outliers, dense f32 tiles). */
+/**
+ * The cpu-wasm `matmulSpqr`: GEMV of 2–4-bit bases with groups of 16 or 32k columns on the int8-activation
+ * 4-bit kernel (with `int8Activations`, the default), the outliers added per row as Σ (value·x − base·x̂),
+ * so they multiply the exact activations;
+ * otherwise, and for GEMMs, exact decode of base + outliers, then the dense f32 tiles.
+ */
 export const matmulSpqr: KernelImpl<'matmulSpqr', CpuWasmContext> = {
   name: 'matmulSpqr',
   supports: ({ a, w }) => validate('matmulSpqr', a, w, 'spqr'),

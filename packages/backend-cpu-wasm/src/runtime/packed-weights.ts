@@ -12,6 +12,9 @@
  *   `reorderQ4Stats`, which also groups each quad's 4 scales and 4
  *   zero-points; the GEMV reads sequential streams with the segment's
  *   activations in L1, and the GEMM decoder follows the same layout);
+ * - SpQR bases of 2–4 bits with groups of 16 or 32k (`isSpqrQ4`) in that Q4
+ *   layout too (nibbles, decoded statistics in the Q4 order), plus, for the
+ *   GEMV, the base weight at each outlier (`outlierBases`, f32);
  * - 2:4 f32 values in quads of 4 rows, with a position byte per row and 4
  *   columns (`quadNM24`: rows sit in SIMD lanes in every kernel that reads them);
  * - extra GEMV copies (memory cost on top of the packed size): for 2:4 f32,
@@ -54,6 +57,8 @@ export interface PackedWeight {
   readonly orp: number;
   readonly ocol: number;
   readonly oval: number;
+  /** SpQR in the Q4 GEMV layout: per outlier, the base weight it replaces (f32), else 0. */
+  readonly obase: number;
   /** The 2:4 + 4-bit GEMV stream (`packNMQ4Stream`), or 0. */
   readonly rcodes: number;
   /** 2:4 f32 positions of the quad layout (`quadNM24`; `values` is then in quads too), or 0. */
@@ -90,6 +95,22 @@ export function isNMQ4Fast(w: PackedMatrix): boolean {
  */
 export function isQ4Quad(w: PackedMatrix): boolean {
   return w.kind === 'quant' && w.bits <= 4 && w.groupSize % 32 === 0;
+}
+
+/**
+ * Whether a SpQR weight gets the Q4 GEMV layout (its 2–4-bit base codes as
+ * nibbles in blocks of quads × k-segments, statistics in the Q4 order, plus
+ * one f32 delta per outlier): groups of 16 (two per 32-code vector) or of
+ * 32k columns, rows of 32k columns.
+ */
+export function isSpqrQ4(w: PackedMatrix): w is SpqrMatrix {
+  return w.kind === 'spqr' && w.bits <= 4 && (w.groupSize === 16 || w.groupSize % 32 === 0) && w.cols % 32 === 0;
+}
+
+/** Columns per k-segment of the Q4 GEMV layout of `w` (whole 32-column chunks: pairs of groups of 16), or 0 without that layout. */
+function q4SegmentCols(w: QuantizedMatrix | SpqrMatrix): number {
+  if (isQ4Quad(w) || isSpqrQ4(w)) return gemvSegmentCols(w.cols, Math.max(32, w.groupSize));
+  return 0;
 }
 
 /**
@@ -322,11 +343,13 @@ export function packedUploadBytes(w: PackedMatrix): number {
       );
     case 'spqr': {
       const nnz = w.outliers.rowPtr[rows] ?? 0;
+      // The Q4 GEMV layout pads codes and statistics to a multiple of 4 rows and adds the outliers' deltas.
+      const layoutRows = isSpqrQ4(w) ? Math.ceil(rows / 4) * 4 : rows;
       return (
-        blockBytes(rows * rowBytes(cols, deviceBits(w))) +
-        blockBytes(rows * (cols / w.groupSize) * 8) +
+        blockBytes(layoutRows * rowBytes(cols, deviceBits(w))) +
+        blockBytes(layoutRows * (cols / w.groupSize) * 8) +
         blockBytes((rows + 1) * 4) +
-        2 * blockBytes(nnz * 4)
+        (isSpqrQ4(w) ? 3 : 2) * blockBytes(nnz * 4)
       );
     }
   }
@@ -414,6 +437,7 @@ export class PackedWeightCache {
       orp: 0,
       ocol: 0,
       oval: 0,
+      obase: 0,
       rcodes: 0,
       ridx: 0,
       kpos: 0,
@@ -422,7 +446,7 @@ export class PackedWeightCache {
     switch (w.kind) {
       case 'quant': {
         const G = cols / w.groupSize;
-        const segCols = isQ4Quad(w) ? gemvSegmentCols(cols, w.groupSize) : 0;
+        const segCols = q4SegmentCols(w);
         // The Q4 layout holds 4-bit rows whatever the stored width.
         const bits = deviceBits(w);
         const codeRow = rowBytes(cols, bits);
@@ -502,21 +526,46 @@ export class PackedWeightCache {
             oval[p] = f16ToF32(o.values[p]!);
           }
         }
+        const stats = interleave(bilevel(w.scales, rows, G), bilevel(w.zeros, rows, G));
+        const nibbles = deviceBits(w) === 4 ? nibbleRows(w.codes, rows, cols, w.bits) : w.codes;
+        const codeRow = rowBytes(cols, deviceBits(w));
+        const segCols = q4SegmentCols(w);
         return {
           ...base,
           // Base codes of 2–4 bits held as nibbles: the SIMD f64 decoder (decodeSpan) reads 16 per 8 bytes.
           bits: deviceBits(w),
           groupSize: w.groupSize,
-          codes: this.bytes(deviceBits(w) === 4 ? nibbleRows(w.codes, rows, cols, w.bits) : w.codes, blocks),
-          codeRow: rowBytes(cols, deviceBits(w)),
-          stats: this.words(interleave(bilevel(w.scales, rows, G), bilevel(w.zeros, rows, G)), blocks),
+          codes: this.bytes(segCols ? interleaveQuadSegments(nibbles, rows, codeRow, segCols) : nibbles, blocks),
+          codeRow,
+          segCols,
+          stats: this.words(segCols ? reorderQ4Stats(stats, rows, G, segCols / w.groupSize) : stats, blocks),
           orp: this.words(Uint32Array.from(o.rowPtr), blocks),
           ocol: this.words(ocol, blocks),
           oval: this.words(oval, blocks),
+          obase: segCols ? this.words(outlierBases(w, stats, ocol, nibbles, codeRow), blocks) : 0,
         };
       }
     }
   }
+}
+
+/**
+ * Per outlier, the base weight it replaces (§6: `fround(s · (q − z))` at its position): the SpQR Q4 GEMV runs
+ * the base over every column with int8 activations, then adds Σ (v·x − base·x̂) per row, so the outliers
+ * multiply the exact activations (the `matmulSpqr` contract).
+ */
+function outlierBases(w: SpqrMatrix, stats: Float32Array, ocol: Uint32Array, nibbles: Uint8Array, codeRow: number): Float32Array {
+  const G = w.cols / w.groupSize;
+  const rp = w.outliers.rowPtr;
+  const out = new Float32Array(ocol.length);
+  for (let r = 0; r < w.rows; r++) {
+    for (let p = rp[r]!; p < rp[r + 1]!; p++) {
+      const c = ocol[p]!;
+      const t = r * G + Math.floor(c / w.groupSize);
+      out[p] = stats[2 * t]! * (code(nibbles, r * codeRow, c, 4) - stats[2 * t + 1]!);
+    }
+  }
+  return out;
 }
 
 function bad(message: string, expected: unknown, found: unknown): SparqError {
