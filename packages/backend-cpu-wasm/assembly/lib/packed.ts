@@ -117,6 +117,7 @@ const C_0F: usize = 64;
 const C_M0: usize = 80; // i16 splats of 0x000f, 0x00f0, 0x0f00
 const C_M1: usize = 96;
 const C_M2: usize = 112;
+const C_ONES16: usize = 128; // i16 splat of 1
 
 /** Constant vector `c` (a C_* offset) of the descriptor at `d`. */
 @inline function cv(d: usize, c: usize): v128 {
@@ -512,6 +513,11 @@ export function prepareActInt8(d: usize): void {
   return i16x8.add(acc, i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(xe, v128.and(v, m4)), i16x8.relaxed_dot_i8x16_i7x16_s(xo, v128.and(i16x8.shr_u(v, 4), m4))));
 }
 
+/** q4dotRelaxed of one 32-code vector on its own (no accumulator: the sums of groups of 16, q4Segment16). */
+@inline function q4dotRelaxed1(v: v128, xe: v128, xo: v128, m4: v128): v128 {
+  return i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(xe, v128.and(v, m4)), i16x8.relaxed_dot_i8x16_i7x16_s(xo, v128.and(i16x8.shr_u(v, 4), m4)));
+}
+
 /**
  * Block sums of a quad of the Q4 kernels as one i32x4, lane r = row r:
  * relaxed build, each row's i16 pair sums are widened first (pmaddwd by ones);
@@ -699,7 +705,7 @@ function q4Segment16(d: usize, nq: i32, t0: i32, t1: i32, w: usize, so0: usize, 
   const xt = <usize>dw(d, D_XT);
   const xcol: i32 = ASC_FEATURE_RELAXED_SIMD ? 1 : 2;
   const m0 = cv(d, ASC_FEATURE_RELAXED_SIMD ? C_0F : C_M0), m1 = cv(d, C_M1), m2 = cv(d, C_M2);
-  const ones = i16x8.splat(1);
+  const ones = cv(d, C_ONES16);
   let sp = <usize>dw(d, D_SCALE) + so0;
   for (let q: i32 = 0; q < nq; q++, st += 32) {
     let x = xq + <usize>((t0 << 4) * xcol);
@@ -708,11 +714,10 @@ function q4Segment16(d: usize, nq: i32, t0: i32, t1: i32, w: usize, so0: usize, 
       let a0: v128, a1: v128, a2: v128, a3: v128;
       if (ASC_FEATURE_RELAXED_SIMD) {
         const xe = v128.load(x), xo = v128.load(x, 16);
-        const z = i16x8.splat(0);
-        a0 = i32x4.dot_i16x8_s(q4dotRelaxed(v128.load(w), xe, xo, z, m0), ones);
-        a1 = i32x4.dot_i16x8_s(q4dotRelaxed(v128.load(w, 16), xe, xo, z, m0), ones);
-        a2 = i32x4.dot_i16x8_s(q4dotRelaxed(v128.load(w, 32), xe, xo, z, m0), ones);
-        a3 = i32x4.dot_i16x8_s(q4dotRelaxed(v128.load(w, 48), xe, xo, z, m0), ones);
+        a0 = i32x4.dot_i16x8_s(q4dotRelaxed1(v128.load(w), xe, xo, m0), ones);
+        a1 = i32x4.dot_i16x8_s(q4dotRelaxed1(v128.load(w, 16), xe, xo, m0), ones);
+        a2 = i32x4.dot_i16x8_s(q4dotRelaxed1(v128.load(w, 32), xe, xo, m0), ones);
+        a3 = i32x4.dot_i16x8_s(q4dotRelaxed1(v128.load(w, 48), xe, xo, m0), ones);
         x += 32;
       } else {
         const x0 = v128.load(x), x1 = v128.load(x, 16), x2 = v128.load(x, 32), x3 = v128.load(x, 48);
@@ -722,22 +727,23 @@ function q4Segment16(d: usize, nq: i32, t0: i32, t1: i32, w: usize, so0: usize, 
         a3 = q4dot(v128.load(w, 48), m0, m1, m2, x0, x1, x2, x3);
         x += 64;
       }
-      // [r0 g0, r1 g0, r0 g1, r1 g1] and the same for rows 2, 3; then one vector per group.
-      const u01 = i32x4.add(i8x16.shuffle(a0, a1, 0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27),
-        i8x16.shuffle(a0, a1, 4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31));
-      const u23 = i32x4.add(i8x16.shuffle(a2, a3, 0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27),
-        i8x16.shuffle(a2, a3, 4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31));
-      let g0 = i8x16.shuffle(u01, u23, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
-      let g1 = i8x16.shuffle(u01, u23, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+      // Unpacks (one instruction each): u = [r0 l0, r1 l0, r0 l1, r1 l1], v likewise for rows 2, 3 (and uh, vh
+      // for lanes 2, 3), so a group's vector (lane = row) is the sum of two 64-bit interleaves.
+      const u = i8x16.shuffle(a0, a1, 0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
+      const v = i8x16.shuffle(a2, a3, 0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
+      const uh = i8x16.shuffle(a0, a1, 8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
+      const vh = i8x16.shuffle(a2, a3, 8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
+      let g0 = i32x4.add(i8x16.shuffle(u, v, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23), i8x16.shuffle(u, v, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31));
+      let g1 = i32x4.add(i8x16.shuffle(uh, vh, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23), i8x16.shuffle(uh, vh, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31));
       if (!ASC_FEATURE_RELAXED_SIMD) {
         // Undo the baseline activations' pre-scaling by 256 (exact, as in q4reduce).
         g0 = i32x4.shr_s(g0, 8);
         g1 = i32x4.shr_s(g1, 8);
       }
-      const sx = f32x4.splat(load<f32>(xs + (<usize>(t >> 1) << 2)));
+      const sx = v128.load32_splat(xs + (<usize>(t >> 1) << 2));
       const T = xt + (<usize>t << 2);
-      f = f32x4.add(f, f32x4.mul(v128.load(sp), f32x4.sub(f32x4.mul(f32x4.convert_i32x4_s(g0), sx), f32x4.mul(v128.load(sp, 16), f32x4.splat(load<f32>(T))))));
-      f = f32x4.add(f, f32x4.mul(v128.load(sp, 32), f32x4.sub(f32x4.mul(f32x4.convert_i32x4_s(g1), sx), f32x4.mul(v128.load(sp, 48), f32x4.splat(load<f32>(T, 4))))));
+      f = f32x4.add(f, f32x4.mul(v128.load(sp), f32x4.sub(f32x4.mul(f32x4.convert_i32x4_s(g0), sx), f32x4.mul(v128.load(sp, 16), v128.load32_splat(T)))));
+      f = f32x4.add(f, f32x4.mul(v128.load(sp, 32), f32x4.sub(f32x4.mul(f32x4.convert_i32x4_s(g1), sx), f32x4.mul(v128.load(sp, 48), v128.load32_splat(T, 4)))));
     }
     v128.store(st, f);
   }

@@ -52,7 +52,7 @@ const D = {
   IDX: 14, IDX_ROW: 15, IDX_BITS: 16, VALUES: 17, ORP: 18, OCOL: 19, OVAL: 20, SCRATCH: 21, SCRATCH_STRIDE: 22, PATH: 23,
   XQ: 24, XS: 25, XB: 26, XT: 27, OBASE: 28, RCODES: 29, RIDX: 30, PANEL: 31, SEG: 32, KPOS: 33, XH: 34,
 } as const;
-const DESC_BYTES = 384;
+const DESC_BYTES = 448;
 
 const align64 = (x: number): number => Math.ceil(x / 64) * 64;
 
@@ -189,7 +189,7 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
  * inside loops. Bytes 0–3 repeated; byte splats of 0x0c, 1, 2, 0x0f; i16 splats
  * of 0x000f, 0x00f0, 0x0f00.
  */
-const PACKED_CONSTANTS = new Uint8Array(128);
+const PACKED_CONSTANTS = new Uint8Array(144);
 {
   const b = (v: number) => new Array<number>(16).fill(v);
   const h = (v: number) => new Uint8Array(new Uint16Array(8).fill(v).buffer);
@@ -197,6 +197,7 @@ const PACKED_CONSTANTS = new Uint8Array(128);
   PACKED_CONSTANTS.set(h(0x000f), 80);
   PACKED_CONSTANTS.set(h(0x00f0), 96);
   PACKED_CONSTANTS.set(h(0x0f00), 112);
+  PACKED_CONSTANTS.set(h(1), 128);
 }
 const D_CONST_OFFSET = 256;
 
