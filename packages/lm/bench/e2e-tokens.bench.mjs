@@ -6,8 +6,9 @@
 // vocabulary 512 so the stories260K tokenizer fits; synthetic weights, see
 // synthetic7b) and stories260K (../shared). Formats: dense f32, dense f16
 // (the weights rounded to f16 and kept half precision), 2:4 (magnitude), INT4
-// (RTN, asymmetric), 2:4 + INT4, and on the 7B block 4:8 and 4:8 + INT4, applied to every block linear (q k v o gate
-// up down) with the @sparq/format encoders and written as a sparq container
+// (RTN, asymmetric), 2:4 + INT4, and on the 7B block 4:8, 4:8 + INT4 and SpQR (3-bit base in groups of 16, bilevel
+// 3-bit statistics over 16 rows, the 1 % largest RTN errors as f16 outliers; data-free), applied to every block
+// linear (q k v o gate up down) with the @sparq/format encoders and written as a sparq container
 // (docs/format.md §10) to a temp folder; embeddings, norms and the head stay
 // dense f32. Each container is loaded with
 // `loadModel(path, { packed: true, halfWeights: true })`, so the compressed
@@ -31,7 +32,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { summarize, table, writeJson } from '@sparq/bench';
 import { createCpuWasmBackend, relaxedSimdAvailable } from '@sparq/backend-cpu-wasm';
-import { compressNM, createContainerWriter, encodeNMQuant, encodeQuantized, openSafetensorsModel } from '@sparq/format';
+import { compressNM, createContainerWriter, decodeBilevelStat, encodeNMQuant, encodeOutliers, encodeQuantized, encodeSpqr, openSafetensorsModel, quantizeBilevelStat } from '@sparq/format';
 import { Tensor, f16ToF32, f32ArrayToF16, f32ToF16 } from '@sparq/tensor';
 import { loadModel } from '../dist/index.js';
 
@@ -56,7 +57,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 const shared = process.env.SPARQ_SHARED ? resolve(process.env.SPARQ_SHARED) : resolve(here, '..', '..', '..', '..', 'shared');
 const STORIES = join(shared, 'models', 'stories260K');
 const TOKENIZER = join(STORIES, 'tok512.bin');
-const FORMATS = ['dense', 'f16', '2:4', 'int4', '2:4+int4', '4:8', '4:8+int4'];
+const FORMATS = ['dense', 'f16', '2:4', 'int4', '2:4+int4', '4:8', '4:8+int4', 'spqr3'];
+/** Formats only the 7B block runs (stories260K's K = 64 and 172 fit neither 4:8 nor groups of 16 with its per-channel setup). */
+const ONLY_7B = new Set(['4:8', '4:8+int4', 'spqr3']);
 /** N:M of the sparse formats. 4:8 needs every linear's K to be a multiple of 8: only the 7B block (stories260K's down_proj reads 172). */
 const NM = { '2:4': [2, 4], '2:4+int4': [2, 4], '4:8': [4, 8], '4:8+int4': [4, 8] };
 const LINEAR = /\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)\.weight$/;
@@ -100,9 +103,53 @@ function rtn4(w, rows, cols, g, mask) {
   return { codes, scales, zeros };
 }
 
+/**
+ * Data-free SpQR-style 3-bit weight (§5–§6): per group of 16 columns an asymmetric min/max grid whose scale and
+ * zero-point are bilevel-quantized (3-bit codes over blocks of 16 rows, f16 second-level statistics), the codes
+ * rounded on the decoded grid, and per row the 1 % of weights with the largest rounding error kept as f16 outliers.
+ */
+function spqr3(w, rows, cols) {
+  const g = 16;
+  const G = cols / g;
+  const maxq = 7;
+  const s1 = new Float32Array(rows * G);
+  const z1 = new Float32Array(rows * G);
+  for (let t = 0; t < rows * G; t++) {
+    const base = Math.floor(t / G) * cols + (t % G) * g;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let c = 0; c < g; c++) {
+      lo = Math.min(lo, w[base + c]);
+      hi = Math.max(hi, w[base + c]);
+    }
+    s1[t] = (hi - lo) / maxq || 1e-8;
+    z1[t] = -lo / s1[t];
+  }
+  const scales = quantizeBilevelStat(s1, rows, G, 3, 16);
+  const zeros = quantizeBilevelStat(z1, rows, G, 3, 16);
+  const s = decodeBilevelStat(scales, rows, G);
+  const z = decodeBilevelStat(zeros, rows, G);
+  const codes = new Uint8Array(rows * cols);
+  const err = new Float32Array(cols);
+  const mask = new Uint8Array(rows * cols);
+  const keep = Math.round(cols / 100);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const t = r * G + Math.floor(c / g);
+      const q = Math.min(maxq, Math.max(0, Math.round(w[r * cols + c] / s[t] + z[t])));
+      codes[r * cols + c] = q;
+      err[c] = Math.abs(w[r * cols + c] - Math.fround(s[t] * (q - z[t])));
+    }
+    const cut = Float32Array.from(err).sort()[cols - keep];
+    for (let c = 0, n = 0; c < cols && n < keep; c++) if (err[c] >= cut) (mask[r * cols + c] = 1), n++;
+  }
+  return encodeSpqr({ rows, cols, bits: 3, groupSize: g, codes, scales, zeros, outliers: encodeOutliers(rows, cols, mask, w) });
+}
+
 /** The packed form of one `[rows, cols]` f32 linear in `format` (undefined: stored as a plain tensor). */
 function compressLinear(format, w, rows, cols, g) {
   if (format === 'dense' || format === 'f16') return undefined;
+  if (format === 'spqr3') return spqr3(w, rows, cols);
   if (format === 'int4') return encodeQuantized({ rows, cols, bits: 4, groupSize: g, sym: false, ...rtn4(w, rows, cols, g) });
   const [n, m] = NM[format];
   const mask = maskNM(w, n, m);
@@ -112,6 +159,11 @@ function compressLinear(format, w, rows, cols, g) {
 
 /** Bytes of a packed weight as stored (sparq format §2–§4: every component array). */
 function packedBytes(p) {
+  if (p.kind === 'spqr') {
+    const stat = (b) => b.codes.byteLength + b.scale.byteLength + b.zero.byteLength;
+    const o = p.outliers;
+    return p.codes.byteLength + stat(p.scales) + stat(p.zeros) + o.rowPtr.byteLength + o.cols.byteLength + o.values.byteLength;
+  }
   return ['codes', 'scales', 'zeros', 'indices', 'values'].reduce((s, k) => s + (p[k]?.byteLength ?? 0), 0);
 }
 
@@ -209,7 +261,7 @@ async function stories260k() {
     groupOf: (cols) => cols,
     headBytes: 4 * config.vocab_size * config.hidden_size,
     checkDecoded: true,
-    formats: FORMATS.filter((f) => !f.startsWith('4:8')),
+    formats: FORMATS.filter((f) => !ONLY_7B.has(f)),
   };
 }
 
