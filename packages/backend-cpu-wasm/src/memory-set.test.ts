@@ -70,6 +70,8 @@ describe('cpu-wasm weights across several wasm memories', () => {
       randomNM(rng, 11, 260, 2, 4), // 2:4 without the quad layout (k % 8 = 4): column bytes
       randomNMQuant(rng, 11, 256, 4, 8, 4, 128, false), // column bytes + the chunked N:M + 4-bit GEMV stream
       randomNMQuant(rng, 9, 512, 2, 8, 4, 256, true),
+      randomNMQuant(rng, 11, 256, 2, 4, 4, 64, false), // NMQ4 / NMQ4C streams with groups of 64 / 32
+      randomNMQuant(rng, 9, 256, 4, 8, 4, 32, true),
       randomSpqr(rng, 21, 48, 3, 16, 5),
       randomSpqr(rng, 21, 96, 3, 16, 5), // the Q4 GEMV layout: rows padded to quads, outlier deltas
     ]) {

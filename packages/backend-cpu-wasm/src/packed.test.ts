@@ -116,6 +116,13 @@ describe('cpu-wasm compressed kernels', () => {
       randomNMQuant(rng, 23, 384, 2, 4, 2, 128, true),
       randomNMQuant(rng, 21, 512, 4, 8, 3, 128, true),
       randomNMQuant(rng, 13, 256, 1, 4, 2, 128, false),
+      // N:M + 2/3/4-bit with groups of 32 or 64: one shorter kernel step (and activation block) per group.
+      randomNMQuant(rng, 19, 512, 2, 4, 4, 64, false),
+      randomNMQuant(rng, 23, 384, 2, 4, 4, 32, true),
+      randomNMQuant(rng, 150, 8448, 2, 4, 3, 64, false), // 3 k-segments of 2816 columns, claims cut octets
+      randomNMQuant(rng, 21, 512, 4, 8, 4, 32, false),
+      randomNMQuant(rng, 13, 384, 1, 4, 2, 64, true),
+      randomNMQuant(rng, 1100, 256, 8, 16, 4, 64, false), // claims of 128 rows
       // SpQR bases (non-integer zero-points, ~2 % outliers as deltas) on the 4-bit kernel: groups of 16 (two per
       // activation block), 32 and 128; 2-, 3- and 4-bit codes; 3 blocks of quads with 2 rows left over and
       // 3 k-segments; claims of 128 rows.
@@ -212,6 +219,10 @@ describe('cpu-wasm compressed kernels', () => {
       [randomNM(rng, 8, 260, 2, 4), 1, 'nmg'], // k % 8 = 4: no quad layout
       [randomNM(rng, 8, 260, 2, 4), 16, 'spnm'],
       [randomNMQuant(rng, 8, 256, 2, 4, 4, 128, false), 1, 'nmq4'],
+      [randomNMQuant(rng, 8, 256, 2, 4, 4, 64, false), 1, 'nmq4'], // groups of 32 / 64: one step per group
+      [randomNMQuant(rng, 8, 256, 4, 8, 4, 32, false), 1, 'nmq4c'],
+      [randomNMQuant(rng, 8, 192, 2, 4, 4, 96, false), 1, 'nmg'], // groups of 96 would straddle 128-column steps
+      [randomNMQuant(rng, 8, 384, 4, 8, 4, 192, false), 1, 'nmg'],
       [randomNMQuant(rng, 8, 256, 2, 4, 8, 64, false), 1, 'nmg'],
       [randomNMQuant(rng, 8, 256, 2, 4, 8, 64, false), 16, 'sp24'],
       [randomNMQuant(rng, 8, 256, 4, 8, 3, 128, false), 1, 'nmq4c'],
@@ -275,6 +286,8 @@ describe('cpu-wasm compressed kernels', () => {
       randomNMQuant(rng, 21, 512, 4, 8, 3, 128, false),
       randomSpqr(rng, 37, 512, 3, 16, 16), // SpQR on the 4-bit kernel, groups of 16
       randomSpqr(rng, 70, 8320, 2, 16, 16),
+      randomNMQuant(rng, 19, 512, 2, 4, 4, 64, false), // N:M + 4-bit GEMVs with groups of 64 / 32
+      randomNMQuant(rng, 21, 512, 4, 8, 4, 32, true),
       randomSpqr(rng, 21, 256, 4, 128, 16),
     ]) {
       for (const m of [1, 9, 40]) {
@@ -317,6 +330,7 @@ describe('cpu-wasm compressed kernels', () => {
       randomNMQuant(rng, 150, 8448, 2, 4, 3, 128, true),
       randomNM(rng, 203, 1028, 2, 4), // 2:4 off the 2:4 kernels (k % 8 = 4): 4-row gather GEMV, sparse GEMM
       randomSpqr(rng, 1100, 256, 3, 16, 16), // SpQR Q4 GEMV: claims of 128 and 192 rows
+      randomNMQuant(rng, 150, 8448, 2, 4, 4, 64, false), // NMQ4 with groups of 64: 3 k-segments, claims cut octets
       randomSpqr(rng, 150, 8320, 3, 16, 16), // claims cut blocks of quads; 3 k-segments
     ]) {
       for (const m of [1, 6, 17]) {

@@ -29,11 +29,11 @@
 //   4 rows with a position byte per (row, group), so one swizzle of a
 //   4-column group's f32 activations gathers a kept slot for 4 rows (gemvNM24).
 //   The GEMM and the generic decoder read the same quad layout (keptRow).
-// - NMQ4 (GEMV, 2:4 + 4-bit, groups of 128k): rows in lanes — octets of 8 rows
+// - NMQ4 (GEMV, 2:4 + 4-bit, groups of 32, 64, 128k): rows in lanes — octets of 8 rows
 //   re-packed at upload so that one swizzle of a 4-column group's int8
 //   activations gathers the kept activations of 8 rows × 2 slots (gemvNMQ4).
 // - NMQ4C (GEMV, N:M + 4-bit with M dividing 16 but 2:4 — 1:4, 4:8, 2:8, 8:16 —
-//   groups of 128k): the NMQ4 design on 16-column chunks: positions are
+//   groups of 32, 64, 128k): the NMQ4 design on 16-column chunks: positions are
 //   columns within the chunk, so one swizzle of its 16 int8 activations gathers
 //   16 kept slots of 8 rows (`packNMQ4CStream`).
 // - NMG / SPNM (GEMV / GEMM m ≥ 8, N:M but 2:4 with M dividing 128, f32 or §4
@@ -985,7 +985,7 @@ const NMQ4_OB: i32 = 8;
 }
 
 /**
- * Relaxed-SIMD NMQ4 step (dense-relaxed.wasm only): one octet's 128 columns,
+ * Relaxed-SIMD NMQ4 step (dense-relaxed.wasm only): one octet's hn × 32 columns (128, or a group of 32 / 64),
  * returned as the i32 sums Σ x·q of rows 0–3 and 4–7 (`NMQ4_P0`, `NMQ4_P1`)
  * and the i16 sums Σ x of the gathered activations per byte-lane pair
  * (`NMQ4_SX`, i.e. per row). `relaxed_swizzle` (one pshufb) is exact: every
@@ -993,13 +993,13 @@ const NMQ4_OB: i32 = 8;
  * slots into its i16 lane — codes 0–15 are valid i7 operands and a pair sum
  * is at most 2·127·15, so 8 groups (30480) fit before the sums are widened.
  */
-@inline function nmq4StepRelaxed(w: usize, x: usize, m4: v128, ones: v128): void {
+@inline function nmq4StepRelaxed(w: usize, x: usize, hn: i32, m4: v128, ones: v128): void {
   // Σx as a dot with ones: V8 11.3 lowers extadd_pairwise_i8x16_s to the same pmaddubsw but reloads
   // its constant from memory every time (measured 6 % slower). m4 (0x0f) and ones come from the
   // descriptor's constant table (D_CONST).
   let p0 = i32x4.splat(0), p1 = i32x4.splat(0);
   let sx = i16x8.splat(0);
-  for (let h: i32 = 0; h < 4; h++) {
+  for (let h: i32 = 0; h < hn; h++) {
     let p = i16x8.splat(0);
     for (let q: i32 = 0; q < 2; q++) {
       const mv = v128.load(w);
@@ -1065,10 +1065,10 @@ const NMQ4_OB: i32 = 8;
  * locals: accumulated in the result globals, V8 kept them in memory (a load
  * and a store per vector pair).
  */
-@inline function nmq4cStepRelaxed(w: usize, x: usize, V: i32, m4: v128, ones: v128): void {
+@inline function nmq4cStepRelaxed(w: usize, x: usize, V: i32, hn: i32, m4: v128, ones: v128): void {
   let p0 = i32x4.splat(0), p1 = i32x4.splat(0);
   let sx = i16x8.splat(0);
-  for (let h: i32 = 0; h < 4; h++) {
+  for (let h: i32 = 0; h < hn; h++) {
     let p = i16x8.splat(0);
     for (let c: i32 = 0; c < 2; c++) {
       const xv = v128.load(x);
@@ -1110,9 +1110,9 @@ const NMQ4_OB: i32 = 8;
  * with i32x4.dot_i16x8_s into NMQ4_P0 and NMQ4_P1 — exact, as the relaxed
  * build's Σ x·q − z·Σ x, so both builds give the same bits.
  */
-@inline function nmq4cStepBase(w: usize, x: usize, V: i32, m4: v128, zl: v128, zh: v128): void {
+@inline function nmq4cStepBase(w: usize, x: usize, V: i32, hn: i32, m4: v128, zl: v128, zh: v128): void {
   let p0 = i32x4.splat(0), p1 = i32x4.splat(0);
-  for (let c: i32 = 0; c < 8; c++) {
+  for (let c: i32 = 0; c < 2 * hn; c++) {
     const xv = v128.load(x);
     for (let u: i32 = 0; u < V; u += 2) {
       const iv = v128.load(w);
@@ -1140,8 +1140,9 @@ let NMQ4_P1: v128 = i32x4.splat(0);
 let NMQ4_SX: v128 = i16x8.splat(0);
 
 /**
- * 2:4 + 4-bit GEMV of rows [j0, j1), groups of 128k columns, activations as
- * int8 per block of 128 columns. The weights are one stream
+ * 2:4 + 4-bit GEMV of rows [j0, j1), groups of 32, 64 or 128k columns, activations as
+ * int8 per block of 128 columns (of the group, for groups of 32 or 64: a
+ * kernel step is one block, so a group's scale and a block's meet once). The weights are one stream
  * (`packNMQ4Stream` in src/runtime/packed-weights.ts) of blocks of NMQ4_OB
  * octets (8 rows) → k-segments of whole groups (D_SEG columns) → octets →
  * groups: per group 64 bytes of statistics (8 f32 scales, 8 i32
@@ -1174,10 +1175,12 @@ function gemvNMQ4(d: usize, j0: i32, j1: i32, scratch: usize): void {
   const n = <i32>dw(d, D_N);
   const gs = <i32>dw(d, D_GS);
   const G = k / gs;
-  const spg = gs >> 7; // steps per group
+  // Steps of min(gs, 128) columns (one activation block each), spg per group.
+  const stepCols = min(gs, 128);
+  const spg = gs / stepCols;
   // NMQ4C: N:M with M dividing 16, V = 8·N/M vectors per 16-column chunk (2 or 4).
   const V = dw(d, D_PATH) == PATH_NMQ4C ? (8 * <i32>dw(d, D_NN)) / <i32>dw(d, D_MM) : 0;
-  const groupBytes = NMQ4_STAT + <usize>spg * (V > 0 ? <usize>(V << 7) : NMQ4_STEP);
+  const groupBytes = NMQ4_STAT + <usize>gs * (V > 0 ? <usize>V : NMQ4_STEP / 128);
   const octetBytes = <usize>G * groupBytes;
   const gps = <i32>dw(d, D_SEG) / gs; // groups per k-segment
   const stream = <usize>dw(d, D_RCODES);
@@ -1199,7 +1202,7 @@ function gemvNMQ4(d: usize, j0: i32, j1: i32, scratch: usize): void {
       let w = blockBase + <usize>t0 * groupBytes * nb + <usize>(oa - blk * NMQ4_OB) * segBytes;
       const x = xq + (V > 0 ? <usize>(t0 * gs) : <usize>(t0 * gs >> 3) * 20);
       const sp = xs + (<usize>(t0 * spg) << 2);
-      for (let o = oa; o < oe; o++, w += segBytes) nmq4Segment(d, w, x, sp, t1 - t0, spg, V, scratch + (<usize>(o - oa) << 5));
+      for (let o = oa; o < oe; o++, w += segBytes) nmq4Segment(d, w, x, sp, t1 - t0, spg, stepCols >> 5, V, scratch + (<usize>(o - oa) << 5));
     }
     for (let o = oa; o < oe; o++) {
       const st = scratch + (<usize>(o - oa) << 5);
@@ -1210,11 +1213,12 @@ function gemvNMQ4(d: usize, j0: i32, j1: i32, scratch: usize): void {
 }
 
 /**
- * One octet's k-segment of the NMQ4 GEMV: `groups` groups of `spg` steps from
- * `w`, activation tables from `x`, activation block scales from `sp`; the
+ * One octet's k-segment of the NMQ4 GEMV: `groups` groups of `spg` steps of
+ * `hn` × 32 columns (128, or the whole group of 32 / 64) from `w`, activation
+ * tables from `x`, activation block scales (one per step) from `sp`; the
  * octet's two f32x4 sums are continued from / saved to `state`.
  */
-function nmq4Segment(d: usize, w: usize, x: usize, sp: usize, groups: i32, spg: i32, V: i32, state: usize): void {
+function nmq4Segment(d: usize, w: usize, x: usize, sp: usize, groups: i32, spg: i32, hn: i32, V: i32, state: usize): void {
   const m4 = cv(d, C_0F), ones = cv(d, C_01);
   let f0 = v128.load(state), f1 = v128.load(state, 16);
   for (let t: i32 = 0; t < groups; t++) {
@@ -1229,26 +1233,26 @@ function nmq4Segment(d: usize, w: usize, x: usize, sp: usize, groups: i32, spg: 
       if (V > 0) {
         // NMQ4C: one step of 8 chunks × V vectors.
         if (ASC_FEATURE_RELAXED_SIMD) {
-          nmq4cStepRelaxed(w, x, V, m4, ones);
+          nmq4cStepRelaxed(w, x, V, hn, m4, ones);
           a0 = i32x4.sub(NMQ4_P0, i32x4.mul(z0, i32x4.extend_low_i16x8_s(NMQ4_SX)));
           a1 = i32x4.sub(NMQ4_P1, i32x4.mul(z1, i32x4.extend_high_i16x8_s(NMQ4_SX)));
         } else {
-          nmq4cStepBase(w, x, V, m4, zl, zh);
+          nmq4cStepBase(w, x, V, hn, m4, zl, zh);
           a0 = NMQ4_P0;
           a1 = NMQ4_P1;
         }
-        w += <usize>(V << 7);
-        x += 128;
+        w += <usize>((V * hn) << 5);
+        x += <usize>(hn << 5);
       } else if (ASC_FEATURE_RELAXED_SIMD) {
-        nmq4StepRelaxed(w, x, m4, ones);
+        nmq4StepRelaxed(w, x, hn, m4, ones);
         a0 = i32x4.sub(NMQ4_P0, i32x4.mul(z0, i32x4.extend_low_i16x8_s(NMQ4_SX)));
         a1 = i32x4.sub(NMQ4_P1, i32x4.mul(z1, i32x4.extend_high_i16x8_s(NMQ4_SX)));
-        w += NMQ4_STEP;
-        x += 320;
+        w += <usize>hn * (NMQ4_STEP >> 2);
+        x += <usize>hn * 80;
       } else {
         a0 = i32x4.splat(0);
         a1 = i32x4.splat(0);
-        for (let q: i32 = 0; q < 8; q++) {
+        for (let q: i32 = 0; q < 2 * hn; q++) {
           const mv = v128.load(w);
           const c0 = v128.load(w, 16);
           const c1 = v128.load(w, 32);

@@ -80,8 +80,9 @@ export function packedPath(w: PackedMatrix, m: number, int8Activations: boolean)
   if (w.kind === 'quant' && w.bits === 8 && w.groupSize % 16 === 0) return { path: 'q8', xb: blockFor(w.groupSize, [128, 64, 32, 16]) };
   // SpQR bases of 2–4 bits: the same kernel (groups of 16: two per 32-column activation block), outliers as deltas.
   if (isSpqrQ4(w)) return { path: 'q4', xb: w.groupSize === 16 ? 32 : blockFor(w.groupSize, [128, 64, 32]) };
-  if (w.kind === 'nm-quant' && isNMQ4Fast(w)) return { path: 'nmq4', xb: 128 };
-  if (isNMQ4Chunked(w)) return { path: 'nmq4c', xb: 128 };
+  // One activation block per kernel step: 128 columns, or the whole group of 32 / 64.
+  if (w.kind === 'nm-quant' && isNMQ4Fast(w)) return { path: 'nmq4', xb: Math.min(128, w.groupSize) };
+  if (w.kind === 'nm-quant' && isNMQ4Chunked(w)) return { path: 'nmq4c', xb: Math.min(128, w.groupSize) };
   if (hasKeptPos(w)) return { path: 'nmg', xb: 0 };
   return { path: 'generic', xb: 0 };
 }

@@ -19,7 +19,7 @@
  *   columns (`quadNM24`: rows sit in SIMD lanes in every kernel that reads them);
  * - extra GEMV copies (memory cost on top of the packed size): for 2:4 f32,
  *   the position bytes (1 byte per 4 columns); for 2:4 + 4-bit with groups of
- *   128k, codes, positions and statistics re-packed into one stream of 8-row
+ *   32, 64 or 128k, codes, positions and statistics re-packed into one stream of 8-row
  *   octets (`packNMQ4Stream`), i.e. the codes and indices are held twice, and
  *   the same for N:M + 4-bit with M dividing 16 (`packNMQ4CStream`);
  *   for every other N:M pattern with M dividing 128 (f32 or quantized), each
@@ -82,9 +82,15 @@ function code(bytes: Uint8Array, off: number, i: number, bits: number): number {
 const rowBytes = (count: number, bits: number): number => Math.ceil((count * bits) / 8);
 const indexBits = (m: number): number => Math.max(1, Math.ceil(Math.log2(m)));
 
-/** Whether a 2:4 + 2/3/4-bit weight gets the re-packed GEMV layout (its codes held as 4-bit nibbles there). */
+/**
+ * Group sizes of the N:M + 4-bit GEMV streams: 128k, or 32 and 64 (a kernel step, one activation block, is
+ * 128 columns or the whole group; groups such as 96 or 192 would straddle steps).
+ */
+const nmq4Group = (gs: number): boolean => gs % 128 === 0 || gs === 32 || gs === 64;
+
+/** Whether a 2:4 + 2/3/4-bit weight gets the re-packed GEMV layout (its codes held as 4-bit nibbles there): groups of 32, 64 or 128k columns. */
 export function isNMQ4Fast(w: PackedMatrix): boolean {
-  return w.kind === 'nm-quant' && w.n === 2 && w.m === 4 && w.bits <= 4 && w.groupSize % 128 === 0;
+  return w.kind === 'nm-quant' && w.n === 2 && w.m === 4 && w.bits <= 4 && nmq4Group(w.groupSize);
 }
 
 /**
@@ -699,8 +705,8 @@ function packNMQ4Stream(
     for (let grp = 0; grp < cols >> 2; grp++) {
       const col = grp << 2;
       const t = Math.floor(col / gs);
-      const step = Math.floor((col - t * gs) / 128);
-      const within = grp & 31; // 4-column group within the step
+      const step = (col - t * gs) >> 7; // 128-column step within the group (groups of 32 / 64: one shorter step)
+      const within = ((col - t * gs) >> 2) & 31; // 4-column group within the step
       const base = groupOffset(o, t) + 64 + step * 384 + (within >> 2) * 48;
       const f = within & 3;
       for (let slot = 0; slot < 2; slot++) {
@@ -716,9 +722,8 @@ function packNMQ4Stream(
   return out;
 }
 
-/** Bytes of the NMQ4 GEMV stream (`packNMQ4Stream`). */
-/** Bytes per octet and group of the NMQ4 stream: 64 of statistics, then 384 per 128-column step. */
-const nmq4GroupBytes = (gs: number): number => 64 + (gs / 128) * 384;
+/** Bytes per octet and group of the NMQ4 stream (`packNMQ4Stream`): 64 of statistics, then 48 per 16 columns (384 per 128-column step). */
+const nmq4GroupBytes = (gs: number): number => 64 + gs * 3;
 
 /** Bytes per octet and group of the NMQ4C stream: 64 of statistics, then V·16 per 16-column chunk. */
 const nmq4cGroupBytes = (gs: number, v: number): number => 64 + gs * v;
@@ -738,13 +743,13 @@ export function nmq4ChunkVectors(w: PackedMatrix): number {
 /**
  * Whether an N:M + 2/3/4-bit weight gets the chunked GEMV layout
  * (`packNMQ4CStream`, codes as nibbles): M dividing 16 (a 16-column chunk
- * holds whole groups), 2 or 4 vectors per chunk, groups of 128k — every such
+ * holds whole groups), 2 or 4 vectors per chunk, groups of 32, 64 or 128k — every such
  * pattern but 2:4, which has its own (`packNMQ4Stream`).
  */
 export function isNMQ4Chunked(w: PackedMatrix): boolean {
   const v = nmq4ChunkVectors(w);
   return (
-    w.kind === 'nm-quant' && 16 % w.m === 0 && !(w.n === 2 && w.m === 4) && w.bits <= 4 && w.groupSize % 128 === 0 && (v === 2 || v === 4)
+    w.kind === 'nm-quant' && 16 % w.m === 0 && !(w.n === 2 && w.m === 4) && w.bits <= 4 && nmq4Group(w.groupSize) && (v === 2 || v === 4)
   );
 }
 
