@@ -1,6 +1,6 @@
 // Compressed GEMV / GEMM benchmark of the cpu-wasm backend (run after build):
 //   node [--experimental-wasm-relaxed-simd] bench/compressed.bench.mjs [--out docs/benchmarks/cpu.json] [--quick] [--gemv-only]
-//        [--threads 1,2] [--formats int4,2:4,2:4+int4,int3,f16,bf16] [--shapes 4096x4096,4096x11008,11008x4096]
+//        [--threads 1,2] [--formats int4,2:4,2:4+int4,int3,f16,bf16] [--shapes 4096x4096,4096x11008,11008x4096] [--group 128]
 // Formats: dense f32 (the baseline, measured in the same run), INT4 g128
 // (asymmetric), 2:4 f32, 2:4 + INT4 g128, on 1 and 2 threads (plus one INT3
 // GEMV to show the generic decode path; f16 and bf16: dense weights stored in half precision). GEMV cycles
@@ -37,12 +37,14 @@ const onlyShapes = listArg('shapes');
 /** Streamed weight bytes cycled per GEMV case: 4× the 32 MiB L3. */
 const GEMV_SET_BYTES = 128 << 20;
 const GEMM_M = 128;
-const G = 128;
+/** Group size of the quantized formats (`--group`, default 128). */
+const G = Number(listArg('group')?.[0] ?? 128);
+if (!Number.isInteger(G) || G < 1) throw new Error(`--group must be a positive integer, found ${listArg('group')?.[0]}`);
 const FORMATS = benchFormats(G);
 
 const simd = (await relaxedSimdAvailable()) ? 'relaxed' : 'baseline';
 const machine = { cpu: cpus()[0]?.model ?? 'unknown', vcpus: availableParallelism(), node: process.version, simd, date: new Date().toISOString() };
-console.log(`machine: ${machine.cpu}, ${machine.vcpus} vCPU, node ${machine.node}, wasm SIMD build: ${simd}${quick ? ' (--quick: smoke run)' : ''}`);
+console.log(`machine: ${machine.cpu}, ${machine.vcpus} vCPU, node ${machine.node}, wasm SIMD build: ${simd}, groups of ${G}${quick ? ' (--quick: smoke run)' : ''}`);
 
 // --- probes -----------------------------------------------------------------
 const probes = await createCpuWasmProbes({ threads: Math.max(...THREADS) });
