@@ -60,6 +60,7 @@ describe('cpu-wasm weights across several wasm memories', () => {
     for (const w of [
       randomQuantized(rng, 37, 256, 4, 128, false),
       randomQuantized(rng, 21, 96, 3, 32, true), // 3-bit codes held as nibbles
+      randomQuantized(rng, 21, 96, 2, 16, false), // groups of 16 in the Q4 layout
       randomQuantized(rng, 13, 100, 3, 20, false), // 3-bit as stored (group not a multiple of 32)
       randomNMQuant(rng, 19, 256, 2, 4, 3, 128, false), // NMQ4 stream of 3-bit codes
       randomNM(rng, 19, 256, 2, 4),

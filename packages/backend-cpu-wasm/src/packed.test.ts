@@ -112,6 +112,10 @@ describe('cpu-wasm compressed kernels', () => {
       randomQuantized(rng, 37, 512, 3, 128, false),
       randomQuantized(rng, 70, 4160, 3, 32, true), // 2 k-segments
       randomQuantized(rng, 21, 256, 2, 64, false),
+      // Groups of 16 (two per 32-column activation block, as SpQR's): 4-, 3- and 2-bit, 3 k-segments.
+      randomQuantized(rng, 37, 512, 4, 16, false),
+      randomQuantized(rng, 21, 256, 3, 16, true),
+      randomQuantized(rng, 150, 8320, 2, 16, false),
       randomNMQuant(rng, 19, 512, 2, 4, 3, 128, false),
       randomNMQuant(rng, 23, 384, 2, 4, 2, 128, true),
       randomNMQuant(rng, 21, 512, 4, 8, 3, 128, true),
@@ -180,6 +184,7 @@ describe('cpu-wasm compressed kernels', () => {
       // SpQR in the Q4 layout: exact decode of groups of 16 across 3 k-segments and 3 blocks of quads.
       randomSpqr(rng, 150, 8320, 3, 16, 16),
       randomSpqr(rng, 23, 256, 4, 32, 7),
+      randomQuantized(rng, 150, 8320, 3, 16, false), // §2 groups of 16 in the Q4 layout, 3 k-segments
     ];
     for (const w of weights) {
       const gemv = randn(1, w.cols);
@@ -250,6 +255,8 @@ describe('cpu-wasm compressed kernels', () => {
       randomNMQuant(rng, 10, 48, 4, 8, 3, 24, true),
       randomSpqr(rng, 21, 48, 3, 16, 5), // non-integer zero-points, outliers
       randomSpqr(rng, 19, 96, 3, 16, 5), // the Q4 layout: groups of 16 in half chunks, a partial last quad
+      randomQuantized(rng, 19, 96, 4, 16, false), // §2 groups of 16 in the Q4 layout
+      randomQuantized(rng, 13, 64, 3, 16, true),
       randomSpqr(rng, 10, 128, 4, 64, 16),
     ];
     for (const w of weights) {
@@ -287,6 +294,7 @@ describe('cpu-wasm compressed kernels', () => {
       randomSpqr(rng, 37, 512, 3, 16, 16), // SpQR on the 4-bit kernel, groups of 16
       randomSpqr(rng, 70, 8320, 2, 16, 16),
       randomNMQuant(rng, 19, 512, 2, 4, 4, 64, false), // N:M + 4-bit GEMVs with groups of 64 / 32
+      randomQuantized(rng, 29, 512, 4, 16, true), // §2 groups of 16
       randomNMQuant(rng, 21, 512, 4, 8, 4, 32, true),
       randomSpqr(rng, 21, 256, 4, 128, 16),
     ]) {
@@ -331,6 +339,7 @@ describe('cpu-wasm compressed kernels', () => {
       randomNM(rng, 203, 1028, 2, 4), // 2:4 off the 2:4 kernels (k % 8 = 4): 4-row gather GEMV, sparse GEMM
       randomSpqr(rng, 1100, 256, 3, 16, 16), // SpQR Q4 GEMV: claims of 128 and 192 rows
       randomNMQuant(rng, 150, 8448, 2, 4, 4, 64, false), // NMQ4 with groups of 64: 3 k-segments, claims cut octets
+      randomQuantized(rng, 1100, 256, 4, 16, false), // Q4 with groups of 16: claims of 128 and 192 rows
       randomSpqr(rng, 150, 8320, 3, 16, 16), // claims cut blocks of quads; 3 k-segments
     ]) {
       for (const m of [1, 6, 17]) {

@@ -216,6 +216,19 @@ function decodeSpan(row: usize, e0: i32, count: i32, bits: i32, mask: u32, sc: f
     }
     return;
   }
+  if (intZero && bits == 4 && ((e0 | count) & 15) == 0) {
+    // Groups of 16 in the Q4 layout (half a 32-code chunk): 16 codes from 8 bytes.
+    const vs = f32x4.splat(sc);
+    const vz = f32x4.splat(z);
+    const m4 = i8x16.splat(0x0f);
+    let o = dst;
+    for (let c: i32 = 0; c < count; c += 16, o += 64) {
+      const e = e0 + c;
+      const v = v128.load64_zero(row + <usize>(e >> 5) * cstride + (<usize>(e & 31) >> 1));
+      storeBytesAsF32(i8x16.shuffle(v128.and(v, m4), v128.and(i16x8.shr_u(v, 4), m4), 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), vs, vz, o);
+    }
+    return;
+  }
   if (intZero && bits == 8 && ((e0 | count) & 15) == 0) {
     const vs = f32x4.splat(sc);
     const vz = f32x4.splat(z);

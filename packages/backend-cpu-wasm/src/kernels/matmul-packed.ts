@@ -29,7 +29,7 @@ import {
 } from '@sparq/tensor';
 import { requireRuntime, type CpuWasmContext } from '../context';
 import { JOB } from '../runtime/control-block';
-import { hasKeptPos, isNM24Fast, isNMQ4Fast, isNMQ4Chunked, isSpqrQ4, NMQ4_BLOCK_OCTETS, PACKED_KIND, Q4_BLOCK_QUADS, type PackedWeight } from '../runtime/packed-weights';
+import { hasKeptPos, isNM24Fast, isNMQ4Fast, isNMQ4Chunked, isQ4Quad, isSpqrQ4, NMQ4_BLOCK_OCTETS, PACKED_KIND, Q4_BLOCK_QUADS, type PackedWeight } from '../runtime/packed-weights';
 
 /** Largest operand the 4 GiB wasm32 memory can hold next to the others. */
 const MAX_OPERAND_BYTES = 2 ** 31;
@@ -75,8 +75,9 @@ export function packedPath(w: PackedMatrix, m: number, int8Activations: boolean)
   if (m !== 1) return { path: 'generic', xb: 0 };
   if (isNM24Fast(w)) return { path: 'nm24', xb: 0 };
   if (!int8Activations) return { path: hasKeptPos(w) ? 'nmg' : 'generic', xb: 0 };
-  // 2- and 3-bit codes are held as nibbles (isQ4Quad), so the 4-bit kernel runs them too.
-  if (w.kind === 'quant' && w.bits <= 4 && w.groupSize % 32 === 0) return { path: 'q4', xb: blockFor(w.groupSize, [128, 64, 32]) };
+  // 2- and 3-bit codes are held as nibbles (isQ4Quad), so the 4-bit kernel runs them too; groups of 16 take
+  // two per 32-column activation block (q4Segment16), as SpQR's.
+  if (w.kind === 'quant' && isQ4Quad(w)) return { path: 'q4', xb: w.groupSize === 16 ? 32 : blockFor(w.groupSize, [128, 64, 32]) };
   if (w.kind === 'quant' && w.bits === 8 && w.groupSize % 16 === 0) return { path: 'q8', xb: blockFor(w.groupSize, [128, 64, 32, 16]) };
   // SpQR bases of 2–4 bits: the same kernel (groups of 16: two per 32-column activation block), outliers as deltas.
   if (isSpqrQ4(w)) return { path: 'q4', xb: w.groupSize === 16 ? 32 : blockFor(w.groupSize, [128, 64, 32]) };

@@ -95,12 +95,13 @@ export function isNMQ4Fast(w: PackedMatrix): boolean {
 
 /**
  * Whether a §2 weight's codes are stored quad-interleaved as 4-bit nibbles
- * (2, 3 or 4 bits, groups of 32k): 2- and 3-bit codes are widened to nibbles
- * at upload (`nibbleRows`), so the 4-bit GEMV and its SIMD decoder run them —
- * 4 bits per weight in wasm memory instead of 2 or 3.
+ * (2, 3 or 4 bits, groups of 32k, or of 16 in rows of 32k columns): 2- and
+ * 3-bit codes are widened to nibbles at upload (`nibbleRows`), so the 4-bit
+ * GEMV and its SIMD decoder run them — 4 bits per weight in wasm memory
+ * instead of 2 or 3.
  */
 export function isQ4Quad(w: PackedMatrix): boolean {
-  return w.kind === 'quant' && w.bits <= 4 && w.groupSize % 32 === 0;
+  return w.kind === 'quant' && w.bits <= 4 && (w.groupSize % 32 === 0 || (w.groupSize === 16 && w.cols % 32 === 0));
 }
 
 /**
