@@ -21,8 +21,9 @@
 //   element cpl·L + j, and `(v >> 4j) & 0xf` puts those 8 codes in the 8 i16
 //   lanes for i32x4.dot_i16x8_s. The zero-point is folded out of the inner loop:
 //   Σ sw·sx·(q − z)·x = Σ sw·sx·q·x − sw·z·Σ sx·x, the last sum precomputed per group.
-//   SpQR bases of 2–4 bits (held as nibbles) take Q4 too: groups of 32k as is,
-//   groups of 16 split each chunk's sums by group (q4Segment16); the zero-point
+//   §2 weights with groups of 16 and SpQR bases of 2–4 bits (held as nibbles)
+//   take Q4 too: groups of 32k as is, groups of 16 split each chunk's sums by
+//   group (q4Segment16); the SpQR zero-point
 //   need not be an integer there, and the outliers add Σ (v·x − base·x̂) per row
 //   (outliers multiply the exact activations, as the matmulSpqr contract says).
 // - NM24 (GEMV, 2:4 f32): rows in lanes — the values are uploaded in quads of
@@ -706,7 +707,7 @@ function q4Segment(d: usize, nq: i32, t0: i32, t1: i32, w: usize, so0: usize, st
 }
 
 /**
- * One k-segment of the Q4 GEMV for groups of 16 columns (SpQR; groups [t0, t1), t0 even): as q4Segment, but
+ * One k-segment of the Q4 GEMV for groups of 16 columns (SpQR, and §2 weights; groups [t0, t1), t0 even): as q4Segment, but
  * each 32-column chunk is one activation block holding two groups, so a quad's 4 row sums per chunk are
  * split by group (in both builds i32 lanes 0, 1 of a row's chunk sum cover its first 16 codes, lanes 2, 3
  * the next 16), transposed into one vector per group (lane = row), and each group is scaled on its own:
