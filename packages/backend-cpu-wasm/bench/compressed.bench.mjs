@@ -1,6 +1,7 @@
 // Compressed GEMV / GEMM benchmark of the cpu-wasm backend (run after build):
 //   node [--experimental-wasm-relaxed-simd] bench/compressed.bench.mjs [--out docs/benchmarks/cpu.json] [--quick] [--gemv-only]
 //        [--threads 1,2] [--formats int4,2:4,2:4+int4,int3,f16,bf16] [--shapes 4096x4096,4096x11008,11008x4096] [--group 128]
+//        [--batches 1,4,16,128]
 // Formats: dense f32 (the baseline, measured in the same run), INT4 g128
 // (asymmetric), 2:4 f32, 2:4 + INT4 g128, on 1 and 2 threads (plus one INT3
 // GEMV to show the generic decode path; f16 and bf16: dense weights stored in half precision). GEMV cycles
@@ -37,6 +38,10 @@ const onlyShapes = listArg('shapes');
 /** Streamed weight bytes cycled per GEMV case: 4× the 32 MiB L3. */
 const GEMV_SET_BYTES = 128 << 20;
 const GEMM_M = 128;
+/** Batches run (`--batches`, default the GEMV and batch 128; `--gemv-only` the GEMV). */
+const BATCHES = listArg('batches')?.map(Number) ?? (gemvOnly ? [1] : [1, GEMM_M]);
+/** Largest batch whose weights cycle through the GEMV's DRAM-sized set (small batches: decode of several sequences). */
+const SMALL_M = 32;
 /** Group size of the quantized formats (`--group`, default 128). */
 const G = Number(listArg('group')?.[0] ?? 128);
 if (!Number.isInteger(G) || G < 1) throw new Error(`--group must be a positive integer, found ${listArg('group')?.[0]}`);
@@ -73,11 +78,12 @@ const shapes = quick
 
 const rows = [];
 for (const s of shapes.filter((x) => !onlyShapes || onlyShapes.includes(x.name))) {
-  for (const m of gemvOnly ? [1] : [1, GEMM_M]) {
+  for (const m of BATCHES) {
     const fmts = Object.entries(FORMATS).filter(([f, F]) => (!F.only || F.only(s, m)) && (!onlyFormats || f === 'dense' || onlyFormats.includes(f)));
     const sets = fmts.map(([fmt, F]) => {
       const wBytes = F.bytes(s.n, s.k);
-      const count = m === 1 ? Math.max(1, Math.ceil((quick ? 16 << 20 : GEMV_SET_BYTES) / wBytes)) : 1;
+      // Decode-sized batches stream their weights from DRAM like the GEMV; prefill batches reuse one weight.
+      const count = m <= SMALL_M ? Math.max(1, Math.ceil((quick ? 16 << 20 : GEMV_SET_BYTES) / wBytes)) : 1;
       return { fmt, F, wBytes, count, ws: Array.from({ length: count }, () => F.make(s.n, s.k)) };
     });
     const a = new Tensor('f32', [m, s.k], uniform(m * s.k, -1, 1));
@@ -88,7 +94,7 @@ for (const s of shapes.filter((x) => !onlyShapes || onlyShapes.includes(x.name))
       // Upload every weight and warm up (one untimed pass each).
       for (const set of sets) for (const w of set.ws) await call(set, w);
       const samples = sets.map(() => []);
-      const rounds = quick ? 3 : m === 1 ? 25 : 5;
+      const rounds = quick ? 3 : m === 1 ? 25 : m <= SMALL_M ? 9 : 5;
       for (let r = 0; r < rounds; r++) {
         for (let f = 0; f < sets.length; f++) {
           const set = sets[f];

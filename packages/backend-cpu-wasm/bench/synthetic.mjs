@@ -167,10 +167,10 @@ export function benchFormats(G) {
     bytes: (n, k) => (n * k * 3) / 16 + (n * k * 3) / 16 + (n * k / G) * (2 + 3 / 8), // §4: 3-bit codes, 3-bit positions
   },
   // SpQR (§5–§6): 3-bit base in groups of 16, bilevel 3-bit statistics over 16 rows, ~1 % f16 outliers; the GEMV
-  // runs the 4-bit int8-activation kernel with the outliers added per row (GEMV only).
+  // runs the 4-bit int8-activation kernel with the outliers added per row (GEMV and batches up to 32).
   spqr3: {
     kernel: 'matmulSpqr',
-    only: (s, m) => m === 1,
+    only: (s, m) => m <= 32,
     make: (n, k) => spqr3(n, k),
     bytes: (n, k) => (n * k * 3) / 8 + 2 * ((n * k) / 16) * (3 / 8) + 0.01 * n * k * 4, // codes, stat codes, outliers (≈)
   },

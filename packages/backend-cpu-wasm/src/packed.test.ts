@@ -190,18 +190,24 @@ describe('cpu-wasm compressed kernels', () => {
       const gemv = randn(1, w.cols);
       expect(nmse((await run(exact, gemv, w)).data, matmulPackedRef(gemv, w).data), `${w.kind} exact GEMV`).toBeLessThan(1e-10);
       // 40: three 16-row panels of the sparse 2:4 GEMM, a pair (tileSp24Pair) then a single one (tileSp24).
+      // Small batches on an int8 GEMV path run it per row (tested against one-row calls below); exact mode runs
+      // every batch at f32 accuracy.
       for (const m of [2, 8, 13, 40]) {
         const a = randn(m, w.cols);
-        expect(nmse((await run(fast, a, w)).data, matmulPackedRef(a, w).data), `${w.kind} GEMM m=${m}`).toBeLessThan(1e-10);
+        const ref = matmulPackedRef(a, w).data;
+        expect(nmse((await run(exact, a, w)).data, ref), `${w.kind} exact m=${m}`).toBeLessThan(1e-10);
+        if (['q4', 'q8', 'nmq4', 'nmq4c'].includes(packedPath(w, m, true).path)) continue;
+        expect(nmse((await run(fast, a, w)).data, ref), `${w.kind} GEMM m=${m}`).toBeLessThan(1e-10);
       }
     }
   });
 
-  it('sparse GEMMs: k-chunks and row sub-blocks change no result (batch 264 against batch 8, bit for bit)', async () => {
+  it('sparse GEMMs: k-chunks and row sub-blocks change no result (batch 264 against batch 33, bit for bit)', async () => {
     // Batch 264 = 17 panels: k-chunks of 896 columns (about 1 MiB of panels), so k = 1024 is cut once; 2100 rows
     // give claims of 192 rows, cut into sub-blocks of 128 and 64. Groups of 512 columns are cut by the chunk.
-    // Batch 8 is one panel, one chunk. Each output is one accumulator chain over its row's kept slots, so
-    // the first 8 outputs per weight row must be the same bits either way; all must match the reference.
+    // Batch 33 (the smallest the N:M + INT4 weights send to the sparse GEMM) is 3 panels, one chunk. Each output
+    // is one accumulator chain over its row's kept slots, so the first 33 outputs per weight row must be the
+    // same bits either way; all must match the reference.
     const be = make(2);
     for (const w of [
       randomNM(rng, 2100, 1024, 2, 4),
@@ -212,9 +218,46 @@ describe('cpu-wasm compressed kernels', () => {
       const a = randn(264, w.cols);
       const big = (await run(be, a, w)).data;
       expect(nmse(big, matmulPackedRef(a, w).data), `${w.kind} m=264`).toBeLessThan(1e-10);
-      const small = (await run(be, new Tensor('f32', [8, w.cols], a.data.slice(0, 8 * w.cols)), w)).data;
-      expect(Array.from(big.slice(0, 8 * w.rows))).toEqual(Array.from(small));
+      expect(packedPath(w, 33, true).path).toMatch(/^sp/);
+      const small = (await run(be, new Tensor('f32', [33, w.cols], a.data.slice(0, 33 * w.cols)), w)).data;
+      expect(Array.from(big.slice(0, 33 * w.rows))).toEqual(Array.from(small));
     }
+  });
+
+  it('small batches run the GEMV path once per row: every output row equals a one-row call, bit for bit', async () => {
+    const one = make(1);
+    const two = make(2);
+    const exact = make(2, false);
+    const cases: [PackedMatrix, number[]][] = [
+      [randomQuantized(rng, 150, 8320, 4, 128, false), [2, 7, 32]], // Q4: 3 k-segments, claims cut blocks of quads
+      [randomQuantized(rng, 37, 512, 8, 64, true), [3, 7]], // Q8
+      [randomNMQuant(rng, 150, 8448, 2, 4, 4, 128, false), [2, 32]], // NMQ4
+      [randomNMQuant(rng, 45, 512, 4, 8, 4, 64, true), [5, 17]], // NMQ4C, groups of 64
+      [randomSpqr(rng, 70, 1024, 3, 16, 16), [4, 32]], // SpQR on Q4, outliers
+      [randomNM(rng, 203, 1024, 2, 4), [2, 7]], // NM24 (f32)
+      [randomNM(rng, 37, 512, 4, 8), [6]], // NMG (f32)
+    ];
+    for (const [w, ms] of cases) {
+      for (const m of ms) {
+        const a = randn(m, w.cols);
+        const path = packedPath(w, m, true).path;
+        expect(path, `${w.kind} m=${m}`).toBe(packedPath(w, 1, true).path);
+        // Exact mode takes a row GEMV only where it has an f32 GEMV path (2:4, any N:M); else the decode GEMM.
+        const exactRows = packedPath(w, m, false).path !== 'generic' && m <= 7;
+        for (const be of exactRows ? [one, two, exact] : [one, two]) {
+          const y = (await run(be, a, w)).data;
+          for (let i = 0; i < m; i++) {
+            const row = new Tensor('f32', [1, w.cols], a.data.slice(i * w.cols, (i + 1) * w.cols));
+            expect(Array.from(y.slice(i * w.rows, (i + 1) * w.rows)), `${path} m=${m} row ${i}`).toEqual(Array.from((await run(be, row, w)).data));
+          }
+        }
+      }
+    }
+    // Past the thresholds: the GEMMs (Q8 and f32 N:M from batch 8, the int8 4-bit paths from 33).
+    expect(packedPath(randomQuantized(rng, 8, 256, 4, 128, false), 33, true).path).toBe('generic');
+    expect(packedPath(randomQuantized(rng, 8, 256, 8, 128, false), 8, true).path).toBe('generic');
+    expect(packedPath(randomNMQuant(rng, 8, 256, 2, 4, 4, 128, false), 33, true).path).toBe('sp24');
+    expect(packedPath(randomNM(rng, 8, 256, 2, 4), 8, true).path).toBe('sp24');
   });
 
   it('routes every N:M weight with M dividing 128 to a sparse kernel, never to the exact decode', () => {

@@ -101,6 +101,9 @@ const D_KPOS: i32 = 33;
 const D_OBASE: i32 = 28;
 /** SpQR Q4 GEMV: the quantized activations as f32, x̂_c = sx_b · q_c (prepareActInt8), to take the base out at the outliers; else 0. */
 const D_XH: i32 = 34;
+/** Row descriptors of the call (first descriptor only): a GEMV path with m > 1 runs once per activation row, each with its own descriptor D_DSTRIDE bytes after the previous; 0 or 1 = this one. */
+const D_ROWS: i32 = 35;
+const D_DSTRIDE: i32 = 36;
 
 /**
  * Byte offset, inside the descriptor block (after its words), of the kernels' v128 constants,
@@ -1803,9 +1806,16 @@ function gemmSpNM(d: usize, j0: i32, j1: i32, scratch: usize): void {
 export function packedMatmul(tid: i32, nth: i32, d: usize): void {
   const n = <i32>dw(d, D_N);
   const scratch = <usize>dw(d, D_SCRATCH) + <usize>tid * <usize>dw(d, D_SCRATCH_STRIDE);
+  // A small batch on a GEMV path: every activation row (its own descriptor) over the claimed chunk of weight
+  // rows in turn, so the chunk comes from memory once and from cache for the other rows; each output is
+  // computed exactly as by a one-row call.
+  const rows = max(1, <i32>dw(d, D_ROWS));
+  const ds = <usize>dw(d, D_DSTRIDE);
   // Rows claimed in chunks (work.ts), so a thread that runs slower takes fewer.
   const chunk = claimRows(n, nth);
-  for (let j0 = claim(chunk); j0 < n; j0 = claim(chunk)) packedRows(d, j0, min(n, j0 + chunk), scratch);
+  for (let j0 = claim(chunk); j0 < n; j0 = claim(chunk)) {
+    for (let r: i32 = 0; r < rows; r++) packedRows(d + <usize>r * ds, j0, min(n, j0 + chunk), scratch);
+  }
 }
 
 /** Rows [j0, j1) of W of the call at `d`, with this thread's `scratch`. */

@@ -41,6 +41,18 @@ const SB = 128;
 /** Batch from which 2:4 GEMMs use the sparse kernel (16-row panels: smaller batches waste most of a panel). */
 const SP24_MIN_M = 8;
 
+/**
+ * Largest batch that runs the GEMV path `path` once per activation row (over each claimed chunk of weight rows,
+ * so the chunk is read from memory once and from cache for the other rows) instead of a GEMM. Measured
+ * (4096², 2 threads, relaxed build; docs/benchmarks/cpu.md): the int8 4-bit GEMVs (INT2–4, SpQR, N:M + INT4)
+ * beat the decode-then-tiles and sparse GEMMs up to batch 32 at least (INT4 1.8× against 1.0× dense f32 at 32);
+ * the f32 ones (2:4, any N:M) and Q8 only below the sparse GEMMs' batch of 8.
+ */
+function rowGemvMaxM(path: PackedPath): number {
+  if (path === 'q4' || path === 'nmq4' || path === 'nmq4c') return 32;
+  return path === 'generic' ? 0 : SP24_MIN_M - 1;
+}
+
 /** Kernel path codes of the descriptor (D_PATH). */
 export const PACKED_PATH = { generic: 0, q4: 1, q8: 2, nm24: 3, nmq4: 4, sp24: 5, nmg: 6, spnm: 7, nmq4c: 8 } as const;
 /** A kernel path. */
@@ -50,7 +62,7 @@ export type PackedPath = keyof typeof PACKED_PATH;
 const D = {
   KIND: 0, M: 1, K: 2, N: 3, A: 4, OUT: 5, BITS: 6, GS: 7, NN: 8, MM: 9, CODES: 10, CODE_ROW: 11, SCALE: 12, ZERO: 13,
   IDX: 14, IDX_ROW: 15, IDX_BITS: 16, VALUES: 17, ORP: 18, OCOL: 19, OVAL: 20, SCRATCH: 21, SCRATCH_STRIDE: 22, PATH: 23,
-  XQ: 24, XS: 25, XB: 26, XT: 27, OBASE: 28, RCODES: 29, RIDX: 30, PANEL: 31, SEG: 32, KPOS: 33, XH: 34,
+  XQ: 24, XS: 25, XB: 26, XT: 27, OBASE: 28, RCODES: 29, RIDX: 30, PANEL: 31, SEG: 32, KPOS: 33, XH: 34, ROWS: 35, DSTRIDE: 36,
 } as const;
 const DESC_BYTES = 448;
 
@@ -63,10 +75,16 @@ function blockFor(g: number, sizes: readonly number[]): number {
 }
 
 /**
- * The path and activation block (columns) a call with `m` rows would take.
- * Exported for tests and the benchmark, which report it.
+ * The path and activation block (columns) a call with `m` rows would take
+ * (a GEMV path for small batches, run once per row: `rowGemvMaxM`). Exported
+ * for tests and the benchmark, which report it.
  */
 export function packedPath(w: PackedMatrix, m: number, int8Activations: boolean): { path: PackedPath; xb: number } {
+  // Small batches take the GEMV path, once per row (runPacked).
+  if (m > 1) {
+    const one = packedPath(w, 1, int8Activations);
+    if (m <= rowGemvMaxM(one.path)) return one;
+  }
   if (m >= SP24_MIN_M && (w.kind === 'nm' || w.kind === 'nm-quant') && w.n === 2 && w.m === 4 && w.cols % 8 === 0) {
     return { path: 'sp24', xb: 0 };
   }
@@ -141,6 +159,9 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
                 ? align64(keptPerRow(w) * 4 + 64)
                 : 0;
   const rowScratch = stride > 0 ? heap.scratchPtr(2, stride * nth) : 0;
+  // A GEMV path with m > 1 runs once per activation row, each row with its own descriptor and int8 activations.
+  const rowGemv = m > 1 && path !== 'generic' && path !== 'sp24' && path !== 'spnm';
+  const descs = rowGemv ? m : 1;
   // int8 paths: i16 activations (2k bytes) or, for nmq4, swizzle tables (20 bytes per 8 columns), for nmq4c plain i8 (k bytes).
   const xqBytes = align64(path === 'nm24' || path === 'nmg' || path === 'spnm' ? 0 : path === 'nmq4' ? (k / 8) * 20 : path === 'nmq4c' ? k : k * 2);
   const xsBytes = align64(Math.ceil(k / 16) * 4);
@@ -149,36 +170,45 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
   // SpQR in the Q4 layout: the quantized activations as f32 (x̂ = sx·q), to take the base out at the outliers.
   const xhBytes = path === 'q4' && w.kind === 'spqr' ? align64(k * 4) : 0;
   const panelBytes = path === 'sp24' || path === 'spnm' ? Math.ceil(m / 16) * 16 * k * 4 : 0;
-  const descPtr = heap.scratchPtr(3, DESC_BYTES + xqBytes + xsBytes + xtBytes + xhBytes + panelBytes);
-  const xq = descPtr + DESC_BYTES;
-  const xs = xq + xqBytes;
-  const xt = xs + xsBytes;
-  const xh = xt + xtBytes;
-  const panel = xh + xhBytes;
+  const descBytes = DESC_BYTES + xqBytes + xsBytes + xtBytes + xhBytes;
+  const descPtr = heap.scratchPtr(3, descs * descBytes + panelBytes);
 
   // Views after every allocation: the memory may have grown.
   heap.f32.set(a.data, aPtr >>> 2);
-  const d = new Uint32Array(heap.memory.buffer, descPtr, DESC_BYTES / 4);
-  d.fill(0);
-  heap.u8.set(PACKED_CONSTANTS, descPtr + D_CONST_OFFSET);
-  d[D.KIND] = pw.kind;
-  d[D.M] = m;
-  d[D.K] = k;
-  d[D.N] = n;
-  d[D.A] = aPtr;
-  d[D.OUT] = outPtr;
-  fillWeight(d, pw);
-  d[D.SCRATCH] = rowScratch;
-  d[D.SCRATCH_STRIDE] = stride;
-  d[D.PATH] = PACKED_PATH[path];
-  d[D.XQ] = xq;
-  d[D.XS] = xs;
-  d[D.XB] = xb;
-  d[D.XT] = xt;
-  d[D.XH] = xhBytes ? xh : 0;
-  d[D.PANEL] = panel;
-  if (path === 'q4' || path === 'q8' || path === 'nmq4' || path === 'nmq4c') ex.prepareActInt8(descPtr);
-  if (path === 'sp24' || path === 'spnm') ex.preparePanels(descPtr);
+  for (let r = 0; r < descs; r++) {
+    const dp = descPtr + r * descBytes;
+    const xq = dp + DESC_BYTES;
+    const xs = xq + xqBytes;
+    const xt = xs + xsBytes;
+    const xh = xt + xtBytes;
+    const d = new Uint32Array(heap.memory.buffer, dp, DESC_BYTES / 4);
+    d.fill(0);
+    heap.u8.set(PACKED_CONSTANTS, dp + D_CONST_OFFSET);
+    d[D.KIND] = pw.kind;
+    d[D.M] = rowGemv ? 1 : m;
+    d[D.K] = k;
+    d[D.N] = n;
+    d[D.A] = aPtr + r * k * 4;
+    d[D.OUT] = outPtr + r * n * 4;
+    fillWeight(d, pw);
+    d[D.SCRATCH] = rowScratch;
+    d[D.SCRATCH_STRIDE] = stride;
+    d[D.PATH] = PACKED_PATH[path];
+    d[D.XQ] = xq;
+    d[D.XS] = xs;
+    d[D.XB] = xb;
+    d[D.XT] = xt;
+    d[D.XH] = xhBytes ? xh : 0;
+    // Panels (sparse GEMMs, one descriptor) follow the descriptors.
+    d[D.PANEL] = descPtr + descs * descBytes;
+    // The first descriptor says how many row descriptors there are and how far apart.
+    if (r === 0) {
+      d[D.ROWS] = descs;
+      d[D.DSTRIDE] = descBytes;
+    }
+    if (path === 'q4' || path === 'q8' || path === 'nmq4' || path === 'nmq4c') ex.prepareActInt8(dp);
+    if (path === 'sp24' || path === 'spnm') ex.preparePanels(dp);
+  }
   pool.run(JOB.PACKED, [descPtr], nth, slot.id);
   const start = outPtr >>> 2;
   return new Tensor('f32', [m, n], heap.f32.slice(start, start + m * n));
@@ -189,7 +219,7 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
  * D_CONST_OFFSET (D_CONST and the C_* offsets in assembly/lib/packed.ts): the
  * kernels load them once per call, because V8 11.3 re-creates v128 constants
  * inside loops. Bytes 0–3 repeated; byte splats of 0x0c, 1, 2, 0x0f; i16 splats
- * of 0x000f, 0x00f0, 0x0f00.
+ * of 0x000f, 0x00f0, 0x0f00, 1.
  */
 const PACKED_CONSTANTS = new Uint8Array(144);
 {
