@@ -5,18 +5,21 @@
  * The weight is uploaded once (cached by object identity, see
  * runtime/packed-weights.ts); each call writes a descriptor of u32 words into
  * scratch memory and runs one pool job. The path is chosen here:
- * - GEMV (m = 1), `int8Activations` on: 4-bit groups (g % 32 = 0) and 8-bit
- *   (g % 16 = 0) use the integer Q·Q8 kernels; 2:4 + 4-bit (g % 128 = 0) the
- *   gathered integer kernel, N:M + 4-bit with M dividing 16 (1:4, 4:8, 2:8,
- *   8:16; g % 128 = 0) the chunked integer kernel. 2:4 f32 (k % 8 = 0) uses
- *   the rows-in-lanes f32 kernel and any other N:M with M dividing 128 gathers
- *   its activations by kept-slot column bytes (§4 values decoded per row),
- *   whatever the option.
+ * - GEMV (m = 1), `int8Activations` on: 2/3/4-bit groups (g % 32 = 0, or 16)
+ *   and SpQR bases of 2–4 bits (g = 16 or g % 32 = 0), and 8-bit (g % 16 = 0)
+ *   use the integer Q·Q8 kernels; 2:4 + 2/3/4-bit (g = 32, 64 or 128k) the
+ *   gathered integer kernel, N:M + 2/3/4-bit with M dividing 16 (1:4, 4:8,
+ *   2:8, 8:16; same groups) the chunked integer kernel. 2:4 f32 (k % 8 = 0)
+ *   uses the rows-in-lanes f32 kernel and any other N:M with M dividing 128
+ *   gathers its activations by kept-slot column bytes (§4 values decoded per
+ *   row), whatever the option.
+ * - Small batches: a GEMV path runs once per activation row, up to m = 32 for
+ *   the int8 4-bit kernels and m = 7 for the others (`rowGemvMaxM`).
  * - GEMM (m ≥ 8) of N:M weights with M dividing 128 (f32, or §4 values decoded
  *   to f32 per block): the sparse kernels on 16-row activation panels — N/M of
  *   the multiply-adds (2:4: §3 index bytes; others: column bytes).
- * - everything else (2/3-bit, odd group sizes, N:M with M not dividing 128,
- *   SpQR, other GEMMs) decodes rows exactly to f32 and runs the dense f32 tiles.
+ * - everything else (odd group sizes, N:M with M not dividing 128, other
+ *   GEMMs) decodes rows exactly to f32 and runs the dense f32 tiles.
  * See assembly/lib/packed.ts for the kernels themselves.
  */
 import {
@@ -260,7 +263,7 @@ function fillWeight(d: Uint32Array, pw: PackedWeight): void {
 /** Kept slots per row of an N:M weight (K·N/M). */
 const keptPerRow = (w: PackedMatrix): number => (w.kind === 'nm' || w.kind === 'nm-quant' ? (w.cols / w.m) * w.n : 0);
 
-/** The cpu-wasm `matmulQuant` (any bits/group size; Q4/Q8 integer GEMV). */
+/** The cpu-wasm `matmulQuant` (any bits/group size; Q4/Q8 integer GEMV, also per row for small batches). */
 export const matmulQuant: KernelImpl<'matmulQuant', CpuWasmContext> = {
   name: 'matmulQuant',
   supports: ({ a, w }) => validate('matmulQuant', a, w, 'quant'),
