@@ -41,23 +41,32 @@ export function matmul(tid: i32, nth: i32, a: usize, w: usize, out: usize, m: i3
   }
 }
 
+/** Largest batch of half-precision weights that runs the GEMV per activation row (see matmulHalf; HALF_ROW_GEMV_MAX_M in src/kernels/matmul-dense.ts). */
+const HALF_ROW_GEMV_MAX_M: i32 = 3;
+
 /**
  * As `matmul`, for W [n, k] stored as f16 or bf16 (`kind`: HALF_* in
  * lib/half.ts), widened exactly to f32 on the way: the GEMV widens in
- * registers (lib/half.ts gemvHalf); the GEMM widens each block of NB rows into
- * this thread's scratch (NB·k·4 bytes at scratch + tid·that) and runs the f32
- * GEMM on it. Both give the f32 kernel's result on the widened weights bit
- * for bit (the GEMM's blocks are the ones gemmColumns walks anyway).
+ * registers (lib/half.ts gemvHalf), and runs once per activation row for
+ * batches up to HALF_ROW_GEMV_MAX_M (widening a block of rows to f32 for a
+ * handful of activation rows cost 2–4× the GEMV at batch 2); the GEMM widens
+ * each block of NB rows into this thread's scratch (NB·k·4 bytes at scratch +
+ * tid·that) and runs the f32 GEMM on it. Each gives the f32 kernel's result on
+ * the widened weights bit for bit — the GEMV's per row, the GEMM's as the f32
+ * GEMM (its blocks are the ones gemmColumns walks anyway).
  */
 export function matmulHalf(tid: i32, nth: i32, a: usize, w: usize, out: usize, m: i32, k: i32, n: i32, kind: i32, scratch: usize): void {
   const chunk = claimRows(n, nth);
   const lda = <usize>k << 2;
   const ldh = <usize>k << 1;
   const rows = scratch + <usize>tid * <usize>NB * lda;
+  const ldo = <usize>n << 2;
   for (let j0 = claim(chunk); j0 < n; j0 = claim(chunk)) {
     const j1 = min(n, j0 + chunk);
-    if (m == 1) {
-      gemvHalf(a, w, out, k, j0, j1, kind);
+    if (m <= HALF_ROW_GEMV_MAX_M) {
+      // Small batches: the GEMV once per activation row over the claimed chunk (read from memory once), instead
+      // of widening every weight row to f32 for a handful of activation rows. Each row equals a one-row call.
+      for (let i: i32 = 0; i < m; i++) gemvHalf(a + <usize>i * lda, w, out + <usize>i * ldo, k, j0, j1, kind);
       continue;
     }
     for (let jb = j0; jb < j1; jb += NB) {

@@ -55,20 +55,25 @@ function runMatmulDense(
   // Below the threshold a worker wake-up (futex, up to ~100 µs) costs more than it saves.
   const nth = m * k * n < ctx.minParallelWork ? 1 : Math.min(pool.threads, Math.ceil(n / 4));
   // Half-precision GEMM: each thread widens 64-row blocks of W into its own scratch.
-  const rows = ref.half !== undefined && m > 1 ? heap.scratchPtr(2, nth * HALF_GEMM_ROWS * k * 4) : 0;
+  const rows = ref.half !== undefined && m > HALF_ROW_GEMV_MAX_M ? heap.scratchPtr(2, nth * HALF_GEMM_ROWS * k * 4) : 0;
   // Allocations above may have grown the memory: take the view afterwards.
   const f32 = heap.f32;
   if (ref.half === undefined) {
     f32.set(inputs.a.data, aPtr >>> 2);
     pool.run(JOB.MATMUL, [aPtr, ref.ptr, outPtr, m, k, n], nth, slot.id);
   } else {
-    const kind = m === 1 && ref.half !== HALF_KIND.bf16 && scaleForF16(inputs.a.data, f32, aPtr >>> 2) ? scaledKind(ref.half) : ref.half;
+    // The GEMV (also per row for small batches) takes pre-scaled f16 kinds; the GEMM widens rows as stored.
+    const gemv = m <= HALF_ROW_GEMV_MAX_M;
+    const kind = gemv && ref.half !== HALF_KIND.bf16 && scaleForF16(inputs.a.data, f32, aPtr >>> 2) ? scaledKind(ref.half) : ref.half;
     if (kind === ref.half) f32.set(inputs.a.data, aPtr >>> 2);
     pool.run(JOB.MATMUL_HALF, [aPtr, ref.ptr, outPtr, m, k, n, kind, rows], nth, slot.id);
   }
   const start = outPtr >>> 2;
   return new Tensor('f32', [m, n], f32.slice(start, start + m * n));
 }
+
+/** Largest batch of half-precision weights that runs the GEMV once per activation row (must match HALF_ROW_GEMV_MAX_M in assembly/dense.ts). */
+const HALF_ROW_GEMV_MAX_M = 3;
 
 /** 2^112: see scaleForF16. */
 const F16_SCALE = 2 ** 112;
@@ -90,7 +95,7 @@ function scaledKind(half: number): number {
   return half === HALF_KIND.f16 ? HALF_KIND.f16Scaled : HALF_KIND.f16FiniteScaled;
 }
 
-/** The cpu-wasm `matmulDense` kernel (GEMV for m = 1, register-tiled GEMM otherwise; f32, f16 or bf16 weights). */
+/** The cpu-wasm `matmulDense` kernel (GEMV for m = 1, register-tiled GEMM otherwise; f32, f16 or bf16 weights; half-precision batches up to 3 run the GEMV per row). */
 export const matmulDense: KernelImpl<'matmulDense', CpuWasmContext> = {
   name: 'matmulDense',
   supports: (inputs, attrs) => validateMatmulDense(inputs, attrs),
