@@ -527,7 +527,7 @@ export function prepareActInt8(d: usize): void {
  * under Node 20's V8 11.3 with --experimental-wasm-relaxed-simd.)
  */
 @inline function q4dotRelaxed(v: v128, xe: v128, xo: v128, acc: v128, m4: v128): v128 {
-  return i16x8.add(acc, i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(xe, v128.and(v, m4)), i16x8.relaxed_dot_i8x16_i7x16_s(xo, v128.and(i16x8.shr_u(v, 4), m4))));
+  return i16x8.add(acc, q4dotRelaxed1(v, xe, xo, m4));
 }
 
 /** q4dotRelaxed of one 32-code vector on its own (no accumulator: the sums of groups of 16, q4Segment16). */

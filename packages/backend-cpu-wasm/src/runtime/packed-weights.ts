@@ -107,8 +107,8 @@ export function isQ4Quad(w: PackedMatrix): boolean {
 /**
  * Whether a SpQR weight gets the Q4 GEMV layout (its 2–4-bit base codes as
  * nibbles in blocks of quads × k-segments, statistics in the Q4 order, plus
- * one f32 delta per outlier): groups of 16 (two per 32-code vector) or of
- * 32k columns, rows of 32k columns.
+ * the f32 base weight at each outlier): groups of 16 (two per 32-code
+ * vector) or of 32k columns, rows of 32k columns.
  */
 export function isSpqrQ4(w: PackedMatrix): w is SpqrMatrix {
   return w.kind === 'spqr' && w.bits <= 4 && (w.groupSize === 16 || w.groupSize % 32 === 0) && w.cols % 32 === 0;
@@ -350,7 +350,7 @@ export function packedUploadBytes(w: PackedMatrix): number {
       );
     case 'spqr': {
       const nnz = w.outliers.rowPtr[rows] ?? 0;
-      // The Q4 GEMV layout pads codes and statistics to a multiple of 4 rows and adds the outliers' deltas.
+      // The Q4 GEMV layout pads codes and statistics to a multiple of 4 rows and adds the outliers' base weights.
       const layoutRows = isSpqrQ4(w) ? Math.ceil(rows / 4) * 4 : rows;
       return (
         blockBytes(layoutRows * rowBytes(cols, deviceBits(w))) +
