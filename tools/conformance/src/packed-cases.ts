@@ -201,6 +201,7 @@ const PACKED_N = [1, 5, 16, 37] as const;
  * (per-channel, 16/32/64/128, odd) for `matmulQuant`; N:M ∈ {1:2, 2:4, 1:4,
  * 4:8, 2:8, 3:5, 8:16} for `matmulNM`; 2:4/4:8/1:4 × bits × sym × groups, and
  * 4-bit 4:8 / 8:16 / 2:8 / 1:4 with groups of 128k, for `matmulNMQuant`; 2/3/4-bit SpQR with 16- and 5-row second-level groups;
+ * groups of 16 in rows of 32k columns, N:M + low-bit groups of 32 / 64 and small batches (2–20 rows);
  * each at GEMV and GEMM sizes, with k both aligned and not to SIMD widths.
  */
 export function generatePackedCases(opts: PackedCaseOptions = {}): PackedMatmulCase[] {
@@ -299,6 +300,18 @@ export function generatePackedCases(opts: PackedCaseOptions = {}): PackedMatmulC
   for (const [bits, k, g, gr] of spqrList) {
     for (const m of PACKED_M) make('matmulSpqr', `q${bits} g${g} g2=${gr}`, m, randomSpqr(rng, pickN() + 16, k, bits, g, gr));
   }
+
+  // Groups of 16 in rows of 32k columns (§2 and SpQR), N:M + low-bit groups of 32 / 64, and small batches (which
+  // some backends run as one GEMV per row).
+  make('matmulQuant', 'q4 asym g16', 1, randomQuantized(rng, 37, 512, 4, 16, false));
+  make('matmulQuant', 'q2 sym g16', 5, randomQuantized(rng, 21, 256, 2, 16, true));
+  make('matmulQuant', 'q4 asym g128', 20, randomQuantized(rng, 19, 512, 4, 128, false));
+  make('matmulSpqr', 'q3 g16 g2=16', 1, randomSpqr(rng, 37, 512, 3, 16, 16));
+  make('matmulSpqr', 'q4 g32 g2=7', 3, randomSpqr(rng, 21, 256, 4, 32, 7));
+  make('matmulNMQuant', '2:4 q4 asym g32', 1, randomNMQuant(rng, 19, 256, 2, 4, 4, 32, false));
+  make('matmulNMQuant', '4:8 q3 sym g64', 1, randomNMQuant(rng, 13, 512, 4, 8, 3, 64, true));
+  make('matmulNMQuant', '2:4 q4 sym g128', 4, randomNMQuant(rng, 23, 512, 2, 4, 4, 128, true));
+  make('matmulNM', '2:4', 3, randomNM(rng, 29, 512, 2, 4));
 
   if (opts.zeroSized ?? true) {
     make('matmulQuant', 'q4 sym g32', 0, randomQuantized(rng, 5, 64, 4, 32, true));
