@@ -253,6 +253,21 @@ describe('cpu-wasm compressed kernels', () => {
         }
       }
     }
+    // int8Prefill: every batch of 2–4-bit §2 and SpQR weights runs the int8 GEMV per row, bit for bit as one-row calls.
+    const prefill = createCpuWasmBackend({ threads: 2, minParallelWork: 0, int8Prefill: true });
+    backends.push(prefill);
+    for (const w of [randomQuantized(rng, 70, 1024, 4, 128, false), randomSpqr(rng, 37, 512, 3, 16, 16)]) {
+      expect(packedPath(w, 129, true, true).path).toBe('q4');
+      expect(packedPath(w, 129, true).path).toBe('generic');
+      expect(packedPath(w, 129, false, true).path).toBe('generic');
+      const a = randn(129, w.cols);
+      const y = (await run(prefill, a, w)).data;
+      for (const i of [0, 64, 128]) {
+        const row = new Tensor('f32', [1, w.cols], a.data.slice(i * w.cols, (i + 1) * w.cols));
+        expect(Array.from(y.slice(i * w.rows, (i + 1) * w.rows)), `int8Prefill ${w.kind} row ${i}`).toEqual(Array.from((await run(prefill, row, w)).data));
+      }
+    }
+    expect(packedPath(randomNMQuant(rng, 8, 256, 2, 4, 4, 128, false), 129, true, true).path).toBe('sp24');
     // Past the thresholds: the GEMMs (Q8 and f32 N:M from batch 8, the int8 4-bit paths from 33).
     expect(packedPath(randomQuantized(rng, 8, 256, 4, 128, false), 33, true).path).toBe('generic');
     expect(packedPath(randomQuantized(rng, 8, 256, 8, 128, false), 8, true).path).toBe('generic');

@@ -1,7 +1,7 @@
 // End-to-end prefill and decode tokens/s of compressed models on the cpu-wasm
 // backend (run after build; issue #6):
 //   node [--experimental-wasm-relaxed-simd] bench/e2e-tokens.bench.mjs [--model 7b|stories|both]
-//        [--threads 2] [--out file.json] [--quick]
+//        [--threads 2] [--out file.json] [--quick] [--int8-prefill]
 // Models: one LLaMA-7B-shaped block (hidden 4096, MLP 11008, 32 heads,
 // vocabulary 512 so the stories260K tokenizer fits; synthetic weights, see
 // synthetic7b) and stories260K (../shared). Formats: dense f32, dense f16
@@ -43,6 +43,8 @@ const flag = (name) => {
 };
 const outPath = flag('--out');
 const quick = args.includes('--quick');
+// --int8-prefill: the backend's int8Prefill option (2–4-bit weights prefill on the int8 GEMV, per row).
+const INT8_PREFILL = args.includes('--int8-prefill');
 const which = flag('--model') ?? 'both';
 const THREADS = Number(flag('--threads') ?? Math.min(2, availableParallelism()));
 const PREFILL = quick ? 16 : 128;
@@ -305,7 +307,7 @@ async function checkPacked(model, format, spec, dir, backend, ids) {
 
 const simd = (await relaxedSimdAvailable()) ? 'relaxed' : 'baseline';
 const machine = { cpu: cpus()[0]?.model ?? 'unknown', vcpus: availableParallelism(), node: process.version, simd, date: new Date().toISOString() };
-console.log(`machine: ${machine.cpu}, ${machine.vcpus} vCPU, node ${machine.node}, wasm SIMD build: ${simd}; cpu-wasm ${THREADS} threads; prefill ${PREFILL} tokens, decode ${DECODE} tokens after ${CONTEXT}${quick ? ' (--quick: smoke run)' : ''}`);
+console.log(`machine: ${machine.cpu}, ${machine.vcpus} vCPU, node ${machine.node}, wasm SIMD build: ${simd}; cpu-wasm ${THREADS} threads; prefill ${PREFILL} tokens, decode ${DECODE} tokens after ${CONTEXT}${INT8_PREFILL ? "; int8Prefill" : ""}${quick ? ' (--quick: smoke run)' : ''}`);
 
 const models = [];
 for (const spec of [which === '7b' || which === 'both' ? synthetic7b() : undefined, which === 'stories' || which === 'both' ? await stories260k() : undefined]) {
@@ -328,7 +330,7 @@ try {
       const t0 = performance.now();
       const linearBytes = await writeContainer(dir, spec.config, spec.tensors(), format, spec.groupOf);
       const writeS = (performance.now() - t0) / 1000;
-      const backend = createCpuWasmBackend({ threads: THREADS });
+      const backend = createCpuWasmBackend({ threads: THREADS, int8Prefill: INT8_PREFILL });
       await backend.init();
       const { model, tokenizer } = await loadModel(dir, { backend, packed: true, halfWeights: true, tokenizer: TOKENIZER });
       const ids = tokenizer.encode('Once upon a time, there was a little girl named Lily. '.repeat(200)).slice(0, Math.max(PREFILL, CONTEXT) + DECODE);
@@ -385,6 +387,6 @@ try {
 }
 table(rows);
 if (outPath) {
-  writeJson(resolve(process.cwd(), outPath), { machine, threads: THREADS, prefillTokens: PREFILL, decodeTokens: DECODE, contextTokens: CONTEXT, rows });
+  writeJson(resolve(process.cwd(), outPath), { machine, threads: THREADS, int8Prefill: INT8_PREFILL, prefillTokens: PREFILL, decodeTokens: DECODE, contextTokens: CONTEXT, rows });
   console.log(`wrote ${outPath}`);
 }

@@ -51,8 +51,11 @@ const SP24_MIN_M = 8;
  * beat the decode-then-tiles and sparse GEMMs up to batch 32 at least (INT4 1.8× against 1.0× dense f32 at 32);
  * the f32 ones (2:4, any N:M) and Q8 only below the sparse GEMMs' batch of 8.
  */
-function rowGemvMaxM(path: PackedPath): number {
-  if (path === 'q4' || path === 'nmq4' || path === 'nmq4c') return 32;
+function rowGemvMaxM(path: PackedPath, int8Prefill: boolean): number {
+  // `int8Prefill`: the int8 4-bit GEMV per row beat the exact-decode GEMM at every batch measured (1.6–1.8× at
+  // 128 and 512); the N:M + INT4 sparse GEMMs stay faster from batch 33.
+  if (path === 'q4') return int8Prefill ? Number.POSITIVE_INFINITY : 32;
+  if (path === 'nmq4' || path === 'nmq4c') return 32;
   return path === 'generic' ? 0 : SP24_MIN_M - 1;
 }
 
@@ -79,14 +82,15 @@ function blockFor(g: number, sizes: readonly number[]): number {
 
 /**
  * The path and activation block (columns) a call with `m` rows would take
- * (a GEMV path for small batches, run once per row: `rowGemvMaxM`). Exported
+ * (a GEMV path for small batches, run once per row: `rowGemvMaxM`; with
+ * `int8Prefill`, for every batch of 2–4-bit §2 and SpQR weights). Exported
  * for tests and the benchmark, which report it.
  */
-export function packedPath(w: PackedMatrix, m: number, int8Activations: boolean): { path: PackedPath; xb: number } {
-  // Small batches take the GEMV path, once per row (runPacked).
+export function packedPath(w: PackedMatrix, m: number, int8Activations: boolean, int8Prefill = false): { path: PackedPath; xb: number } {
+  // Small batches (any batch with `int8Prefill` on the 4-bit GEMV) take the GEMV path, once per row (runPacked).
   if (m > 1) {
     const one = packedPath(w, 1, int8Activations);
-    if (m <= rowGemvMaxM(one.path)) return one;
+    if (m <= rowGemvMaxM(one.path, int8Prefill)) return one;
   }
   if (m >= SP24_MIN_M && (w.kind === 'nm' || w.kind === 'nm-quant') && w.n === 2 && w.m === 4 && w.cols % 8 === 0) {
     return { path: 'sp24', xb: 0 };
@@ -136,7 +140,7 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
   // The weight's memory: activations, output and scratch go there too.
   const { slot, pw } = memories.packed(w);
   const { heap, ex } = slot;
-  const { path, xb } = packedPath(w, m, ctx.int8Activations);
+  const { path, xb } = packedPath(w, m, ctx.int8Activations, ctx.int8Prefill);
   const nth = m * k * n < ctx.minParallelWork ? 1 : Math.min(pool.threads, Math.ceil(n / 4));
 
   // Scratch: activations, output, per-thread decode rows, descriptor + int8 activations.
