@@ -56,6 +56,33 @@ describe('sparq compress', () => {
     expect(ppl).toBeGreaterThan(3.5482); // dense reference PPL (MANIFEST.md): compression can only be measured against it
   });
 
+  it('SPARQ_INT8_PREFILL=1 prefills an INT4 container on int8 activations: close to, not equal to, the exact run; a bad value is E_ARG', async () => {
+    const out = join(root, 'rtn-w4');
+    const r = await sparq('compress', hf(), '--tokenizer', tok(), '--quant', 'rtn', '--bits', '4', '--group', 'channel', ...fast(), '--out', out, '--json');
+    expect(r.code, r.err).toBe(0);
+    const args = ['eval', out, '--text', sample(), '--doc-separator', '<|endoftext|>', '--json'];
+    const saved = process.env.SPARQ_INT8_PREFILL;
+    try {
+      delete process.env.SPARQ_INT8_PREFILL;
+      const exact = await sparq(...args);
+      process.env.SPARQ_INT8_PREFILL = '1';
+      const int8 = await sparq(...args);
+      expect(exact.code, exact.err).toBe(0);
+      expect(int8.code, int8.err).toBe(0);
+      const [p0, p1] = [JSON.parse(exact.out).perplexity, JSON.parse(int8.out).perplexity];
+      // int8 activations (absmax per block) move the perplexity a little; an unchanged value would mean the option did nothing.
+      expect(p1).not.toBe(p0);
+      expect(Math.abs(p1 - p0) / p0).toBeLessThan(1e-2);
+      process.env.SPARQ_INT8_PREFILL = 'yes';
+      const bad = await sparq(...args);
+      expect(bad.code).toBe(1);
+      expect(bad.err).toMatch(/error\[E_ARG\]: SPARQ_INT8_PREFILL is "yes"; expected 0 or 1/);
+    } finally {
+      if (saved === undefined) delete process.env.SPARQ_INT8_PREFILL;
+      else process.env.SPARQ_INT8_PREFILL = saved;
+    }
+  });
+
   it('--recipe YAML with --format hf writes a plain HF folder; generate runs on it', async () => {
     const recipe = join(root, 'r.yaml');
     writeFileSync(recipe, 'stages:\n  - { type: joint, pattern: "2:4", bits: 4, group: 4 }\nignore: ["*.down_proj"]\ncalibration: { samples: 2, seqlen: 16 }\n');
