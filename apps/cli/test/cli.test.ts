@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sharedPath } from '@sparq/test-utils';
-import { sparq } from './run-cli';
+import { sparq, withEnv } from './run-cli';
 
 
 const stories = () => sharedPath('models', 'stories260K');
@@ -37,25 +37,21 @@ describe('sparq CLI', () => {
 
   it('SPARQ_WASM_SIMD picks the cpu-wasm build: baseline agrees with the default to f32 rounding, a bad value is E_ARG', async () => {
     const args = ['eval', join(stories(), 'stories260K.bin'), '--text', sample(), '--json'];
-    const saved = process.env.SPARQ_WASM_SIMD;
-    try {
-      delete process.env.SPARQ_WASM_SIMD;
+    await withEnv('SPARQ_WASM_SIMD', async (set) => {
+      set(undefined);
       const auto = await sparq(...args);
-      process.env.SPARQ_WASM_SIMD = 'baseline';
+      set('baseline');
       const baseline = await sparq(...args);
       expect(auto.code, auto.err).toBe(0);
       expect(baseline.code, baseline.err).toBe(0);
       // The relaxed build's GEMM tiles use a fused multiply-add: the perplexities differ only by f32 rounding.
       const [p0, p1] = [JSON.parse(baseline.out).perplexity, JSON.parse(auto.out).perplexity];
       expect(Math.abs(p1 - p0) / p0).toBeLessThan(1e-6);
-      process.env.SPARQ_WASM_SIMD = 'fast';
+      set('fast');
       const bad = await sparq(...args);
       expect(bad.code).toBe(1);
       expect(bad.err).toMatch(/error\[E_ARG\]: SPARQ_WASM_SIMD is "fast"; expected one of auto, relaxed, baseline/);
-    } finally {
-      if (saved === undefined) delete process.env.SPARQ_WASM_SIMD;
-      else process.env.SPARQ_WASM_SIMD = saved;
-    }
+    });
   });
 
   it('generate --greedy reproduces the reference tokens from the HF folder + tok512.bin', async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sharedPath } from '@sparq/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sparq } from './run-cli';
+import { sparq, withEnv } from './run-cli';
 
 
 const stories = () => sharedPath('models', 'stories260K');
@@ -61,11 +61,10 @@ describe('sparq compress', () => {
     const r = await sparq('compress', hf(), '--tokenizer', tok(), '--quant', 'rtn', '--bits', '4', '--group', 'channel', ...fast(), '--out', out, '--json');
     expect(r.code, r.err).toBe(0);
     const args = ['eval', out, '--text', sample(), '--doc-separator', '<|endoftext|>', '--json'];
-    const saved = process.env.SPARQ_INT8_PREFILL;
-    try {
-      delete process.env.SPARQ_INT8_PREFILL;
+    await withEnv('SPARQ_INT8_PREFILL', async (set) => {
+      set(undefined);
       const exact = await sparq(...args);
-      process.env.SPARQ_INT8_PREFILL = '1';
+      set('1');
       const int8 = await sparq(...args);
       expect(exact.code, exact.err).toBe(0);
       expect(int8.code, int8.err).toBe(0);
@@ -73,14 +72,11 @@ describe('sparq compress', () => {
       // int8 activations (absmax per block) move the perplexity a little; an unchanged value would mean the option did nothing.
       expect(p1).not.toBe(p0);
       expect(Math.abs(p1 - p0) / p0).toBeLessThan(1e-2);
-      process.env.SPARQ_INT8_PREFILL = 'yes';
+      set('yes');
       const bad = await sparq(...args);
       expect(bad.code).toBe(1);
       expect(bad.err).toMatch(/error\[E_ARG\]: SPARQ_INT8_PREFILL is "yes"; expected 0 or 1/);
-    } finally {
-      if (saved === undefined) delete process.env.SPARQ_INT8_PREFILL;
-      else process.env.SPARQ_INT8_PREFILL = saved;
-    }
+    });
   });
 
   it('--recipe YAML with --format hf writes a plain HF folder; generate runs on it', async () => {

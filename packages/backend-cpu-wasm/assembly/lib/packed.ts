@@ -195,42 +195,35 @@ const RB: i32 = 16;
 
 /**
  * Dequantizes `count` codes starting at element `e0` of a §1 row into dst,
- * like the scalar loop, with SIMD for 4-bit (e0, count multiples of 32) and
- * 8-bit (multiples of 16) codes and an integer zero-point: q − z is exact in
+ * like the scalar loop, with SIMD for 4-bit and 8-bit codes (e0, count
+ * multiples of 16) and an integer zero-point: q − z is exact in
  * f32, so one f32 multiply rounds the exact product once, as §2 requires; and
  * for 4-bit codes with a non-integer one (SpQR; multiples of 16) in f64.
  * `cstride` is the distance between 16-byte chunks of the row (16, or 64 in
  * the quad-interleaved 4-bit layout; there `row` is the chunk of element 0).
  */
 function decodeSpan(row: usize, e0: i32, count: i32, bits: i32, mask: u32, sc: f32, z: f32, intZero: bool, dst: usize, cstride: usize = 16): void {
-  if (intZero && bits == 4 && ((e0 | count) & 31) == 0) {
+  if (intZero && bits == 4 && ((e0 | count) & 15) == 0) {
+    // Whole 32-code chunks (16 bytes), and half a chunk at either end (a group of 16 in the Q4 layout).
     const vs = f32x4.splat(sc);
     const vz = f32x4.splat(z);
     const m4 = i8x16.splat(0x0f);
-    let src = row + <usize>(e0 >> 5) * cstride;
+    const end = e0 + count;
+    let e = e0;
     let o = dst;
-    for (let c: i32 = 0; c < count; c += 32, src += cstride, o += 128) {
-      const v = v128.load(src);
+    if ((e & 16) != 0) {
+      storeNibbles16(row + <usize>(e >> 5) * cstride + 8, vs, vz, m4, o);
+      e += 16;
+      o += 64;
+    }
+    for (; e + 32 <= end; e += 32, o += 128) {
+      const v = v128.load(row + <usize>(e >> 5) * cstride);
       const lo = v128.and(v, m4);
       const hi = v128.and(i16x8.shr_u(v, 4), m4);
-      const e = i8x16.shuffle(lo, hi, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-      const f = i8x16.shuffle(lo, hi, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-      storeBytesAsF32(e, vs, vz, o);
-      storeBytesAsF32(f, vs, vz, o + 64);
+      storeBytesAsF32(i8x16.shuffle(lo, hi, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), vs, vz, o);
+      storeBytesAsF32(i8x16.shuffle(lo, hi, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), vs, vz, o + 64);
     }
-    return;
-  }
-  if (intZero && bits == 4 && ((e0 | count) & 15) == 0) {
-    // Groups of 16 in the Q4 layout (half a 32-code chunk): 16 codes from 8 bytes.
-    const vs = f32x4.splat(sc);
-    const vz = f32x4.splat(z);
-    const m4 = i8x16.splat(0x0f);
-    let o = dst;
-    for (let c: i32 = 0; c < count; c += 16, o += 64) {
-      const e = e0 + c;
-      const v = v128.load64_zero(row + <usize>(e >> 5) * cstride + (<usize>(e & 31) >> 1));
-      storeBytesAsF32(i8x16.shuffle(v128.and(v, m4), v128.and(i16x8.shr_u(v, 4), m4), 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), vs, vz, o);
-    }
+    if (e < end) storeNibbles16(row + <usize>(e >> 5) * cstride, vs, vz, m4, o);
     return;
   }
   if (intZero && bits == 8 && ((e0 | count) & 15) == 0) {
@@ -275,6 +268,12 @@ function decodeSpan(row: usize, e0: i32, count: i32, bits: i32, mask: u32, sc: f
   const a = f32x4.demote_f64x2_zero(f64x2.mul(vs, f64x2.sub(f64x2.convert_low_i32x4_u(q), vz)));
   const b = f32x4.demote_f64x2_zero(f64x2.mul(vs, f64x2.sub(f64x2.convert_low_i32x4_u(i8x16.shuffle(q, q, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7)), vz)));
   v128.store(o, i8x16.shuffle(a, b, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23));
+}
+
+/** 16 codes from the 8 bytes at p (LSB nibble first) → 16 f32 (q − z)·s at o. */
+@inline function storeNibbles16(p: usize, vs: v128, vz: v128, m4: v128, o: usize): void {
+  const v = v128.load64_zero(p);
+  storeBytesAsF32(i8x16.shuffle(v128.and(v, m4), v128.and(i16x8.shr_u(v, 4), m4), 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), vs, vz, o);
 }
 
 /** 16 unsigned bytes q → 16 f32 (q − z)·s at o. */
@@ -484,7 +483,7 @@ export function prepareActInt8(d: usize): void {
         }
       }
     }
-    tsum += sx * <f32>(i32x4.extract_lane(sum, 0) + i32x4.extract_lane(sum, 1) + i32x4.extract_lane(sum, 2) + i32x4.extract_lane(sum, 3));
+    tsum += sx * <f32>hsumI32(sum);
     if (gs >= xb && (c0 + xb) % gs == 0) {
       store<f32>(xt + (<usize>((c0 + xb) / gs - 1) << 2), tsum);
       tsum = 0;

@@ -100,12 +100,11 @@ export function packedPath(w: PackedMatrix, m: number, int8Activations: boolean,
   if (m !== 1) return { path: 'generic', xb: 0 };
   if (isNM24Fast(w)) return { path: 'nm24', xb: 0 };
   if (!int8Activations) return { path: hasKeptPos(w) ? 'nmg' : 'generic', xb: 0 };
-  // 2- and 3-bit codes are held as nibbles (isQ4Quad), so the 4-bit kernel runs them too; groups of 16 take
-  // two per 32-column activation block (q4Segment16), as SpQR's.
-  if (w.kind === 'quant' && isQ4Quad(w)) return { path: 'q4', xb: w.groupSize === 16 ? 32 : blockFor(w.groupSize, [128, 64, 32]) };
+  // 2- and 3-bit codes are held as nibbles (isQ4Quad), so the 4-bit kernel runs them too, and SpQR bases of 2–4
+  // bits (non-integer zero-points; outliers added per row); groups of 16 take two per 32-column activation block
+  // (q4Segment16).
+  if ((w.kind === 'quant' && isQ4Quad(w)) || isSpqrQ4(w)) return { path: 'q4', xb: w.groupSize === 16 ? 32 : blockFor(w.groupSize, [128, 64, 32]) };
   if (w.kind === 'quant' && w.bits === 8 && w.groupSize % 16 === 0) return { path: 'q8', xb: blockFor(w.groupSize, [128, 64, 32, 16]) };
-  // SpQR bases of 2–4 bits: the same kernel (groups of 16: two per 32-column activation block), outliers as deltas.
-  if (isSpqrQ4(w)) return { path: 'q4', xb: w.groupSize === 16 ? 32 : blockFor(w.groupSize, [128, 64, 32]) };
   // One activation block per kernel step: 128 columns, or the whole group of 32 / 64.
   if (w.kind === 'nm-quant' && isNMQ4Fast(w)) return { path: 'nmq4', xb: Math.min(128, w.groupSize) };
   if (w.kind === 'nm-quant' && isNMQ4Chunked(w)) return { path: 'nmq4c', xb: Math.min(128, w.groupSize) };
