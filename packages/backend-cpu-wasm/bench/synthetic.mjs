@@ -113,6 +113,15 @@ export function benchFormats(G) {
     }),
     bytes: (n, k) => n * k * 0.5 + (n * k / G) * 2.5, // §2: 4-bit codes, f16 scales, 4-bit zeros
   },
+  // INT8 group-wise (asymmetric): the Q8 integer GEMV (int8 activations), the exact decode GEMM.
+  int8: {
+    kernel: 'matmulQuant',
+    make: (n, k) => ({
+      kind: 'quant', rows: n, cols: k, bits: 8, groupSize: G, sym: false,
+      codes: randomBytes(n * k), scales: f16Scales((n * k) / G), zeros: randomBytes((n * k) / G),
+    }),
+    bytes: (n, k) => n * k + (n * k / G) * 3, // §2: 8-bit codes, f16 scales, 8-bit zeros
+  },
   '2:4': {
     kernel: 'matmulNM',
     make: (n, k) => ({ kind: 'nm', rows: n, cols: k, n: 2, m: 4, values: uniform((n * k) / 2, -1, 1), indices: indices24(n * k / 8) }),

@@ -91,6 +91,9 @@ describe('cpu-wasm compressed kernels', () => {
       randomQuantized(rng, 70, 4160, 4, 32, true), // 2 segments of 2080 columns
       randomQuantized(rng, 13, 384, 8, 64, true),
       randomQuantized(rng, 11, 320, 8, 16, false),
+      // Q8 rows 4 at a time, a quarter of the claim apart (gemvQ8Rows4), and the rows left over singly.
+      randomQuantized(rng, 1103, 256, 8, 128, false),
+      randomQuantized(rng, 150, 4224, 8, 64, true),
       randomNMQuant(rng, 19, 512, 2, 4, 4, 128, true),
       randomNMQuant(rng, 23, 384, 2, 4, 4, 128, false),
       randomNMQuant(rng, 37, 1024, 2, 4, 4, 256, false), // NMQ4: 2 steps per group; claims of 4 rows cut every octet

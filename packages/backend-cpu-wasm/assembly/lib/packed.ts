@@ -795,48 +795,126 @@ function outlierQuad(d: usize, r0: i32, n: i32): v128 {
   return v;
 }
 
-/** Q8 GEMV of rows [j0, j1): 16 codes per vector (two bytes per i16 lane). */
+/**
+ * Q8 GEMV of rows [j0, j1): 16 codes per vector (two bytes per i16 lane: the
+ * even column masked, the odd one shifted down, against the i16 activations
+ * permuted to match). Rows go 4 at a time (gemvQ8Rows4), so each activation
+ * load feeds 4 rows; the rows left over go singly through the same sequence
+ * of operations, so a row's result does not depend on which of the two ran it.
+ */
 function gemvQ8(d: usize, j0: i32, j1: i32): void {
+  const share = (j1 - j0) >> 2;
+  for (let i: i32 = 0; i < share; i++) gemvQ8Rows4(d, j0 + i, share);
+  for (let j = j0 + (share << 2); j < j1; j++) gemvQ8Row(d, j);
+}
+
+/** Integer sums Σ q·x of one row's block (`cpb` vectors of 16 codes from `w`, activations from `x`). */
+@inline function q8Block(w: usize, x: usize, cpb: i32, m8: v128): v128 {
+  let acc = i32x4.splat(0);
+  for (let c: i32 = 0; c < cpb; c++) {
+    const v = v128.load(w);
+    acc = i32x4.add(acc, i32x4.add(i32x4.dot_i16x8_s(v128.and(v, m8), v128.load(x)), i32x4.dot_i16x8_s(i16x8.shr_u(v, 8), v128.load(x, 16))));
+    w += 16;
+    x += 32;
+  }
+  return acc;
+}
+
+/** Q8 GEMV of row j on its own (the rows after the last group of 4). */
+function gemvQ8Row(d: usize, j: i32): void {
   const k = <i32>dw(d, D_K);
   const gs = <i32>dw(d, D_GS);
   const G = k / gs;
   const xb = <i32>dw(d, D_XB);
   const bpg = gs / xb;
   const cpb = xb >> 4;
-  const codes = <usize>dw(d, D_CODES);
-  const rowBytes = <usize>dw(d, D_CODE_ROW);
-  const xq = <usize>dw(d, D_XQ);
   const xs = <usize>dw(d, D_XS);
   const xt = <usize>dw(d, D_XT);
-  const out = <usize>dw(d, D_OUT);
   const m8 = i16x8.splat(0x00ff);
-  for (let j = j0; j < j1; j++) {
-    const sp = <usize>dw(d, D_SCALE) + ((<usize>j * <usize>G) << 3);
-    const zp = <usize>dw(d, D_ZERO) + ((<usize>j * <usize>G) << 3);
-    let w = codes + <usize>j * rowBytes;
-    let x = xq;
-    let accf = f32x4.splat(0);
-    let corr: f32 = 0;
-    let b: i32 = 0;
-    for (let t: i32 = 0; t < G; t++) {
-      const sw = load<f32>(sp + (<usize>t << 3));
-      corr += sw * load<f32>(zp + (<usize>t << 3)) * load<f32>(xt + (<usize>t << 2));
-      for (let bb: i32 = 0; bb < bpg; bb++, b++) {
-        let acc0 = i32x4.splat(0);
-        let acc1 = i32x4.splat(0);
-        for (let c: i32 = 0; c < cpb; c++) {
-          const v = v128.load(w);
-          acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(v128.and(v, m8), v128.load(x)));
-          acc1 = i32x4.add(acc1, i32x4.dot_i16x8_s(i16x8.shr_u(v, 8), v128.load(x, 16)));
-          w += 16;
-          x += 32;
-        }
-        const f = sw * load<f32>(xs + (<usize>b << 2));
-        accf = f32x4.add(accf, f32x4.mul(f32x4.convert_i32x4_s(i32x4.add(acc0, acc1)), f32x4.splat(f)));
-      }
+  const sp = <usize>dw(d, D_SCALE) + ((<usize>j * <usize>G) << 3);
+  const zp = <usize>dw(d, D_ZERO) + ((<usize>j * <usize>G) << 3);
+  let w = <usize>dw(d, D_CODES) + <usize>j * <usize>dw(d, D_CODE_ROW);
+  let x = <usize>dw(d, D_XQ);
+  let accf = f32x4.splat(0);
+  let corr: f32 = 0;
+  let b: i32 = 0;
+  for (let t: i32 = 0; t < G; t++) {
+    const sw = load<f32>(sp + (<usize>t << 3));
+    corr += sw * load<f32>(zp + (<usize>t << 3)) * load<f32>(xt + (<usize>t << 2));
+    for (let bb: i32 = 0; bb < bpg; bb++, b++) {
+      const acc = q8Block(w, x, cpb, m8);
+      accf = f32x4.add(accf, f32x4.mul(f32x4.convert_i32x4_s(acc), f32x4.splat(sw * load<f32>(xs + (<usize>b << 2)))));
+      w += <usize>xb;
+      x += <usize>xb << 1;
     }
-    store<f32>(out + (<usize>j << 2), hsum(accf) - corr);
   }
+  store<f32>(<usize>dw(d, D_OUT) + (<usize>j << 2), hsum(accf) - corr);
+}
+
+/**
+ * Q8 GEMV of rows j … j+3 (row-major codes, 4 streams): per activation
+ * vector pair, the 4 rows' code vectors. Each row's float operations are
+ * gemvQ8Row's, in its order (the integer block sums are exact either way).
+ */
+function gemvQ8Rows4(d: usize, j: i32, step: i32): void {
+  const k = <i32>dw(d, D_K);
+  const gs = <i32>dw(d, D_GS);
+  const G = k / gs;
+  const xb = <i32>dw(d, D_XB);
+  const bpg = gs / xb;
+  const cpb = xb >> 4;
+  const xs = <usize>dw(d, D_XS);
+  const xt = <usize>dw(d, D_XT);
+  const rb = <usize>dw(d, D_CODE_ROW) * <usize>step;
+  const m8 = i16x8.splat(0x00ff);
+  const gb = (<usize>G << 3) * <usize>step;
+  const sp = <usize>dw(d, D_SCALE) + <usize>j * (<usize>G << 3);
+  const zp = <usize>dw(d, D_ZERO) + <usize>j * (<usize>G << 3);
+  let w = <usize>dw(d, D_CODES) + <usize>j * <usize>dw(d, D_CODE_ROW);
+  let x = <usize>dw(d, D_XQ);
+  let f0 = f32x4.splat(0), f1 = f32x4.splat(0), f2 = f32x4.splat(0), f3 = f32x4.splat(0);
+  let c0: f32 = 0, c1: f32 = 0, c2: f32 = 0, c3: f32 = 0;
+  let b: i32 = 0;
+  for (let t: i32 = 0; t < G; t++) {
+    const o = <usize>t << 3;
+    const s0 = load<f32>(sp + o), s1 = load<f32>(sp + gb + o), s2 = load<f32>(sp + 2 * gb + o), s3 = load<f32>(sp + 3 * gb + o);
+    const T = load<f32>(xt + (<usize>t << 2));
+    c0 += s0 * load<f32>(zp + o) * T;
+    c1 += s1 * load<f32>(zp + gb + o) * T;
+    c2 += s2 * load<f32>(zp + 2 * gb + o) * T;
+    c3 += s3 * load<f32>(zp + 3 * gb + o) * T;
+    for (let bb: i32 = 0; bb < bpg; bb++, b++) {
+      let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+      let wv = w;
+      let xv = x;
+      for (let c: i32 = 0; c < cpb; c++) {
+        const x0 = v128.load(xv), x1 = v128.load(xv, 16);
+        let v = v128.load(wv);
+        a0 = i32x4.add(a0, i32x4.add(i32x4.dot_i16x8_s(v128.and(v, m8), x0), i32x4.dot_i16x8_s(i16x8.shr_u(v, 8), x1)));
+        v = v128.load(wv + rb);
+        a1 = i32x4.add(a1, i32x4.add(i32x4.dot_i16x8_s(v128.and(v, m8), x0), i32x4.dot_i16x8_s(i16x8.shr_u(v, 8), x1)));
+        v = v128.load(wv + 2 * rb);
+        a2 = i32x4.add(a2, i32x4.add(i32x4.dot_i16x8_s(v128.and(v, m8), x0), i32x4.dot_i16x8_s(i16x8.shr_u(v, 8), x1)));
+        v = v128.load(wv + 3 * rb);
+        a3 = i32x4.add(a3, i32x4.add(i32x4.dot_i16x8_s(v128.and(v, m8), x0), i32x4.dot_i16x8_s(i16x8.shr_u(v, 8), x1)));
+        wv += 16;
+        xv += 32;
+      }
+      const sx = load<f32>(xs + (<usize>b << 2));
+      f0 = f32x4.add(f0, f32x4.mul(f32x4.convert_i32x4_s(a0), f32x4.splat(s0 * sx)));
+      f1 = f32x4.add(f1, f32x4.mul(f32x4.convert_i32x4_s(a1), f32x4.splat(s1 * sx)));
+      f2 = f32x4.add(f2, f32x4.mul(f32x4.convert_i32x4_s(a2), f32x4.splat(s2 * sx)));
+      f3 = f32x4.add(f3, f32x4.mul(f32x4.convert_i32x4_s(a3), f32x4.splat(s3 * sx)));
+      w += <usize>xb;
+      x += <usize>xb << 1;
+    }
+  }
+  const out = <usize>dw(d, D_OUT) + (<usize>j << 2);
+  const os = <usize>step << 2;
+  store<f32>(out, hsum(f0) - c0);
+  store<f32>(out + os, hsum(f1) - c1);
+  store<f32>(out + 2 * os, hsum(f2) - c2);
+  store<f32>(out + 3 * os, hsum(f3) - c3);
 }
 
 /**
