@@ -233,7 +233,7 @@ describe('cpu-wasm compressed kernels', () => {
     const exact = make(2, false);
     const cases: [PackedMatrix, number[]][] = [
       [randomQuantized(rng, 150, 8320, 4, 128, false), [2, 7, 32]], // Q4: 3 k-segments, claims cut blocks of quads
-      [randomQuantized(rng, 37, 512, 8, 64, true), [3, 7]], // Q8
+      [randomQuantized(rng, 37, 512, 8, 64, true), [3, 16]], // Q8
       [randomNMQuant(rng, 150, 8448, 2, 4, 4, 128, false), [2, 32]], // NMQ4
       [randomNMQuant(rng, 45, 512, 4, 8, 4, 64, true), [5, 17]], // NMQ4C, groups of 64
       [randomSpqr(rng, 70, 1024, 3, 16, 16), [4, 32]], // SpQR on Q4, outliers
@@ -271,9 +271,10 @@ describe('cpu-wasm compressed kernels', () => {
       }
     }
     expect(packedPath(randomNMQuant(rng, 8, 256, 2, 4, 4, 128, false), 129, true, true).path).toBe('sp24');
-    // Past the thresholds: the GEMMs (Q8 and f32 N:M from batch 8, the int8 4-bit paths from 33).
+    // Past the thresholds: the GEMMs (f32 N:M from batch 8, Q8 from 17, the int8 4-bit paths from 33).
     expect(packedPath(randomQuantized(rng, 8, 256, 4, 128, false), 33, true).path).toBe('generic');
-    expect(packedPath(randomQuantized(rng, 8, 256, 8, 128, false), 8, true).path).toBe('generic');
+    expect(packedPath(randomQuantized(rng, 8, 256, 8, 128, false), 16, true).path).toBe('q8');
+    expect(packedPath(randomQuantized(rng, 8, 256, 8, 128, false), 17, true).path).toBe('generic');
     expect(packedPath(randomNMQuant(rng, 8, 256, 2, 4, 4, 128, false), 33, true).path).toBe('sp24');
     expect(packedPath(randomNM(rng, 8, 256, 2, 4), 8, true).path).toBe('sp24');
   });

@@ -14,7 +14,8 @@
  *   gathers its activations by kept-slot column bytes (§4 values decoded per
  *   row), whatever the option.
  * - Small batches: a GEMV path runs once per activation row, up to m = 32 for
- *   the int8 4-bit kernels and m = 7 for the others (`rowGemvMaxM`).
+ *   the int8 4-bit kernels, m = 16 for Q8 and m = 7 for the f32 N:M ones
+ *   (`rowGemvMaxM`).
  * - GEMM (m ≥ 8) of N:M weights with M dividing 128 (f32, or §4 values decoded
  *   to f32 per block): the sparse kernels on 16-row activation panels — N/M of
  *   the multiply-adds (2:4: §3 index bytes; others: column bytes).
@@ -49,13 +50,15 @@ const SP24_MIN_M = 8;
  * so the chunk is read from memory once and from cache for the other rows) instead of a GEMM. Measured
  * (4096², 2 threads, relaxed build; docs/benchmarks/cpu.md): the int8 4-bit GEMVs (INT2–4, SpQR, N:M + INT4)
  * beat the decode-then-tiles and sparse GEMMs up to batch 32 at least (INT4 1.8× against 1.0× dense f32 at 32);
- * the f32 ones (2:4, any N:M) and Q8 only below the sparse GEMMs' batch of 8.
+ * Q8 up to 16; the f32 ones (2:4, any N:M) only below the sparse GEMMs' batch of 8.
  */
 function rowGemvMaxM(path: PackedPath, int8Prefill: boolean): number {
   // `int8Prefill`: the int8 4-bit GEMV per row beat the exact-decode GEMM at every batch measured (1.6–1.8× at
   // 128 and 512); the N:M + INT4 sparse GEMMs stay faster from batch 33.
   if (path === 'q4') return int8Prefill ? Number.POSITIVE_INFINITY : 32;
   if (path === 'nmq4' || path === 'nmq4c') return 32;
+  // Q8 (4 rows per activation load): 1.13–1.42× the decode GEMM at batches 8–16, even at 24–32 (relaxed build).
+  if (path === 'q8') return 16;
   return path === 'generic' ? 0 : SP24_MIN_M - 1;
 }
 
