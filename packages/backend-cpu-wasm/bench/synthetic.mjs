@@ -135,6 +135,15 @@ export function benchFormats(G) {
     }),
     bytes: (n, k) => n * k / 4 + n * k / 8 + (n * k / G) * 2.5, // §4
   },
+  // 2:4 + INT8 (SparseGPT 2:4 with 8-bit weights, as llm-compressor's 2:4 W8 recipes).
+  '2:4+int8': {
+    kernel: 'matmulNMQuant',
+    make: (n, k) => ({
+      kind: 'nm-quant', rows: n, cols: k, n: 2, m: 4, bits: 8, groupSize: G, sym: false,
+      codes: randomBytes((n * k) / 2), scales: f16Scales((n * k) / G), zeros: randomBytes((n * k) / G), indices: indices24(n * k / 8),
+    }),
+    bytes: (n, k) => n * k / 2 + n * k / 8 + (n * k / G) * 3, // §4: 8-bit codes, 2-bit positions, f16 scales, 8-bit zeros
+  },
   // 4:8 (the same density as 2:4, a wider choice of kept positions).
   '4:8': {
     kernel: 'matmulNM',

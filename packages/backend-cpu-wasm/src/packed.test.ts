@@ -123,6 +123,12 @@ describe('cpu-wasm compressed kernels', () => {
       randomNMQuant(rng, 23, 384, 2, 4, 2, 128, true),
       randomNMQuant(rng, 21, 512, 4, 8, 3, 128, true),
       randomNMQuant(rng, 13, 256, 1, 4, 2, 128, false),
+      // 2:4 + 8-bit on the NMQ4 stream with byte codes (nmq8Step): groups of 128, 64, 256 (2 steps) and 32; 3 k-segments
+      // with blocks of 8, 8, 3 octets; claims of 128 rows.
+      randomNMQuant(rng, 19, 512, 2, 4, 8, 128, false),
+      randomNMQuant(rng, 23, 384, 2, 4, 8, 64, true),
+      randomNMQuant(rng, 150, 8448, 2, 4, 8, 256, false),
+      randomNMQuant(rng, 1100, 256, 2, 4, 8, 32, false),
       // N:M + 2/3/4-bit with groups of 32 or 64: one shorter kernel step (and activation block) per group.
       randomNMQuant(rng, 19, 512, 2, 4, 4, 64, false),
       randomNMQuant(rng, 23, 384, 2, 4, 4, 32, true),
@@ -180,7 +186,8 @@ describe('cpu-wasm compressed kernels', () => {
       randomNMQuant(rng, 17, 392, 4, 8, 3, 56, true),
       randomNMQuant(rng, 15, 260, 1, 4, 8, 20, false),
       randomNM(rng, 9, 48, 3, 6), // M not dividing 128: exact decode path
-      // 2:4 weights the 2:4 kernels do not take: column-byte gather GEMV and sparse GEMM.
+      // 2:4 weights the 2:4 GEMVs do not take (k % 8 = 4: column-byte gather GEMV and sparse GEMM), 2:4 + 8-bit (exact
+      // decode GEMV in exact mode, sparse GEMM) and a 2:4 + INT4 g64.
       randomNM(rng, 19, 260, 2, 4), // k % 8 = 4
       randomNMQuant(rng, 21, 256, 2, 4, 8, 64, false),
       randomNMQuant(rng, 17, 320, 2, 4, 4, 64, true),
@@ -235,6 +242,7 @@ describe('cpu-wasm compressed kernels', () => {
       [randomQuantized(rng, 150, 8320, 4, 128, false), [2, 7, 32]], // Q4: 3 k-segments, claims cut blocks of quads
       [randomQuantized(rng, 37, 512, 8, 64, true), [3, 16]], // Q8
       [randomNMQuant(rng, 150, 8448, 2, 4, 4, 128, false), [2, 32]], // NMQ4
+      [randomNMQuant(rng, 45, 512, 2, 4, 8, 64, true), [3, 16]], // NMQ4 with 8-bit codes
       [randomNMQuant(rng, 45, 512, 4, 8, 4, 64, true), [5, 17]], // NMQ4C, groups of 64
       [randomSpqr(rng, 70, 1024, 3, 16, 16), [4, 32]], // SpQR on Q4, outliers
       [randomNM(rng, 203, 1024, 2, 4), [2, 7]], // NM24 (f32)
@@ -271,10 +279,12 @@ describe('cpu-wasm compressed kernels', () => {
       }
     }
     expect(packedPath(randomNMQuant(rng, 8, 256, 2, 4, 4, 128, false), 129, true, true).path).toBe('sp24');
-    // Past the thresholds: the GEMMs (f32 N:M from batch 8, Q8 from 17, the int8 4-bit paths from 33).
+    // Past the thresholds: the GEMMs (f32 N:M from batch 8, Q8 and 2:4 + 8-bit from 17, the int8 4-bit paths from 33).
     expect(packedPath(randomQuantized(rng, 8, 256, 4, 128, false), 33, true).path).toBe('generic');
     expect(packedPath(randomQuantized(rng, 8, 256, 8, 128, false), 16, true).path).toBe('q8');
     expect(packedPath(randomQuantized(rng, 8, 256, 8, 128, false), 17, true).path).toBe('generic');
+    expect(packedPath(randomNMQuant(rng, 8, 256, 2, 4, 8, 128, false), 16, true).path).toBe('nmq4');
+    expect(packedPath(randomNMQuant(rng, 8, 256, 2, 4, 8, 128, false), 17, true).path).toBe('sp24');
     expect(packedPath(randomNMQuant(rng, 8, 256, 2, 4, 4, 128, false), 33, true).path).toBe('sp24');
     expect(packedPath(randomNM(rng, 8, 256, 2, 4), 8, true).path).toBe('sp24');
   });
@@ -290,8 +300,9 @@ describe('cpu-wasm compressed kernels', () => {
       [randomNMQuant(rng, 8, 256, 4, 8, 4, 32, false), 1, 'nmq4c'],
       [randomNMQuant(rng, 8, 192, 2, 4, 4, 96, false), 1, 'nmg'], // groups of 96 would straddle 128-column steps
       [randomNMQuant(rng, 8, 384, 4, 8, 4, 192, false), 1, 'nmg'],
-      [randomNMQuant(rng, 8, 256, 2, 4, 8, 64, false), 1, 'nmg'],
-      [randomNMQuant(rng, 8, 256, 2, 4, 8, 64, false), 16, 'sp24'],
+      [randomNMQuant(rng, 8, 256, 2, 4, 8, 64, false), 1, 'nmq4'], // 8-bit codes as bytes in the same stream
+      [randomNMQuant(rng, 8, 192, 2, 4, 8, 96, false), 1, 'nmg'],
+      [randomNMQuant(rng, 8, 256, 2, 4, 8, 64, false), 33, 'sp24'],
       [randomNMQuant(rng, 8, 256, 4, 8, 3, 128, false), 1, 'nmq4c'],
       [randomNMQuant(rng, 8, 256, 4, 8, 8, 128, false), 1, 'nmg'],
       [randomNM(rng, 8, 256, 1, 4), 16, 'spnm'],

@@ -1228,6 +1228,46 @@ const NMQ4_OB: i32 = 8;
   NMQ4_P1 = p1;
 }
 
+/** Bytes of one octet's 128-column step in the 2:4 + 8-bit stream: 8 × (16 B positions, 4 × 16 B codes). */
+const NMQ8_STEP: usize = 640;
+
+/**
+ * 2:4 + 8-bit step (both builds): one octet's hn × 32 columns as in the NMQ4
+ * baseline step — the same swizzle tables and position masks — but each
+ * 4-column group's 16 kept codes (8 rows × 2 slots) are one byte vector of
+ * their own. Σ x·(q − z) per row goes through i32x4.dot_i16x8_s on the
+ * i16-widened gather and q − z (|q − z| ≤ 255, a pair sum ≤ 2·127·255: exact),
+ * into NMQ4_P0 (rows 0–3) and NMQ4_P1 (rows 4–7).
+ */
+@inline function nmq8Step(w: usize, x: usize, hn: i32, m4: v128, zl: v128, zh: v128): void {
+  let a0 = i32x4.splat(0), a1 = i32x4.splat(0);
+  for (let q: i32 = 0; q < 2 * hn; q++) {
+    const mv = v128.load(w);
+    const i01 = v128.and(mv, m4);
+    const i23 = v128.and(i16x8.shr_u(mv, 4), m4);
+    let g = swz(v128.load32_splat(x), i01);
+    let c = v128.load(w, 16);
+    a0 = i32x4.add(a0, nmq4BaseDot(g, c, zl, true));
+    a1 = i32x4.add(a1, nmq4BaseDot(g, c, zh, false));
+    g = swz(v128.load(x, 4), i01);
+    c = v128.load(w, 32);
+    a0 = i32x4.add(a0, nmq4BaseDot(g, c, zl, true));
+    a1 = i32x4.add(a1, nmq4BaseDot(g, c, zh, false));
+    g = swz(v128.load32_splat(x + 20), i23);
+    c = v128.load(w, 48);
+    a0 = i32x4.add(a0, nmq4BaseDot(g, c, zl, true));
+    a1 = i32x4.add(a1, nmq4BaseDot(g, c, zh, false));
+    g = swz(v128.load(x, 24), i23);
+    c = v128.load(w, 64);
+    a0 = i32x4.add(a0, nmq4BaseDot(g, c, zl, true));
+    a1 = i32x4.add(a1, nmq4BaseDot(g, c, zh, false));
+    w += 80;
+    x += 40;
+  }
+  NMQ4_P0 = a0;
+  NMQ4_P1 = a1;
+}
+
 // Results of nmq4StepRelaxed (AssemblyScript functions return one value; these stay in registers once inlined).
 let NMQ4_P0: v128 = i32x4.splat(0);
 let NMQ4_P1: v128 = i32x4.splat(0);
@@ -1274,7 +1314,8 @@ function gemvNMQ4(d: usize, j0: i32, j1: i32, scratch: usize): void {
   const spg = gs / stepCols;
   // NMQ4C: N:M with M dividing 16, V = 8·N/M vectors per 16-column chunk (2 or 4).
   const V = dw(d, D_PATH) == PATH_NMQ4C ? (8 * <i32>dw(d, D_NN)) / <i32>dw(d, D_MM) : 0;
-  const groupBytes = NMQ4_STAT + <usize>gs * (V > 0 ? <usize>V : NMQ4_STEP / 128);
+  const b8 = V == 0 && dw(d, D_BITS) == 8; // 2:4 + 8-bit: codes as bytes (NMQ8_STEP per 128 columns)
+  const groupBytes = NMQ4_STAT + <usize>gs * (V > 0 ? <usize>V : (b8 ? NMQ8_STEP : NMQ4_STEP) / 128);
   const octetBytes = <usize>G * groupBytes;
   const gps = <i32>dw(d, D_SEG) / gs; // groups per k-segment
   const stream = <usize>dw(d, D_RCODES);
@@ -1296,7 +1337,7 @@ function gemvNMQ4(d: usize, j0: i32, j1: i32, scratch: usize): void {
       let w = blockBase + <usize>t0 * groupBytes * nb + <usize>(oa - blk * NMQ4_OB) * segBytes;
       const x = xq + (V > 0 ? <usize>(t0 * gs) : <usize>(t0 * gs >> 3) * 20);
       const sp = xs + (<usize>(t0 * spg) << 2);
-      for (let o = oa; o < oe; o++, w += segBytes) nmq4Segment(d, w, x, sp, t1 - t0, spg, stepCols >> 5, V, scratch + (<usize>(o - oa) << 5));
+      for (let o = oa; o < oe; o++, w += segBytes) nmq4Segment(d, w, x, sp, t1 - t0, spg, stepCols >> 5, V, b8, scratch + (<usize>(o - oa) << 5));
     }
     for (let o = oa; o < oe; o++) {
       const st = scratch + (<usize>(o - oa) << 5);
@@ -1312,19 +1353,26 @@ function gemvNMQ4(d: usize, j0: i32, j1: i32, scratch: usize): void {
  * tables from `x`, activation block scales (one per step) from `sp`; the
  * octet's two f32x4 sums are continued from / saved to `state`.
  */
-function nmq4Segment(d: usize, w: usize, x: usize, sp: usize, groups: i32, spg: i32, hn: i32, V: i32, state: usize): void {
+function nmq4Segment(d: usize, w: usize, x: usize, sp: usize, groups: i32, spg: i32, hn: i32, V: i32, b8: bool, state: usize): void {
   const m4 = cv(d, C_0F), ones = cv(d, C_01);
   let f0 = v128.load(state), f1 = v128.load(state, 16);
   for (let t: i32 = 0; t < groups; t++) {
     const sw0 = v128.load(w), sw1 = v128.load(w, 16);
     const z0 = v128.load(w, 32), z1 = v128.load(w, 48);
-    // Baseline build: zero-points per i16 lane (both slots of a row), rows 0–3 and 4–7 (unused when relaxed).
-    const zl = ASC_FEATURE_RELAXED_SIMD ? z0 : i8x16.shuffle(z0, z0, 0, 1, 0, 1, 4, 5, 4, 5, 8, 9, 8, 9, 12, 13, 12, 13);
-    const zh = ASC_FEATURE_RELAXED_SIMD ? z1 : i8x16.shuffle(z1, z1, 0, 1, 0, 1, 4, 5, 4, 5, 8, 9, 8, 9, 12, 13, 12, 13);
+    // Baseline build and 8-bit codes: zero-points per i16 lane (both slots of a row), rows 0–3 and 4–7.
+    const zl = ASC_FEATURE_RELAXED_SIMD && !b8 ? z0 : i8x16.shuffle(z0, z0, 0, 1, 0, 1, 4, 5, 4, 5, 8, 9, 8, 9, 12, 13, 12, 13);
+    const zh = ASC_FEATURE_RELAXED_SIMD && !b8 ? z1 : i8x16.shuffle(z1, z1, 0, 1, 0, 1, 4, 5, 4, 5, 8, 9, 8, 9, 12, 13, 12, 13);
     w += NMQ4_STAT;
     for (let step: i32 = 0; step < spg; step++) {
       let a0: v128, a1: v128; // Σ x·(q − z), rows 0–3 and 4–7
-      if (V > 0) {
+      if (b8) {
+        // 2:4 + 8-bit: codes are bytes, not valid 7-bit operands of the relaxed dot, so both builds run this.
+        nmq8Step(w, x, hn, m4, zl, zh);
+        a0 = NMQ4_P0;
+        a1 = NMQ4_P1;
+        w += <usize>hn * (NMQ8_STEP >> 2);
+        x += <usize>hn * 80;
+      } else if (V > 0) {
         // NMQ4C: one step of 8 chunks × V vectors.
         if (ASC_FEATURE_RELAXED_SIMD) {
           nmq4cStepRelaxed(w, x, V, hn, m4, ones);

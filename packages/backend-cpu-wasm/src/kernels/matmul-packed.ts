@@ -14,7 +14,7 @@
  *   gathers its activations by kept-slot column bytes (§4 values decoded per
  *   row), whatever the option.
  * - Small batches: a GEMV path runs once per activation row, up to m = 32 for
- *   the int8 4-bit kernels, m = 16 for Q8 and m = 7 for the f32 N:M ones
+ *   the int8 4-bit kernels, m = 16 for Q8 and 2:4 + 8-bit, m = 7 for the f32 N:M ones
  *   (`rowGemvMaxM`).
  * - GEMM (m ≥ 8) of N:M weights with M dividing 128 (f32, or §4 values decoded
  *   to f32 per block): the sparse kernels on 16-row activation panels — N/M of
@@ -52,10 +52,12 @@ const SP24_MIN_M = 8;
  * beat the decode-then-tiles and sparse GEMMs up to batch 32 at least (INT4 1.8× against 1.0× dense f32 at 32);
  * Q8 up to 16; the f32 ones (2:4, any N:M) only below the sparse GEMMs' batch of 8.
  */
-function rowGemvMaxM(path: PackedPath, int8Prefill: boolean): number {
+function rowGemvMaxM(path: PackedPath, w: PackedMatrix, int8Prefill: boolean): number {
   // `int8Prefill`: the int8 4-bit GEMV per row beat the exact-decode GEMM at every batch measured (1.6–1.8× at
   // 128 and 512); the N:M + INT4 sparse GEMMs stay faster from batch 33.
   if (path === 'q4') return int8Prefill ? Number.POSITIVE_INFINITY : 32;
+  // 2:4 + 8-bit (byte codes, no relaxed dot): ~2× the sparse GEMM at 8, even at 16, 0.84–0.90× at 32.
+  if (path === 'nmq4' && w.kind === 'nm-quant' && w.bits === 8) return 16;
   if (path === 'nmq4' || path === 'nmq4c') return 32;
   // Q8 (4 rows per activation load): 1.13–1.42× the decode GEMM at batches 8–16, even at 24–32 (relaxed build).
   if (path === 'q8') return 16;
@@ -93,7 +95,7 @@ export function packedPath(w: PackedMatrix, m: number, int8Activations: boolean,
   // Small batches (any batch with `int8Prefill` on the 4-bit GEMV) take the GEMV path, once per row (runPacked).
   if (m > 1) {
     const one = packedPath(w, 1, int8Activations);
-    if (m <= rowGemvMaxM(one.path, int8Prefill)) return one;
+    if (m <= rowGemvMaxM(one.path, w, int8Prefill)) return one;
   }
   if (m >= SP24_MIN_M && (w.kind === 'nm' || w.kind === 'nm-quant') && w.n === 2 && w.m === 4 && w.cols % 8 === 0) {
     return { path: 'sp24', xb: 0 };

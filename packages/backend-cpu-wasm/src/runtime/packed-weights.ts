@@ -19,7 +19,7 @@
  *   columns (`quadNM24`: rows sit in SIMD lanes in every kernel that reads them);
  * - extra GEMV copies (memory cost on top of the packed size): for 2:4 f32,
  *   the position bytes (1 byte per 4 columns); for 2:4 + 4-bit with groups of
- *   32, 64 or 128k, codes, positions and statistics re-packed into one stream of 8-row
+ *   32, 64 or 128k (and 2:4 + 8-bit, codes as bytes), codes, positions and statistics re-packed into one stream of 8-row
  *   octets (`packNMQ4Stream`), i.e. the codes and indices are held twice, and
  *   the same for N:M + 4-bit with M dividing 16 (`packNMQ4CStream`);
  *   for every other N:M pattern with M dividing 128 (f32 or quantized), each
@@ -88,9 +88,13 @@ const indexBits = (m: number): number => Math.max(1, Math.ceil(Math.log2(m)));
  */
 const nmq4Group = (gs: number): boolean => gs % 128 === 0 || gs === 32 || gs === 64;
 
-/** Whether a 2:4 + 2/3/4-bit weight gets the re-packed GEMV layout (its codes held as 4-bit nibbles there): groups of 32, 64 or 128k columns. */
+/**
+ * Whether a 2:4 + 2/3/4/8-bit weight gets the re-packed GEMV layout (2–4-bit
+ * codes held as 4-bit nibbles there, 8-bit ones as bytes): groups of 32, 64
+ * or 128k columns.
+ */
 export function isNMQ4Fast(w: PackedMatrix): boolean {
-  return w.kind === 'nm-quant' && w.n === 2 && w.m === 4 && w.bits <= 4 && nmq4Group(w.groupSize);
+  return w.kind === 'nm-quant' && w.n === 2 && w.m === 4 && (w.bits <= 4 || w.bits === 8) && nmq4Group(w.groupSize);
 }
 
 /**
@@ -260,8 +264,8 @@ function reorderQ4Stats(stats: Float32Array, rows: number, G: number, gps: numbe
  * bytes of the any-N:M kernels: M divides 128 (128-column blocks hold whole
  * groups) and it is not a 2:4 weight with its own GEMV layout (`isNM24Fast`,
  * `isNMQ4Fast`; their GEMM reads the §3 bytes). So 2:4 weights the 2:4 kernels
- * do not take (8-bit, odd groups, k % 8 = 4) gather too instead of decoding
- * rows exactly.
+ * do not take (odd groups, k % 8 = 4) gather too instead of decoding rows
+ * exactly.
  */
 export function hasKeptPos(w: PackedMatrix): w is NMMatrix | NMQuantMatrix {
   return (w.kind === 'nm' || w.kind === 'nm-quant') && 128 % w.m === 0 && !isNM24Fast(w) && !isNMQ4Fast(w);
@@ -344,7 +348,7 @@ export function packedUploadBytes(w: PackedMatrix): number {
         blockBytes(w.codes.length) +
         blockBytes(rows * (cols / w.groupSize) * 8) +
         blockBytes(w.indices.length) +
-        (isNMQ4Fast(w) ? blockBytes(octetStreamBytes(rows, cols, w.groupSize, nmq4GroupBytes(w.groupSize))) : 0) +
+        (isNMQ4Fast(w) ? blockBytes(octetStreamBytes(rows, cols, w.groupSize, nmq4GroupBytes(w.groupSize, w.bits))) : 0) +
         (isNMQ4Chunked(w) ? blockBytes(octetStreamBytes(rows, cols, w.groupSize, nmq4cGroupBytes(w.groupSize, nmq4ChunkVectors(w)))) : 0) +
         kpos
       );
@@ -673,7 +677,7 @@ function octetStream(
 }
 
 /**
- * 2:4 + 2/3/4-bit weights as the NMQ4 GEMV stream (`gemvNMQ4` in
+ * 2:4 + 2/3/4/8-bit weights as the NMQ4 GEMV stream (`gemvNMQ4` in
  * assembly/lib/packed.ts; the bytes of §3 + §4 plus 8 per row and group):
  * octets of 8 rows (the last padded with zero rows), laid out as blocks of
  * `NMQ4_BLOCK_OCTETS` octets → k-segments of `segCols` columns (whole groups)
@@ -684,8 +688,9 @@ function octetStream(
  * consecutive 4-column groups 4q … 4q+3. Byte lane b is row 8o + (b >> 1),
  * kept slot (b & 1) of its group: M's bits [2f, 2f+2) hold the slot's position
  * in group 4q + f, C0's low / high nibble its codes in groups 4q / 4q+1, C1's
- * in 4q+2 / 4q+3. `stats` are the (scale, zero) pairs of `groupStats`;
- * zero-points are integers here (4-bit codes).
+ * in 4q+2 / 4q+3. 8-bit codes take 8 × 80 bytes per step instead: M, then
+ * one byte per slot for each of the 4 groups (16 B each). `stats` are the
+ * (scale, zero) pairs of `groupStats`; zero-points are integers here.
  */
 function packNMQ4Stream(
   codes: Uint8Array,
@@ -697,8 +702,9 @@ function packNMQ4Stream(
   gs: number,
   segCols: number,
 ): Uint8Array {
-  const { out, groupOffset } = octetStream(stats, rows, cols, gs, segCols, nmq4GroupBytes(gs));
+  const { out, groupOffset } = octetStream(stats, rows, cols, gs, segCols, nmq4GroupBytes(gs, bits));
   const codeRow = rowBytes(cols >> 1, bits); // 2 kept codes per 4 columns
+  const unit = nmq4Unit(bits); // bytes per octet and 16 columns
   const idxRow = cols >> 3; // 2 kept 2-bit positions per 4 columns
   for (let r = 0; r < rows; r++) {
     const o = r >> 3;
@@ -708,7 +714,7 @@ function packNMQ4Stream(
       const t = Math.floor(col / gs);
       const step = (col - t * gs) >> 7; // 128-column step within the group (groups of 32 / 64: one shorter step)
       const within = ((col - t * gs) >> 2) & 31; // 4-column group within the step
-      const base = groupOffset(o, t) + 64 + step * 384 + (within >> 2) * 48;
+      const base = groupOffset(o, t) + 64 + step * 8 * unit + (within >> 2) * unit;
       const f = within & 3;
       for (let slot = 0; slot < 2; slot++) {
         const s = 2 * grp + slot;
@@ -716,15 +722,19 @@ function packNMQ4Stream(
         const pos = (indices[r * idxRow + (s >> 2)]! >> (2 * (s & 3))) & 3;
         const q = code(codes, r * codeRow, s, bits);
         out[base + b] |= pos << (2 * f);
-        out[base + 16 + 16 * (f >> 1) + b] |= q << (4 * (f & 1));
+        if (bits === 8) out[base + 16 + 16 * f + b] = q;
+        else out[base + 16 + 16 * (f >> 1) + b] |= q << (4 * (f & 1));
       }
     }
   }
   return out;
 }
 
-/** Bytes per octet and group of the NMQ4 stream (`packNMQ4Stream`): 64 of statistics, then 48 per 16 columns (384 per 128-column step). */
-const nmq4GroupBytes = (gs: number): number => 64 + gs * 3;
+/** Bytes per octet and 16 columns of the NMQ4 stream: positions (16), then codes as nibbles (32) or, 8-bit, bytes (64). */
+const nmq4Unit = (bits: number): number => (bits === 8 ? 80 : 48);
+
+/** Bytes per octet and group of the NMQ4 stream (`packNMQ4Stream`): 64 of statistics, then `nmq4Unit` per 16 columns. */
+const nmq4GroupBytes = (gs: number, bits: number): number => 64 + (gs / 16) * nmq4Unit(bits);
 
 /** Bytes per octet and group of the NMQ4C stream: 64 of statistics, then V·16 per 16-column chunk. */
 const nmq4cGroupBytes = (gs: number, v: number): number => 64 + gs * v;
