@@ -158,6 +158,14 @@ export function benchFormats(G) {
     }),
     bytes: (n, k) => n * k / 4 + (n * k * 3) / 16 + (n * k / G) * 2.5, // §4
   },
+  '4:8+int8': {
+    kernel: 'matmulNMQuant',
+    make: (n, k) => ({
+      kind: 'nm-quant', rows: n, cols: k, n: 4, m: 8, bits: 8, groupSize: G, sym: false,
+      codes: randomBytes((n * k) / 2), scales: f16Scales((n * k) / G), zeros: randomBytes((n * k) / G), indices: indices48(n, k),
+    }),
+    bytes: (n, k) => n * k / 2 + (n * k * 3) / 16 + (n * k / G) * 3, // §4
+  },
   // 1:4 (the planner's sparsest N:M rung): the column-byte gather GEMV (f32) and the chunked N:M + 4-bit GEMV.
   '1:4': {
     kernel: 'matmulNM',

@@ -129,6 +129,12 @@ describe('cpu-wasm compressed kernels', () => {
       randomNMQuant(rng, 23, 384, 2, 4, 8, 64, true),
       randomNMQuant(rng, 150, 8448, 2, 4, 8, 256, false),
       randomNMQuant(rng, 1100, 256, 2, 4, 8, 32, false),
+      // N:M + 8-bit on the chunked stream with byte code vectors (nmq8cStep): 4:8 (V = 4), 1:4 (V = 2), 8:16; groups
+      // of 32, 64, 128; 3 k-segments; claims of 128 rows.
+      randomNMQuant(rng, 21, 512, 4, 8, 8, 128, false),
+      randomNMQuant(rng, 13, 384, 1, 4, 8, 64, true),
+      randomNMQuant(rng, 150, 8448, 4, 8, 8, 64, false),
+      randomNMQuant(rng, 1100, 256, 8, 16, 8, 32, true),
       // N:M + 2/3/4-bit with groups of 32 or 64: one shorter kernel step (and activation block) per group.
       randomNMQuant(rng, 19, 512, 2, 4, 4, 64, false),
       randomNMQuant(rng, 23, 384, 2, 4, 4, 32, true),
@@ -243,6 +249,7 @@ describe('cpu-wasm compressed kernels', () => {
       [randomQuantized(rng, 37, 512, 8, 64, true), [3, 16]], // Q8
       [randomNMQuant(rng, 150, 8448, 2, 4, 4, 128, false), [2, 32]], // NMQ4
       [randomNMQuant(rng, 45, 512, 2, 4, 8, 64, true), [3, 16]], // NMQ4 with 8-bit codes
+      [randomNMQuant(rng, 37, 256, 4, 8, 8, 128, false), [2, 16]], // NMQ4C with 8-bit codes
       [randomNMQuant(rng, 45, 512, 4, 8, 4, 64, true), [5, 17]], // NMQ4C, groups of 64
       [randomSpqr(rng, 70, 1024, 3, 16, 16), [4, 32]], // SpQR on Q4, outliers
       [randomNM(rng, 203, 1024, 2, 4), [2, 7]], // NM24 (f32)
@@ -304,7 +311,9 @@ describe('cpu-wasm compressed kernels', () => {
       [randomNMQuant(rng, 8, 192, 2, 4, 8, 96, false), 1, 'nmg'],
       [randomNMQuant(rng, 8, 256, 2, 4, 8, 64, false), 33, 'sp24'],
       [randomNMQuant(rng, 8, 256, 4, 8, 3, 128, false), 1, 'nmq4c'],
-      [randomNMQuant(rng, 8, 256, 4, 8, 8, 128, false), 1, 'nmg'],
+      [randomNMQuant(rng, 8, 256, 4, 8, 8, 128, false), 1, 'nmq4c'], // 8-bit codes as byte vectors
+      [randomNMQuant(rng, 8, 256, 4, 8, 8, 128, false), 17, 'spnm'],
+      [randomNMQuant(rng, 8, 192, 4, 8, 8, 96, false), 1, 'nmg'],
       [randomNM(rng, 8, 256, 1, 4), 16, 'spnm'],
       [randomNM(rng, 8, 48, 3, 6), 1, 'generic'], // M does not divide 128
     ];

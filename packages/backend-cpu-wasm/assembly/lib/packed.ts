@@ -1228,6 +1228,34 @@ const NMQ4_OB: i32 = 8;
   NMQ4_P1 = p1;
 }
 
+/**
+ * NMQ4C step with 8-bit codes (both builds): per 16-column chunk, V/2
+ * position vectors (nibbles, as the 4-bit stream) then V byte code vectors;
+ * Σ x·(q − z) per row by i32x4.dot_i16x8_s as in nmq8Step.
+ */
+@inline function nmq8cStep(w: usize, x: usize, V: i32, hn: i32, m4: v128, zl: v128, zh: v128): void {
+  let p0 = i32x4.splat(0), p1 = i32x4.splat(0);
+  const cb = <usize>(V << 3); // code vectors start after the V/2 position vectors
+  for (let c: i32 = 0; c < 2 * hn; c++) {
+    const xv = v128.load(x);
+    for (let u: i32 = 0; u < V; u += 2) {
+      const iv = v128.load(w + (<usize>u << 3));
+      let g = nmq4cGather(xv, iv, m4, false);
+      let q = v128.load(w + cb + (<usize>u << 4));
+      p0 = i32x4.add(p0, nmq4BaseDot(g, q, zl, true));
+      p1 = i32x4.add(p1, nmq4BaseDot(g, q, zh, false));
+      g = nmq4cGather(xv, iv, m4, true);
+      q = v128.load(w + cb + (<usize>u << 4), 16);
+      p0 = i32x4.add(p0, nmq4BaseDot(g, q, zl, true));
+      p1 = i32x4.add(p1, nmq4BaseDot(g, q, zh, false));
+    }
+    w += <usize>(V * 24);
+    x += 16;
+  }
+  NMQ4_P0 = p0;
+  NMQ4_P1 = p1;
+}
+
 /** Bytes of one octet's 128-column step in the 2:4 + 8-bit stream: 8 × (16 B positions, 4 × 16 B codes). */
 const NMQ8_STEP: usize = 640;
 
@@ -1314,8 +1342,8 @@ function gemvNMQ4(d: usize, j0: i32, j1: i32, scratch: usize): void {
   const spg = gs / stepCols;
   // NMQ4C: N:M with M dividing 16, V = 8·N/M vectors per 16-column chunk (2 or 4).
   const V = dw(d, D_PATH) == PATH_NMQ4C ? (8 * <i32>dw(d, D_NN)) / <i32>dw(d, D_MM) : 0;
-  const b8 = V == 0 && dw(d, D_BITS) == 8; // 2:4 + 8-bit: codes as bytes (NMQ8_STEP per 128 columns)
-  const groupBytes = NMQ4_STAT + <usize>gs * (V > 0 ? <usize>V : (b8 ? NMQ8_STEP : NMQ4_STEP) / 128);
+  const b8 = dw(d, D_BITS) == 8; // 8-bit codes as bytes: NMQ8_STEP per 128 columns (2:4), 24·V bytes per chunk (NMQ4C)
+  const groupBytes = NMQ4_STAT + (V > 0 ? (<usize>gs * <usize>V * (b8 ? 3 : 2)) >> 1 : (<usize>gs * (b8 ? NMQ8_STEP : NMQ4_STEP)) / 128);
   const octetBytes = <usize>G * groupBytes;
   const gps = <i32>dw(d, D_SEG) / gs; // groups per k-segment
   const stream = <usize>dw(d, D_RCODES);
@@ -1365,7 +1393,14 @@ function nmq4Segment(d: usize, w: usize, x: usize, sp: usize, groups: i32, spg: 
     w += NMQ4_STAT;
     for (let step: i32 = 0; step < spg; step++) {
       let a0: v128, a1: v128; // Σ x·(q − z), rows 0–3 and 4–7
-      if (b8) {
+      if (b8 && V > 0) {
+        // N:M + 8-bit (NMQ4C with byte codes): both builds, as nmq8Step.
+        nmq8cStep(w, x, V, hn, m4, zl, zh);
+        a0 = NMQ4_P0;
+        a1 = NMQ4_P1;
+        w += <usize>((V * hn) << 5) * 3 >> 1;
+        x += <usize>(hn << 5);
+      } else if (b8) {
         // 2:4 + 8-bit: codes are bytes, not valid 7-bit operands of the relaxed dot, so both builds run this.
         nmq8Step(w, x, hn, m4, zl, zh);
         a0 = NMQ4_P0;

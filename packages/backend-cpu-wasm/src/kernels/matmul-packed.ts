@@ -56,8 +56,8 @@ function rowGemvMaxM(path: PackedPath, w: PackedMatrix, int8Prefill: boolean): n
   // `int8Prefill`: the int8 4-bit GEMV per row beat the exact-decode GEMM at every batch measured (1.6–1.8× at
   // 128 and 512); the N:M + INT4 sparse GEMMs stay faster from batch 33.
   if (path === 'q4') return int8Prefill ? Number.POSITIVE_INFINITY : 32;
-  // 2:4 + 8-bit (byte codes, no relaxed dot): ~2× the sparse GEMM at 8, even at 16, 0.84–0.90× at 32.
-  if (path === 'nmq4' && w.kind === 'nm-quant' && w.bits === 8) return 16;
+  // N:M + 8-bit (byte codes, no relaxed dot): 2:4 ~2× the sparse GEMM at 8, even at 16, 0.84–0.90× at 32.
+  if ((path === 'nmq4' || path === 'nmq4c') && w.kind === 'nm-quant' && w.bits === 8) return 16;
   if (path === 'nmq4' || path === 'nmq4c') return 32;
   // Q8 (4 rows per activation load): 1.13–1.42× the decode GEMM at batches 8–16, even at 24–32 (relaxed build).
   if (path === 'q8') return 16;

@@ -349,7 +349,7 @@ export function packedUploadBytes(w: PackedMatrix): number {
         blockBytes(rows * (cols / w.groupSize) * 8) +
         blockBytes(w.indices.length) +
         (isNMQ4Fast(w) ? blockBytes(octetStreamBytes(rows, cols, w.groupSize, nmq4GroupBytes(w.groupSize, w.bits))) : 0) +
-        (isNMQ4Chunked(w) ? blockBytes(octetStreamBytes(rows, cols, w.groupSize, nmq4cGroupBytes(w.groupSize, nmq4ChunkVectors(w)))) : 0) +
+        (isNMQ4Chunked(w) ? blockBytes(octetStreamBytes(rows, cols, w.groupSize, nmq4cGroupBytes(w.groupSize, nmq4ChunkVectors(w), w.bits))) : 0) +
         kpos
       );
     case 'spqr': {
@@ -737,7 +737,7 @@ const nmq4Unit = (bits: number): number => (bits === 8 ? 80 : 48);
 const nmq4GroupBytes = (gs: number, bits: number): number => 64 + (gs / 16) * nmq4Unit(bits);
 
 /** Bytes per octet and group of the NMQ4C stream: 64 of statistics, then V·16 per 16-column chunk. */
-const nmq4cGroupBytes = (gs: number, v: number): number => 64 + gs * v;
+const nmq4cGroupBytes = (gs: number, v: number, bits: number): number => 64 + gs * v * (bits === 8 ? 1.5 : 1);
 
 /** Bytes of an octet stream (`octetStream`) of `rows` × `cols` in groups of `gs` with `groupBytes` per octet and group. */
 const octetStreamBytes = (rows: number, cols: number, gs: number, groupBytes: number): number => Math.ceil(rows / 8) * (cols / gs) * groupBytes;
@@ -752,15 +752,15 @@ export function nmq4ChunkVectors(w: PackedMatrix): number {
 }
 
 /**
- * Whether an N:M + 2/3/4-bit weight gets the chunked GEMV layout
- * (`packNMQ4CStream`, codes as nibbles): M dividing 16 (a 16-column chunk
+ * Whether an N:M + 2/3/4/8-bit weight gets the chunked GEMV layout
+ * (`packNMQ4CStream`, codes as nibbles or bytes): M dividing 16 (a 16-column chunk
  * holds whole groups), 2 or 4 vectors per chunk, groups of 32, 64 or 128k — every such
  * pattern but 2:4, which has its own (`packNMQ4Stream`).
  */
 export function isNMQ4Chunked(w: PackedMatrix): boolean {
   const v = nmq4ChunkVectors(w);
   return (
-    w.kind === 'nm-quant' && 16 % w.m === 0 && !(w.n === 2 && w.m === 4) && w.bits <= 4 && nmq4Group(w.groupSize) && (v === 2 || v === 4)
+    w.kind === 'nm-quant' && 16 % w.m === 0 && !(w.n === 2 && w.m === 4) && (w.bits <= 4 || w.bits === 8) && nmq4Group(w.groupSize) && (v === 2 || v === 4)
   );
 }
 
@@ -773,6 +773,7 @@ export function isNMQ4Chunked(w: PackedMatrix): boolean {
  * then V/2 code vectors. Byte lane b is row 8o + (b >> 1); vector u holds the
  * row's kept slots 2u + (b & 1) of the chunk (in column order), vector 2i in
  * the low nibbles of the i-th position / code vector, 2i + 1 in the high ones.
+ * 8-bit codes take V code vectors of bytes instead (24·V bytes per chunk).
  * A position is the slot's column within the chunk (< 16), so one swizzle of
  * the chunk's 16 int8 activations gathers a vector's 16 slots.
  */
@@ -789,7 +790,8 @@ function packNMQ4CStream(
   segCols: number,
 ): Uint8Array {
   const V = (8 * n) / m;
-  const { out, groupOffset } = octetStream(stats, rows, cols, gs, segCols, nmq4cGroupBytes(gs, V));
+  const { out, groupOffset } = octetStream(stats, rows, cols, gs, segCols, nmq4cGroupBytes(gs, V, bits));
+  const chunkBytes = (bits === 8 ? 24 : 16) * V; // V/2 position vectors, then V/2 (nibbles) or V (bytes) code vectors
   const L = (cols / m) * n;
   const ib = indexBits(m);
   const idxRow = rowBytes(L, ib);
@@ -806,10 +808,11 @@ function packNMQ4CStream(
       const sl = s % spc; // slot within the chunk (chunks hold whole N:M groups)
       const u = sl >> 1;
       const b = 2 * lr + (sl & 1);
-      const base = groupOffset(o, t) + 64 + chunk * 16 * V + (u >> 1) * 16 + b;
+      const chunkBase = groupOffset(o, t) + 64 + chunk * chunkBytes;
       const shift = 4 * (u & 1);
-      out[base] |= (col & 15) << shift;
-      out[base + 8 * V] |= code(codes, r * codeRow, s, bits) << shift;
+      out[chunkBase + (u >> 1) * 16 + b] |= (col & 15) << shift;
+      if (bits === 8) out[chunkBase + 8 * V + u * 16 + b] = code(codes, r * codeRow, s, bits);
+      else out[chunkBase + 8 * V + (u >> 1) * 16 + b] |= code(codes, r * codeRow, s, bits) << shift;
     }
   }
   return out;
