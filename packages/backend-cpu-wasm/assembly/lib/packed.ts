@@ -37,6 +37,7 @@
 //   groups of 32, 64, 128k): the NMQ4 design on 16-column chunks: positions are
 //   columns within the chunk, so one swizzle of its 16 int8 activations gathers
 //   16 kept slots of 8 rows (`packNMQ4CStream`).
+//   Both streams also hold 8-bit codes, as bytes (nmq8Step, nmq8cStep).
 // - NMG / SPNM (GEMV / GEMM m ≥ 8, N:M but 2:4 with M dividing 128, f32 or §4
 //   values decoded to f32): each kept slot's column within its 128-column block
 //   as a byte (`keptPos`); the GEMV gathers activations by it (load32_lane),

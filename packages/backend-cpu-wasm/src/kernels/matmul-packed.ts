@@ -7,8 +7,8 @@
  * scratch memory and runs one pool job. The path is chosen here:
  * - GEMV (m = 1), `int8Activations` on: 2/3/4-bit groups (g % 32 = 0, or 16)
  *   and SpQR bases of 2–4 bits (g = 16 or g % 32 = 0), and 8-bit (g % 16 = 0)
- *   use the integer Q·Q8 kernels; 2:4 + 2/3/4-bit (g = 32, 64 or 128k) the
- *   gathered integer kernel, N:M + 2/3/4-bit with M dividing 16 (1:4, 4:8,
+ *   use the integer Q·Q8 kernels; 2:4 + 2/3/4/8-bit (g = 32, 64 or 128k) the
+ *   gathered integer kernel, N:M + 2/3/4/8-bit with M dividing 16 (1:4, 4:8,
  *   2:8, 8:16; same groups) the chunked integer kernel. 2:4 f32 (k % 8 = 0)
  *   uses the rows-in-lanes f32 kernel and any other N:M with M dividing 128
  *   gathers its activations by kept-slot column bytes (§4 values decoded per
