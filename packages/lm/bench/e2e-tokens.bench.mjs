@@ -1,12 +1,12 @@
 // End-to-end prefill and decode tokens/s of compressed models on the cpu-wasm
 // backend (run after build; issue #6):
 //   node [--experimental-wasm-relaxed-simd] bench/e2e-tokens.bench.mjs [--model 7b|stories|both]
-//        [--threads 2] [--out file.json] [--quick] [--int8-prefill]
+//        [--threads 2] [--out file.json] [--quick] [--int8-prefill] [--formats dense,int8,2:4+int8]
 // Models: one LLaMA-7B-shaped block (hidden 4096, MLP 11008, 32 heads,
 // vocabulary 512 so the stories260K tokenizer fits; synthetic weights, see
 // synthetic7b) and stories260K (../shared). Formats: dense f32, dense f16
 // (the weights rounded to f16 and kept half precision), 2:4 (magnitude), INT4
-// (RTN, asymmetric), 2:4 + INT4, and on the 7B block 4:8, 4:8 + INT4 and SpQR (3-bit base in groups of 16, bilevel
+// (RTN, asymmetric), 2:4 + INT4, INT8 and 2:4 + INT8 (RTN, asymmetric), and on the 7B block 4:8, 4:8 + INT4 and SpQR (3-bit base in groups of 16, bilevel
 // 3-bit statistics over 16 rows, the 1 % largest RTN errors as f16 outliers; data-free), applied to every block
 // linear (q k v o gate up down) with the @sparq/format encoders and written as a sparq container
 // (docs/format.md §10) to a temp folder; embeddings, norms and the head stay
@@ -59,11 +59,20 @@ const here = dirname(fileURLToPath(import.meta.url));
 const shared = process.env.SPARQ_SHARED ? resolve(process.env.SPARQ_SHARED) : resolve(here, '..', '..', '..', '..', 'shared');
 const STORIES = join(shared, 'models', 'stories260K');
 const TOKENIZER = join(STORIES, 'tok512.bin');
-const FORMATS = ['dense', 'f16', '2:4', 'int4', '2:4+int4', '4:8', '4:8+int4', 'spqr3'];
+const ALL_FORMATS = ['dense', 'f16', '2:4', 'int4', '2:4+int4', 'int8', '2:4+int8', '4:8', '4:8+int4', 'spqr3'];
+// --formats: a subset (dense is always kept: it is the baseline).
+const onlyFormats = flag('--formats')?.split(',');
+for (const f of onlyFormats ?? []) {
+  if (!ALL_FORMATS.includes(f)) {
+    console.error(`e2e-tokens: unknown format '${f}' in --formats (known: ${ALL_FORMATS.join(', ')})`);
+    process.exit(2);
+  }
+}
+const FORMATS = onlyFormats ? ALL_FORMATS.filter((f) => f === 'dense' || onlyFormats.includes(f)) : ALL_FORMATS;
 /** Formats only the 7B block runs (stories260K's K = 64 and 172 fit neither 4:8 nor groups of 16 with its per-channel setup). */
 const ONLY_7B = new Set(['4:8', '4:8+int4', 'spqr3']);
 /** N:M of the sparse formats. 4:8 needs every linear's K to be a multiple of 8: only the 7B block (stories260K's down_proj reads 172). */
-const NM = { '2:4': [2, 4], '2:4+int4': [2, 4], '4:8': [4, 8], '4:8+int4': [4, 8] };
+const NM = { '2:4': [2, 4], '2:4+int4': [2, 4], '2:4+int8': [2, 4], '4:8': [4, 8], '4:8+int4': [4, 8] };
 const LINEAR = /\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)\.weight$/;
 
 // --- compression (data-free: magnitude 2:4, round-to-nearest asymmetric INT4) --------
@@ -81,8 +90,9 @@ function maskNM(w, n, m) {
   return mask;
 }
 
-/** RTN asymmetric 4-bit quantization per group of `g` columns over the (masked) weights. */
-function rtn4(w, rows, cols, g, mask) {
+/** RTN asymmetric `bits`-bit quantization per group of `g` columns over the (masked) weights. */
+function rtn(w, rows, cols, g, mask, bits = 4) {
+  const qmax = 2 ** bits - 1;
   const groups = cols / g;
   const codes = new Uint8Array(rows * cols);
   const scales = new Float32Array(rows * groups);
@@ -96,11 +106,11 @@ function rtn4(w, rows, cols, g, mask) {
       lo = Math.min(lo, w[base + c]);
       hi = Math.max(hi, w[base + c]);
     }
-    const s = f16ToF32(f32ToF16((hi - lo) / 15 || 1e-8)); // the scale as stored (f16)
-    const z = Math.min(15, Math.max(0, Math.round(-lo / s)));
+    const s = f16ToF32(f32ToF16((hi - lo) / qmax || 1e-8)); // the scale as stored (f16)
+    const z = Math.min(qmax, Math.max(0, Math.round(-lo / s)));
     scales[t] = s;
     zeros[t] = z;
-    for (let c = 0; c < g; c++) codes[base + c] = Math.min(15, Math.max(0, Math.round(w[base + c] / s) + z));
+    for (let c = 0; c < g; c++) codes[base + c] = Math.min(qmax, Math.max(0, Math.round(w[base + c] / s) + z));
   }
   return { codes, scales, zeros };
 }
@@ -152,11 +162,15 @@ function spqr3(w, rows, cols) {
 function compressLinear(format, w, rows, cols, g) {
   if (format === 'dense' || format === 'f16') return undefined;
   if (format === 'spqr3') return spqr3(w, rows, cols);
-  if (format === 'int4') return encodeQuantized({ rows, cols, bits: 4, groupSize: g, sym: false, ...rtn4(w, rows, cols, g) });
+  if (format === 'int4' || format === 'int8') {
+    const bits = format === 'int8' ? 8 : 4;
+    return encodeQuantized({ rows, cols, bits, groupSize: g, sym: false, ...rtn(w, rows, cols, g, undefined, bits) });
+  }
   const [n, m] = NM[format];
   const mask = maskNM(w, n, m);
-  if (!format.endsWith('+int4')) return compressNM(w.map((v, i) => (mask[i] ? v : 0)), rows, cols, n, m, mask);
-  return encodeNMQuant({ rows, cols, n, m, bits: 4, groupSize: g, sym: false, mask, ...rtn4(w, rows, cols, g, mask) });
+  if (!format.includes('+int')) return compressNM(w.map((v, i) => (mask[i] ? v : 0)), rows, cols, n, m, mask);
+  const bits = format.endsWith('+int8') ? 8 : 4;
+  return encodeNMQuant({ rows, cols, n, m, bits, groupSize: g, sym: false, mask, ...rtn(w, rows, cols, g, mask, bits) });
 }
 
 /** Bytes of a packed weight as stored (sparq format §2–§4: every component array). */
