@@ -19,7 +19,7 @@
 // (assembly/lib/attention.ts) are exported from this same module, so one
 // module instance per thread serves every kernel.
 
-import { addOrStore, dot1, fma4, gemmMadd, gemvRange, gemvRows4Strided, hsum, KC, NB, tile4x1, tile4x2 } from './lib/dense-tiles';
+import { addOrStore, dot1, fma4, gemmMadd, gemvRange, gemvRows4Strided, hsum, KC, NB, tile4x1, tile4x2, tile4x2p } from './lib/dense-tiles';
 export { packedMatmul, prepareActInt8, preparePanels } from './lib/packed';
 export { attention } from './lib/attention';
 import { claim, claimRows } from './lib/work';
@@ -31,13 +31,45 @@ import { gemvHalf, widenRow } from './lib/half';
  * k-blocks × column blocks × 4-row strips × 2-column tiles; rows left over (m mod 4) use the GEMV
  * kernel, which reads their W block from cache.
  */
-export function matmul(tid: i32, nth: i32, a: usize, w: usize, out: usize, m: i32, k: i32, n: i32): void {
+export function matmul(tid: i32, nth: i32, a: usize, w: usize, out: usize, m: i32, k: i32, n: i32, ap: usize): void {
   // Columns claimed in chunks (lib/work.ts), so a thread that runs slower takes fewer.
   const chunk = claimRows(n, nth);
   for (let j0 = claim(chunk); j0 < n; j0 = claim(chunk)) {
     const j1 = min(n, j0 + chunk);
     if (m == 1) gemvShare(a, w, out, k, j0, j1);
-    else gemmColumns(a, w, out, m, k, n, j0, j1);
+    else gemmColumns(a, w, out, m, k, n, j0, j1, ap);
+  }
+}
+
+/**
+ * The 4-row strips of a [m, k] (rows below m & ~3) for tile4x2p, at dst:
+ * strip s at s·k4·16 bytes (k4 = k rounded up to 4), its 4-column chunk c at
+ * c·64, row r of the strip at +16·r; columns past k are zeros. Main thread,
+ * once per GEMM call.
+ */
+export function packStrips(a: usize, dst: usize, m: i32, k: i32): void {
+  const lda = <usize>k << 2;
+  const k4 = (k + 3) & ~3;
+  const strip = <usize>k4 << 4;
+  for (let s: i32 = 0; s < m >> 2; s++) {
+    const src = a + <usize>(s << 2) * lda;
+    const o = dst + <usize>s * strip;
+    let c: i32 = 0;
+    for (; c + 4 <= k; c += 4) {
+      const q = <usize>c << 2;
+      const d = o + (<usize>c << 4);
+      v128.store(d, v128.load(src + q));
+      v128.store(d, v128.load(src + lda + q), 16);
+      v128.store(d, v128.load(src + 2 * lda + q), 32);
+      v128.store(d, v128.load(src + 3 * lda + q), 48);
+    }
+    if (c < k) {
+      const d = o + (<usize>c << 4);
+      memory.fill(d, 0, 64);
+      for (let r: i32 = 0; r < 4; r++) {
+        for (let e = c; e < k; e++) store<f32>(d + (<usize>r << 4) + (<usize>(e - c) << 2), load<f32>(src + <usize>r * lda + (<usize>e << 2)));
+      }
+    }
   }
 }
 
@@ -79,7 +111,7 @@ export function matmulHalf(tid: i32, nth: i32, a: usize, w: usize, out: usize, m
 }
 
 /** Output columns [j0, j1) of the GEMM out [m, n] = a [m, k] · w [n, k]ᵀ (m > 1). */
-function gemmColumns(a: usize, w: usize, out: usize, m: i32, k: i32, n: i32, j0: i32, j1: i32): void {
+function gemmColumns(a: usize, w: usize, out: usize, m: i32, k: i32, n: i32, j0: i32, j1: i32, ap: usize = 0): void {
   const lda = <usize>k << 2;
   const ldo = <usize>n << 2;
   const m4 = m & ~3;
@@ -93,7 +125,12 @@ function gemmColumns(a: usize, w: usize, out: usize, m: i32, k: i32, n: i32, j0:
         const ai = a + <usize>i * lda + po;
         const oi = out + <usize>i * ldo;
         let j = jb;
-        for (; j + 2 <= je; j += 2) tile4x2(ai, lda, w + <usize>j * lda + po, lda, kc, oi + (<usize>j << 2), ldo, acc);
+        if (ap != 0) {
+          const pa = ap + <usize>(i >> 2) * (<usize>((k + 3) & ~3) << 4) + (<usize>pc << 4);
+          for (; j + 2 <= je; j += 2) tile4x2p(pa, w + <usize>j * lda + po, lda, kc, oi + (<usize>j << 2), ldo, acc);
+        } else {
+          for (; j + 2 <= je; j += 2) tile4x2(ai, lda, w + <usize>j * lda + po, lda, kc, oi + (<usize>j << 2), ldo, acc);
+        }
         if (j < je) tile4x1(ai, lda, w + <usize>j * lda + po, kc, oi + (<usize>j << 2), ldo, acc);
       }
     }

@@ -165,6 +165,55 @@ export function tile4x2(a: usize, lda: usize, w: usize, ldw: usize, kc: i32, out
   addOrStore(out + 3 * ldo, s30, acc); addOrStore(out + 3 * ldo + 4, s31, acc);
 }
 
+/**
+ * tile4x2 on a 4-row strip of A packed by packStrips (per 4 columns, the 4
+ * rows' 16 bytes in turn: one pointer and immediate offsets instead of an
+ * address per row, which cost one instruction per load and left the loop
+ * front-end-bound). Each output takes tile4x2's operations in its order.
+ */
+export function tile4x2p(pa: usize, w: usize, ldw: usize, kc: i32, out: usize, ldo: usize, acc: bool): void {
+  const w0 = w, w1 = w + ldw;
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let p: i32 = 0;
+  let x = pa;
+  for (; p + 4 <= kc; p += 4, x += 64) {
+    const o = <usize>p << 2;
+    const y0 = v128.load(w0 + o);
+    const y1 = v128.load(w1 + o);
+    let v = v128.load(x);
+    c00 = gemmMadd(c00, v, y0);
+    c01 = gemmMadd(c01, v, y1);
+    v = v128.load(x, 16);
+    c10 = gemmMadd(c10, v, y0);
+    c11 = gemmMadd(c11, v, y1);
+    v = v128.load(x, 32);
+    c20 = gemmMadd(c20, v, y0);
+    c21 = gemmMadd(c21, v, y1);
+    v = v128.load(x, 48);
+    c30 = gemmMadd(c30, v, y0);
+    c31 = gemmMadd(c31, v, y1);
+  }
+  let s00 = hsum(c00), s01 = hsum(c01), s10 = hsum(c10), s11 = hsum(c11);
+  let s20 = hsum(c20), s21 = hsum(c21), s30 = hsum(c30), s31 = hsum(c31);
+  for (; p < kc; p++) {
+    const o = <usize>p << 2;
+    const e = x + (<usize>(p & 3) << 2);
+    const y0 = load<f32>(w0 + o), y1 = load<f32>(w1 + o);
+    const x0 = load<f32>(e), x1 = load<f32>(e, 16), x2 = load<f32>(e, 32), x3 = load<f32>(e, 48);
+    s00 += x0 * y0; s01 += x0 * y1;
+    s10 += x1 * y0; s11 += x1 * y1;
+    s20 += x2 * y0; s21 += x2 * y1;
+    s30 += x3 * y0; s31 += x3 * y1;
+  }
+  addOrStore(out, s00, acc); addOrStore(out + 4, s01, acc);
+  addOrStore(out + ldo, s10, acc); addOrStore(out + ldo + 4, s11, acc);
+  addOrStore(out + 2 * ldo, s20, acc); addOrStore(out + 2 * ldo + 4, s21, acc);
+  addOrStore(out + 3 * ldo, s30, acc); addOrStore(out + 3 * ldo + 4, s31, acc);
+}
+
 /** 4 rows of A × 1 row of W (the odd last column of a share). */
 export function tile4x1(a: usize, lda: usize, w: usize, kc: i32, out: usize, ldo: usize, acc: bool): void {
   const a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda;

@@ -57,7 +57,7 @@
 // same code whatever the split, so results are bit-identical for any thread
 // count.
 
-import { dot1, gemmMadd, gemvRange, hsum, KC, tile4x1, tile4x2 } from './dense-tiles';
+import { dot1, gemmMadd, gemvRange, hsum, KC, tile4x1, tile4x2p } from './dense-tiles';
 import { dw } from './descriptor';
 import { gatherDot, gatherDotX4, tileSpNM, tileSpNMPair } from './nm-gather';
 import { claim, claimRows } from './work';
@@ -2011,8 +2011,11 @@ function packedRows(d: usize, j0: i32, j1: i32, scratch: usize): void {
   }
   const lda = <usize>k << 2;
   const ldo = <usize>n << 2;
-  // GEMM: decode RB rows, then the dense 4×2 register tiles over k-blocks.
+  // GEMM: decode RB rows, then the dense 4×2 register tiles over k-blocks, on a's 4-row strips packed at D_PANEL
+  // (packStrips in dense.ts).
   const m4 = m & ~3;
+  const strips = <usize>dw(d, D_PANEL);
+  const stripBytes = <usize>((k + 3) & ~3) << 4;
   for (let jb = j0; jb < j1; jb += RB) {
     const je = min(jb + RB, j1);
     for (let j = jb; j < je; j++) decodeRow(d, j, scratch + <usize>(j - jb) * lda);
@@ -2024,7 +2027,8 @@ function packedRows(d: usize, j0: i32, j1: i32, scratch: usize): void {
         const ai = a + <usize>i * lda + po;
         const oi = out + <usize>i * ldo;
         let j = jb;
-        for (; j + 2 <= je; j += 2) tile4x2(ai, lda, scratch + <usize>(j - jb) * lda + po, lda, kc, oi + (<usize>j << 2), ldo, acc);
+        const pa = strips + <usize>(i >> 2) * stripBytes + (<usize>pc << 4);
+        for (; j + 2 <= je; j += 2) tile4x2p(pa, scratch + <usize>(j - jb) * lda + po, lda, kc, oi + (<usize>j << 2), ldo, acc);
         if (j < je) tile4x1(ai, lda, scratch + <usize>(j - jb) * lda + po, kc, oi + (<usize>j << 2), ldo, acc);
       }
     }

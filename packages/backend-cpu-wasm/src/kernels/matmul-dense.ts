@@ -56,11 +56,14 @@ function runMatmulDense(
   const nth = m * k * n < ctx.minParallelWork ? 1 : Math.min(pool.threads, Math.ceil(n / 4));
   // Half-precision GEMM: each thread widens 64-row blocks of W into its own scratch.
   const rows = ref.half !== undefined && m > HALF_ROW_GEMV_MAX_M ? heap.scratchPtr(2, nth * HALF_GEMM_ROWS * k * 4) : 0;
+  // f32 GEMM: the 4-row strips of a packed for the register tiles (one address per strip instead of one per row).
+  const apPtr = ref.half === undefined && m >= 4 ? heap.scratchPtr(3, Math.floor(m / 4) * 16 * Math.ceil(k / 4) * 4) : 0;
   // Allocations above may have grown the memory: take the view afterwards.
   const f32 = heap.f32;
   if (ref.half === undefined) {
     f32.set(inputs.a.data, aPtr >>> 2);
-    pool.run(JOB.MATMUL, [aPtr, ref.ptr, outPtr, m, k, n], nth, slot.id);
+    if (apPtr !== 0) slot.ex.packStrips(aPtr, apPtr, m, k);
+    pool.run(JOB.MATMUL, [aPtr, ref.ptr, outPtr, m, k, n, apPtr], nth, slot.id);
   } else {
     // The GEMV (also per row for small batches) takes pre-scaled f16 kinds; the GEMM widens rows as stored.
     const gemv = m <= HALF_ROW_GEMV_MAX_M;

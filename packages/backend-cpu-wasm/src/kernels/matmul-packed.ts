@@ -180,7 +180,9 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
   const xtBytes = xsBytes;
   // SpQR in the Q4 layout: the quantized activations as f32 (x̂ = sx·q), to take the base out at the outliers.
   const xhBytes = path === 'q4' && w.kind === 'spqr' ? align64(k * 4) : 0;
-  const panelBytes = path === 'sp24' || path === 'spnm' ? Math.ceil(m / 16) * 16 * k * 4 : 0;
+  // Sparse GEMMs: a in 16-row panels; the decode GEMM: a's 4-row strips packed for the register tiles (packStrips).
+  const stripBytes = path === 'generic' && m >= 4 ? Math.floor(m / 4) * 16 * Math.ceil(k / 4) * 4 : 0;
+  const panelBytes = path === 'sp24' || path === 'spnm' ? Math.ceil(m / 16) * 16 * k * 4 : stripBytes;
   const descBytes = DESC_BYTES + xqBytes + xsBytes + xtBytes + xhBytes;
   const descPtr = heap.scratchPtr(3, descs * descBytes + panelBytes);
 
@@ -210,7 +212,7 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
     d[D.XB] = xb;
     d[D.XT] = xt;
     d[D.XH] = xhBytes ? xh : 0;
-    // Panels (sparse GEMMs, one descriptor) follow the descriptors.
+    // Panels (sparse GEMMs) or strips (decode GEMM; one descriptor) follow the descriptors.
     d[D.PANEL] = descPtr + descs * descBytes;
     // The first descriptor says how many row descriptors there are and how far apart.
     if (r === 0) {
@@ -219,6 +221,7 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
     }
     if (path === 'q4' || path === 'q8' || path === 'nmq4' || path === 'nmq4c') ex.prepareActInt8(dp);
     if (path === 'sp24' || path === 'spnm') ex.preparePanels(dp);
+    if (stripBytes > 0) ex.packStrips(aPtr, d[D.PANEL]!, m, k);
   }
   pool.run(JOB.PACKED, [descPtr], nth, slot.id);
   const start = outPtr >>> 2;

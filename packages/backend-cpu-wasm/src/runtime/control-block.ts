@@ -39,6 +39,7 @@ export const CTL_BYTES = 4096;
 
 /** Job kinds. */
 export const JOB = {
+  /** Dense f32 matmul: a, w, out, m, k, n, and a's packed 4-row strips (0 for the GEMV; assembly/dense.ts matmul). */
   MATMUL: 1,
   READ_SUM: 2,
   SIMD_PEAK: 3,
@@ -48,7 +49,7 @@ export const JOB = {
   ATTACH: 5,
   /** Attention; argument 0 is the descriptor pointer (assembly/lib/attention.ts). */
   ATTENTION: 6,
-  /** Dense matmul with f16 / bf16 weights: MATMUL's 6 arguments, then the half kind and the GEMM scratch (assembly/dense.ts matmulHalf). */
+  /** Dense matmul with f16 / bf16 weights: MATMUL's first 6 arguments, then the half kind and the GEMM scratch (assembly/dense.ts matmulHalf). */
   MATMUL_HALF: 7,
 } as const;
 

@@ -165,7 +165,7 @@ export class ThreadPool {
     const u = (i: number): number => args[i]! >>> 0;
     switch (kind) {
       case JOB.MATMUL:
-        ex.matmul(tid, nth, u(0), u(1), u(2), u(3), u(4), u(5));
+        ex.matmul(tid, nth, u(0), u(1), u(2), u(3), u(4), u(5), u(6));
         break;
       case JOB.READ_SUM:
         this.res[CTL.RESULTS + tid] = ex.readSum(tid, nth, u(0), u(1));

@@ -9,7 +9,8 @@ import { SparqError } from '@sparq/tensor';
 /** Exports of `assembly/dense.ts` (pointers are byte offsets into the shared memory). */
 export interface DenseExports {
   /** Dense matmul: the chunks of output columns this thread claims from the job's counter (CTL.WORK). */
-  matmul(tid: number, nth: number, a: number, w: number, out: number, m: number, k: number, n: number): void;
+  matmul(tid: number, nth: number, a: number, w: number, out: number, m: number, k: number, n: number, ap: number): void;
+  packStrips(a: number, dst: number, m: number, k: number): void;
   /**
    * `matmul` for W [n, k] stored as half precision (`kind`: {@link HALF_KIND}), widened exactly on the fly;
    * the GEMM widens 64-row blocks into `scratch` (64·k·4 bytes per thread).
@@ -143,6 +144,7 @@ export function instantiateDense(module: WebAssembly.Module, memory: WebAssembly
   };
   return {
     matmul: fn('matmul'),
+    packStrips: fn('packStrips'),
     matmulHalf: fn('matmulHalf'),
     transpose: fn('transpose'),
     readSum: fn('readSum'),

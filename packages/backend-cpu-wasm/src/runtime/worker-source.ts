@@ -52,7 +52,7 @@ for (;;) {
       const ex = exs[ctl[MEM]];
       const u = (i) => ctl[ARGS + i] >>> 0;
       switch (ctl[KIND]) {
-        case ${JOB.MATMUL}: ex.matmul(tid, nth, u(0), u(1), u(2), u(3), u(4), u(5)); break;
+        case ${JOB.MATMUL}: ex.matmul(tid, nth, u(0), u(1), u(2), u(3), u(4), u(5), u(6)); break;
         case ${JOB.READ_SUM}: f32[RESULTS + tid] = ex.readSum(tid, nth, u(0), u(1)); break;
         case ${JOB.SIMD_PEAK}: f32[RESULTS + tid] = ex.simdPeak(u(0), ${PROBE_OPERANDS}); break;
         case ${JOB.PACKED}: ex.packedMatmul(tid, nth, u(0)); break;
