@@ -1366,7 +1366,11 @@ function gemvNMQ4(d: usize, j0: i32, j1: i32, scratch: usize): void {
       let w = blockBase + <usize>t0 * groupBytes * nb + <usize>(oa - blk * NMQ4_OB) * segBytes;
       const x = xq + (V > 0 ? <usize>(t0 * gs) : <usize>(t0 * gs >> 3) * 20);
       const sp = xs + (<usize>(t0 * spg) << 2);
-      for (let o = oa; o < oe; o++, w += segBytes) nmq4Segment(d, w, x, sp, t1 - t0, spg, stepCols >> 5, V, b8, scratch + (<usize>(o - oa) << 5));
+      for (let o = oa; o < oe; o++, w += segBytes) {
+        const st = scratch + (<usize>(o - oa) << 5);
+        if (b8) nmq8Segment(d, w, x, sp, t1 - t0, spg, stepCols >> 5, V, st);
+        else nmq4Segment(d, w, x, sp, t1 - t0, spg, stepCols >> 5, V, st);
+      }
     }
     for (let o = oa; o < oe; o++) {
       const st = scratch + (<usize>(o - oa) << 5);
@@ -1380,9 +1384,21 @@ function gemvNMQ4(d: usize, j0: i32, j1: i32, scratch: usize): void {
  * One octet's k-segment of the NMQ4 GEMV: `groups` groups of `spg` steps of
  * `hn` × 32 columns (128, or the whole group of 32 / 64) from `w`, activation
  * tables from `x`, activation block scales (one per step) from `sp`; the
- * octet's two f32x4 sums are continued from / saved to `state`.
+ * octet's two f32x4 sums are continued from / saved to `state`. 4-bit codes
+ * (nmq4Segment) and 8-bit ones (nmq8Segment) are separate functions, each
+ * with the other's branches compiled out.
  */
-function nmq4Segment(d: usize, w: usize, x: usize, sp: usize, groups: i32, spg: i32, hn: i32, V: i32, b8: bool, state: usize): void {
+function nmq4Segment(d: usize, w: usize, x: usize, sp: usize, groups: i32, spg: i32, hn: i32, V: i32, state: usize): void {
+  nmqSegment(d, w, x, sp, groups, spg, hn, V, false, state);
+}
+
+/** nmq4Segment for 8-bit codes held as bytes (nmq8Step, nmq8cStep). */
+function nmq8Segment(d: usize, w: usize, x: usize, sp: usize, groups: i32, spg: i32, hn: i32, V: i32, state: usize): void {
+  nmqSegment(d, w, x, sp, groups, spg, hn, V, true, state);
+}
+
+/** The body of nmq4Segment / nmq8Segment (`b8` a constant in each). */
+@inline function nmqSegment(d: usize, w: usize, x: usize, sp: usize, groups: i32, spg: i32, hn: i32, V: i32, b8: bool, state: usize): void {
   const m4 = cv(d, C_0F), ones = cv(d, C_01);
   let f0 = v128.load(state), f1 = v128.load(state, 16);
   for (let t: i32 = 0; t < groups; t++) {
