@@ -83,7 +83,8 @@ const HALF_ROW_GEMV_MAX_M: i32 = 3;
  * batches up to HALF_ROW_GEMV_MAX_M (widening a block of rows to f32 for a
  * handful of activation rows cost 2–4× the GEMV at batch 2); the GEMM widens
  * each block of NB rows into this thread's scratch (NB·k·4 bytes at scratch +
- * tid·that) and runs the f32 GEMM on it. Each gives the f32 kernel's result on
+ * tid·that) and runs the f32 GEMM on it, with a's strips packed by the caller
+ * (packStrips) after the nth threads' row scratch. Each gives the f32 kernel's result on
  * the widened weights bit for bit — the GEMV's per row, the GEMM's as the f32
  * GEMM (its blocks are the ones gemmColumns walks anyway).
  */
@@ -92,6 +93,7 @@ export function matmulHalf(tid: i32, nth: i32, a: usize, w: usize, out: usize, m
   const lda = <usize>k << 2;
   const ldh = <usize>k << 1;
   const rows = scratch + <usize>tid * <usize>NB * lda;
+  const ap = m >= 4 ? scratch + <usize>nth * <usize>NB * lda : 0;
   const ldo = <usize>n << 2;
   for (let j0 = claim(chunk); j0 < n; j0 = claim(chunk)) {
     const j1 = min(n, j0 + chunk);
@@ -105,7 +107,7 @@ export function matmulHalf(tid: i32, nth: i32, a: usize, w: usize, out: usize, m
       const je = min(jb + NB, j1);
       for (let j = jb; j < je; j++) widenRow(w + <usize>j * ldh, k, kind, rows + <usize>(j - jb) * lda);
       // gemmColumns addresses row j at base + j·lda: shift the base so that row jb is the scratch's first.
-      gemmColumns(a, rows - <usize>jb * lda, out, m, k, n, jb, je);
+      gemmColumns(a, rows - <usize>jb * lda, out, m, k, n, jb, je, ap);
     }
   }
 }

@@ -54,10 +54,12 @@ function runMatmulDense(
   const outPtr = heap.scratchPtr(1, m * n * 4);
   // Below the threshold a worker wake-up (futex, up to ~100 µs) costs more than it saves.
   const nth = m * k * n < ctx.minParallelWork ? 1 : Math.min(pool.threads, Math.ceil(n / 4));
-  // Half-precision GEMM: each thread widens 64-row blocks of W into its own scratch.
-  const rows = ref.half !== undefined && m > HALF_ROW_GEMV_MAX_M ? heap.scratchPtr(2, nth * HALF_GEMM_ROWS * k * 4) : 0;
-  // f32 GEMM: the 4-row strips of a packed for the register tiles (one address per strip instead of one per row).
-  const apPtr = ref.half === undefined && m >= 4 ? heap.scratchPtr(3, Math.floor(m / 4) * 16 * Math.ceil(k / 4) * 4) : 0;
+  // GEMM: the 4-row strips of a packed for the register tiles (one address per strip instead of one per row).
+  const stripBytes = m >= 4 ? Math.floor(m / 4) * 16 * Math.ceil(k / 4) * 4 : 0;
+  const apPtr = ref.half === undefined && stripBytes > 0 ? heap.scratchPtr(3, stripBytes) : 0;
+  // Half-precision GEMM: each thread widens 64-row blocks of W into its own scratch; the strips follow.
+  const rowBytes = nth * HALF_GEMM_ROWS * k * 4;
+  const rows = ref.half !== undefined && m > HALF_ROW_GEMV_MAX_M ? heap.scratchPtr(2, rowBytes + stripBytes) : 0;
   // Allocations above may have grown the memory: take the view afterwards.
   const f32 = heap.f32;
   if (ref.half === undefined) {
@@ -69,6 +71,7 @@ function runMatmulDense(
     const gemv = m <= HALF_ROW_GEMV_MAX_M;
     const kind = gemv && ref.half !== HALF_KIND.bf16 && scaleForF16(inputs.a.data, f32, aPtr >>> 2) ? scaledKind(ref.half) : ref.half;
     if (kind === ref.half) f32.set(inputs.a.data, aPtr >>> 2);
+    if (rows !== 0) slot.ex.packStrips(aPtr, rows + rowBytes, m, k);
     pool.run(JOB.MATMUL_HALF, [aPtr, ref.ptr, outPtr, m, k, n, kind, rows], nth, slot.id);
   }
   const start = outPtr >>> 2;
