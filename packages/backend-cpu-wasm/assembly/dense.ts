@@ -19,7 +19,7 @@
 // (assembly/lib/attention.ts) are exported from this same module, so one
 // module instance per thread serves every kernel.
 
-import { addOrStore, dot1, fma4, gemmMadd, gemvRange, gemvRows4Strided, hsum, KC, NB, tile4x1, tile4x2, tile4x2p } from './lib/dense-tiles';
+import { addOrStore, dot1, fma4, gemmMadd, gemvRange, gemvRows4Strided, hsum, KC, NB, tile4x1, tile4x2p } from './lib/dense-tiles';
 export { packedMatmul, prepareActInt8, preparePanels } from './lib/packed';
 export { attention } from './lib/attention';
 import { claim, claimRows } from './lib/work';
@@ -28,8 +28,9 @@ import { gemvHalf, widenRow } from './lib/half';
 /**
  * out [m, n] = a [m, k] · w [n, k]ᵀ, the chunks of output columns this
  * thread claims. m = 1 streams W once (bandwidth-bound GEMV). m > 1 walks
- * k-blocks × column blocks × 4-row strips × 2-column tiles; rows left over (m mod 4) use the GEMV
- * kernel, which reads their W block from cache.
+ * k-blocks × column blocks × 4-row strips × 2-column tiles, reading a's
+ * strips packed at `ap` by the caller (packStrips; unused for m < 4); rows
+ * left over (m mod 4) use the GEMV kernel, which reads their W block from cache.
  */
 export function matmul(tid: i32, nth: i32, a: usize, w: usize, out: usize, m: i32, k: i32, n: i32, ap: usize): void {
   // Columns claimed in chunks (lib/work.ts), so a thread that runs slower takes fewer.
@@ -112,8 +113,8 @@ export function matmulHalf(tid: i32, nth: i32, a: usize, w: usize, out: usize, m
   }
 }
 
-/** Output columns [j0, j1) of the GEMM out [m, n] = a [m, k] · w [n, k]ᵀ (m > 1). */
-function gemmColumns(a: usize, w: usize, out: usize, m: i32, k: i32, n: i32, j0: i32, j1: i32, ap: usize = 0): void {
+/** Output columns [j0, j1) of the GEMM out [m, n] = a [m, k] · w [n, k]ᵀ (m > 1; a's 4-row strips packed at ap). */
+function gemmColumns(a: usize, w: usize, out: usize, m: i32, k: i32, n: i32, j0: i32, j1: i32, ap: usize): void {
   const lda = <usize>k << 2;
   const ldo = <usize>n << 2;
   const m4 = m & ~3;
@@ -127,12 +128,8 @@ function gemmColumns(a: usize, w: usize, out: usize, m: i32, k: i32, n: i32, j0:
         const ai = a + <usize>i * lda + po;
         const oi = out + <usize>i * ldo;
         let j = jb;
-        if (ap != 0) {
-          const pa = ap + <usize>(i >> 2) * (<usize>((k + 3) & ~3) << 4) + (<usize>pc << 4);
-          for (; j + 2 <= je; j += 2) tile4x2p(pa, w + <usize>j * lda + po, lda, kc, oi + (<usize>j << 2), ldo, acc);
-        } else {
-          for (; j + 2 <= je; j += 2) tile4x2(ai, lda, w + <usize>j * lda + po, lda, kc, oi + (<usize>j << 2), ldo, acc);
-        }
+        const pa = ap + <usize>(i >> 2) * (<usize>((k + 3) & ~3) << 4) + (<usize>pc << 4);
+        for (; j + 2 <= je; j += 2) tile4x2p(pa, w + <usize>j * lda + po, lda, kc, oi + (<usize>j << 2), ldo, acc);
         if (j < je) tile4x1(ai, lda, w + <usize>j * lda + po, kc, oi + (<usize>j << 2), ldo, acc);
       }
     }

@@ -3,9 +3,10 @@
 // same product: dense and 2:4 → MatMul on the f32 weight (ORT has no N:M kernel,
 // so a 2:4 weight is what ORT would run dense); INT4 g128 and 2:4 + INT4 g128 →
 // com.microsoft.MatMulNBits (bits 4, block 128, asymmetric: our 4-bit zero
-// points map onto its uint8 zero_points). A 2:4 + INT4 weight is expressed
-// exactly: a pruned position gets its group's zero-point code, which dequantizes
-// to exactly 0. The bench checks every translated graph against our reference
+// points map onto its uint8 zero_points); INT8 g128 and 2:4 + INT8 g128 → the
+// same op with bits 8 (one zero-point byte per block). A 2:4 + quantized weight
+// is expressed exactly: a pruned position gets its group's zero-point code,
+// which dequantizes to exactly 0. The bench checks every translated graph against our reference
 // decoder before timing, so a layout mistake here fails loudly.
 import { decodeNM, f16ToF32 } from '@sparq/tensor';
 import { matMulModel, matMulNBitsModel } from './onnx-graph.mjs';
@@ -22,6 +23,23 @@ const f32Scales = (scales) => Float32Array.from(scales, f16ToF32);
 function transpose(w, n, k) {
   const out = new Float32Array(n * k);
   for (let r = 0; r < n; r++) for (let c = 0; c < k; c++) out[c * n + r] = w[r * k + c];
+  return out;
+}
+
+/**
+ * MatMulNBits codes of a 2:4 + 8-bit weight: every column gets a byte; kept
+ * slots carry their code, pruned columns their group's zero-point code.
+ */
+function nmQuant8ToNBits(w) {
+  const { rows, cols } = w;
+  const L = cols / 2;
+  const groups = cols / G;
+  const out = new Uint8Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    const idx = w.indices.subarray((r * L) / 4, ((r + 1) * L) / 4);
+    for (let g = 0; g < groups; g++) out.fill(w.zeros[r * groups + g], r * cols + g * G, r * cols + (g + 1) * G);
+    for (let s = 0; s < L; s++) out[r * cols + (s >> 1) * 4 + ((idx[s >> 2] >> ((s & 3) * 2)) & 3)] = w.codes[r * L + s];
+  }
   return out;
 }
 
@@ -81,6 +99,18 @@ export const FORMATS = {
     // Same nibble order (low nibble = even column), same per-row zero-point packing: the bytes carry over.
     onnx: (w) => matMulNBitsModel({ k: w.cols, n: w.rows, b: w.codes, scales: f32Scales(w.scales), zeroPoints: w.zeros }),
   },
+  int8: {
+    kernel: 'matmulQuant',
+    peerOp: 'MatMulNBits',
+    make: (n, k) => ({
+      kind: 'quant', rows: n, cols: k, bits: 8, groupSize: G, sym: false,
+      codes: randomBytes(n * k), scales: f16Scales((n * k) / G), zeros: randomBytes((k / G) * n),
+    }),
+    bytes: (n, k) => n * k + (n * k / G) * 3, // §2: 8-bit codes, f16 scales, 8-bit zeros
+    peerBytes: (n, k) => n * k + (n * k / G) * 5, // f32 scales, 8-bit zero points
+    // Row-major bytes along K = MatMulNBits' [N, K/128, 128]; one zero-point byte per block, as ours.
+    onnx: (w) => matMulNBitsModel({ k: w.cols, n: w.rows, bits: 8, b: w.codes, scales: f32Scales(w.scales), zeroPoints: w.zeros }),
+  },
   '2:4': {
     kernel: 'matmulNM',
     peerOp: 'MatMul',
@@ -99,5 +129,16 @@ export const FORMATS = {
     bytes: (n, k) => n * k / 4 + n * k / 8 + (n * k / G) * 2.5, // §4
     peerBytes: (n, k) => n * k * 0.5 + (n * k / G) * 4.5,
     onnx: (w) => matMulNBitsModel({ k: w.cols, n: w.rows, b: nmQuantToNBits(w), scales: f32Scales(w.scales), zeroPoints: w.zeros }),
+  },
+  '2:4+int8': {
+    kernel: 'matmulNMQuant',
+    peerOp: 'MatMulNBits',
+    make: (n, k) => ({
+      kind: 'nm-quant', rows: n, cols: k, n: 2, m: 4, bits: 8, groupSize: G, sym: false,
+      codes: randomBytes((n * k) / 2), scales: f16Scales((n * k) / G), zeros: randomBytes((k / G) * n), indices: indices24((n * k) / 8),
+    }),
+    bytes: (n, k) => n * k / 2 + n * k / 8 + (n * k / G) * 3, // §4
+    peerBytes: (n, k) => n * k + (n * k / G) * 5,
+    onnx: (w) => matMulNBitsModel({ k: w.cols, n: w.rows, bits: 8, b: nmQuant8ToNBits(w), scales: f32Scales(w.scales), zeroPoints: w.zeros }),
   },
 };

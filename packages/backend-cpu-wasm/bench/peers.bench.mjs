@@ -3,6 +3,7 @@
 // Node), same process, same shapes, same weights (run after build):
 //   node [--experimental-wasm-relaxed-simd] bench/peers.bench.mjs [--threads 2] [--web-threads N]
 //        [--shapes 4096x4096,4096x11008,11008x4096] [--gemv-only | --gemm-only] [--peers node,web]
+//        [--formats dense,int4,int8,2:4,2:4+int4,2:4+int8]
 //        [--out file.json] [--quick]
 // Graphs are one-node ONNX models built in bench/onnx-graph.mjs: MatMul (f32) for
 // dense and 2:4 (ORT has no N:M kernel, so it runs the 2:4 weight dense), and
@@ -64,6 +65,8 @@ const SHAPES = {
   '11008x4096': { n: 4096, k: 11008 }, // in 11008 → out 4096 (down)
   '1024x1024': { n: 1024, k: 1024 },
 };
+const formatNames = flag('--formats')?.split(',') ?? Object.keys(FORMATS);
+for (const f of formatNames) if (!FORMATS[f]) throw new Error(`--formats: unknown format '${f}' (known: ${Object.keys(FORMATS).join(', ')})`);
 const shapeNames = (flag('--shapes') ?? (quick ? '1024x1024' : '4096x4096,4096x11008,11008x4096')).split(',');
 /** Relative L2 error allowed against the float64 reference: f32 accumulation, and int8 activations (ours, ORT accuracy_level 4). */
 const TOL = { f32: 1e-4, int8act: 3e-2 };
@@ -124,7 +127,7 @@ for (const shapeName of shapeNames) {
     const aNode = new ortNode.Tensor('float32', a, [m, k]);
     const aWeb = new ortWeb.Tensor('float32', a, [m, k]);
     // One format at a time keeps memory bounded (three copies of each weight set live at once).
-    for (const [fmt, F] of Object.entries(FORMATS)) {
+    for (const [fmt, F] of Object.entries(FORMATS).filter(([f]) => formatNames.includes(f))) {
       const wBytes = F.bytes(n, k);
       const count = m === 1 ? Math.max(1, Math.ceil(GEMV_SET_BYTES / wBytes)) : 1;
       const ws = Array.from({ length: count }, () => F.make(n, k));
@@ -153,7 +156,7 @@ for (const shapeName of shapeNames) {
       for (const impl of impls) {
         const y = impl.out(await impl.run(0)).subarray(0, checkRows * n);
         errs[impl.name] = relErr(y, ref);
-        // Ours (GEMV) and ORT native (accuracy_level 4) quantize the activations to int8 for 4-bit weights; ORT Web computes in f32.
+        // Ours (GEMV) and ORT native (accuracy_level 4) quantize the activations to int8 for 4- and 8-bit weights; ORT Web computes in f32.
         const tol = F.peerOp === 'MatMulNBits' && impl.name !== 'ort-web' ? TOL.int8act : TOL.f32;
         if (!(errs[impl.name] <= tol)) {
           throw new Error(`${impl.name} ${fmt} ${shapeName} m=${m}: relative error ${errs[impl.name]} vs the float64 reference exceeds ${tol} — graph or layout is wrong`);

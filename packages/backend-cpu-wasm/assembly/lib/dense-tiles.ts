@@ -12,7 +12,7 @@ export const NB: i32 = 64;
 }
 
 /**
- * acc + x·y in the GEMM register tiles (tile4x2, tile4x1: the dense GEMM and
+ * acc + x·y in the GEMM register tiles (tile4x2p, tile4x1: the dense GEMM and
  * the decode-then-tile GEMM of the packed formats; tileSp24 / tileSp24Pair:
  * the sparse 2:4 GEMM): one `relaxed_madd` in the relaxed build — a fused
  * multiply-add on x86 with FMA3, 1.19–1.40× faster dense GEMM and 1.16–1.28×
@@ -119,57 +119,15 @@ export function gemvRange(a: usize, w: usize, out: usize, k: i32, j0: i32, j1: i
 }
 
 /**
- * Register tile: 4 rows of A × 2 rows of W over kc floats, one f32x4
- * accumulator per output (8 live vectors + 6 loaded operands fit the 16 x86
- * vector registers). 6 loads feed 8 mul+add pairs, so the tile is FP-bound.
- */
-export function tile4x2(a: usize, lda: usize, w: usize, ldw: usize, kc: i32, out: usize, ldo: usize, acc: bool): void {
-  const a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda;
-  const w0 = w, w1 = w + ldw;
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let p: i32 = 0;
-  for (; p + 4 <= kc; p += 4) {
-    const o = <usize>p << 2;
-    const y0 = v128.load(w0 + o);
-    const y1 = v128.load(w1 + o);
-    let x = v128.load(a0 + o);
-    c00 = gemmMadd(c00, x, y0);
-    c01 = gemmMadd(c01, x, y1);
-    x = v128.load(a1 + o);
-    c10 = gemmMadd(c10, x, y0);
-    c11 = gemmMadd(c11, x, y1);
-    x = v128.load(a2 + o);
-    c20 = gemmMadd(c20, x, y0);
-    c21 = gemmMadd(c21, x, y1);
-    x = v128.load(a3 + o);
-    c30 = gemmMadd(c30, x, y0);
-    c31 = gemmMadd(c31, x, y1);
-  }
-  let s00 = hsum(c00), s01 = hsum(c01), s10 = hsum(c10), s11 = hsum(c11);
-  let s20 = hsum(c20), s21 = hsum(c21), s30 = hsum(c30), s31 = hsum(c31);
-  for (; p < kc; p++) {
-    const o = <usize>p << 2;
-    const y0 = load<f32>(w0 + o), y1 = load<f32>(w1 + o);
-    const x0 = load<f32>(a0 + o), x1 = load<f32>(a1 + o), x2 = load<f32>(a2 + o), x3 = load<f32>(a3 + o);
-    s00 += x0 * y0; s01 += x0 * y1;
-    s10 += x1 * y0; s11 += x1 * y1;
-    s20 += x2 * y0; s21 += x2 * y1;
-    s30 += x3 * y0; s31 += x3 * y1;
-  }
-  addOrStore(out, s00, acc); addOrStore(out + 4, s01, acc);
-  addOrStore(out + ldo, s10, acc); addOrStore(out + ldo + 4, s11, acc);
-  addOrStore(out + 2 * ldo, s20, acc); addOrStore(out + 2 * ldo + 4, s21, acc);
-  addOrStore(out + 3 * ldo, s30, acc); addOrStore(out + 3 * ldo + 4, s31, acc);
-}
-
-/**
- * tile4x2 on a 4-row strip of A packed by packStrips (per 4 columns, the 4
- * rows' 16 bytes in turn: one pointer and immediate offsets instead of an
- * address per row, which cost one instruction per load and left the loop
- * front-end-bound). Each output takes tile4x2's operations in its order.
+ * Register tile: 4 rows of A (one strip packed by packStrips in dense.ts: per
+ * 4 columns the 4 rows' 16 bytes in turn) × 2 rows of W over kc floats, one
+ * f32x4 accumulator per output (8 live vectors + 6 loaded operands fit the 15
+ * vector registers V8 allocates; V8 issues an iteration's loads before its
+ * multiply-adds, so wider tiles — 5×2, 6×2, or this one over 8 columns per
+ * iteration — spilled and ran 0.57–0.69× as fast). The strip is read through
+ * one pointer with immediate offsets: with a pointer per row, each load cost
+ * an address instruction too and the loop was front-end-bound (1.02–1.17×
+ * slower).
  */
 export function tile4x2p(pa: usize, w: usize, ldw: usize, kc: i32, out: usize, ldo: usize, acc: bool): void {
   const w0 = w, w1 = w + ldw;
