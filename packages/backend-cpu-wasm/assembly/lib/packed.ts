@@ -800,64 +800,22 @@ function outlierQuad(d: usize, r0: i32, n: i32): v128 {
  * Q8 GEMV of rows [j0, j1): 16 codes per vector (two bytes per i16 lane: the
  * even column masked, the odd one shifted down, against the i16 activations
  * permuted to match). Rows go 4 at a time, a quarter of the claim apart
- * (gemvQ8Rows4), so each activation load feeds 4 rows; the rows left over go singly through the same sequence
- * of operations, so a row's result does not depend on which of the two ran it.
+ * (gemvQ8Rows4), so each activation load feeds 4 rows; a left-over row runs as
+ * all 4 rows of one call, so every row takes the same operations whatever the split.
  */
 function gemvQ8(d: usize, j0: i32, j1: i32): void {
   const share = (j1 - j0) >> 2;
   for (let i: i32 = 0; i < share; i++) gemvQ8Rows4(d, j0 + i, share);
-  for (let j = j0 + (share << 2); j < j1; j++) gemvQ8Row(d, j);
-}
-
-/** Integer sums Σ q·x of one row's block (`cpb` vectors of 16 codes from `w`, activations from `x`). */
-@inline function q8Block(w: usize, x: usize, cpb: i32, m8: v128): v128 {
-  let acc = i32x4.splat(0);
-  for (let c: i32 = 0; c < cpb; c++) {
-    const v = v128.load(w);
-    acc = i32x4.add(acc, i32x4.add(i32x4.dot_i16x8_s(v128.and(v, m8), v128.load(x)), i32x4.dot_i16x8_s(i16x8.shr_u(v, 8), v128.load(x, 16))));
-    w += 16;
-    x += 32;
-  }
-  return acc;
-}
-
-/** Q8 GEMV of row j on its own (the rows after the last group of 4). */
-function gemvQ8Row(d: usize, j: i32): void {
-  const k = <i32>dw(d, D_K);
-  const gs = <i32>dw(d, D_GS);
-  const G = k / gs;
-  const xb = <i32>dw(d, D_XB);
-  const bpg = gs / xb;
-  const cpb = xb >> 4;
-  const xs = <usize>dw(d, D_XS);
-  const xt = <usize>dw(d, D_XT);
-  const m8 = i16x8.splat(0x00ff);
-  const sp = <usize>dw(d, D_SCALE) + ((<usize>j * <usize>G) << 3);
-  const zp = <usize>dw(d, D_ZERO) + ((<usize>j * <usize>G) << 3);
-  let w = <usize>dw(d, D_CODES) + <usize>j * <usize>dw(d, D_CODE_ROW);
-  let x = <usize>dw(d, D_XQ);
-  let accf = f32x4.splat(0);
-  let corr: f32 = 0;
-  let b: i32 = 0;
-  for (let t: i32 = 0; t < G; t++) {
-    const sw = load<f32>(sp + (<usize>t << 3));
-    corr += sw * load<f32>(zp + (<usize>t << 3)) * load<f32>(xt + (<usize>t << 2));
-    for (let bb: i32 = 0; bb < bpg; bb++, b++) {
-      const acc = q8Block(w, x, cpb, m8);
-      accf = f32x4.add(accf, f32x4.mul(f32x4.convert_i32x4_s(acc), f32x4.splat(sw * load<f32>(xs + (<usize>b << 2)))));
-      w += <usize>xb;
-      x += <usize>xb << 1;
-    }
-  }
-  store<f32>(<usize>dw(d, D_OUT) + (<usize>j << 2), hsum(accf) - corr);
+  // Left-over rows: the same kernel with step 0 (row j four times, stored four times alike).
+  for (let j = j0 + (share << 2); j < j1; j++) gemvQ8Rows4(d, j, 0);
 }
 
 /**
  * Q8 GEMV of rows j, j + step, j + 2·step, j + 3·step (row-major codes: 4
  * streams, each running on sequentially across rows as j advances; 4
  * consecutive rows, 4 KiB apart at k = 4096, ran 0.77–0.83× the one-row
- * kernel): per activation vector pair, the 4 rows' code vectors. Each row's float operations are
- * gemvQ8Row's, in its order (the integer block sums are exact either way).
+ * kernel): per activation vector pair, the 4 rows' code vectors. `step` 0
+ * computes row j alone (stored 4 times).
  */
 function gemvQ8Rows4(d: usize, j: i32, step: i32): void {
   const k = <i32>dw(d, D_K);
