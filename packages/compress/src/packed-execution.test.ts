@@ -25,6 +25,9 @@ const CASES = [
   { name: 'gptq w4 per-channel', kind: 'quant', stages: [{ type: 'quantize', method: 'gptq', bits: 4, group: -1 }] },
   { name: 'sparsegpt 2:4', kind: 'nm', stages: [{ type: 'prune', method: 'sparsegpt', pattern: '2:4' }] },
   { name: 'sparsegpt 2:4 + joint w4', kind: 'nm-quant', stages: [{ type: 'joint', pattern: '2:4', bits: 4, group: -1 }] },
+  // 8-bit: the Q8 and N:M + 8-bit kernels (GEMV per row up to 16 rows; these windows take the GEMMs).
+  { name: 'gptq w8 per-channel', kind: 'quant', stages: [{ type: 'quantize', method: 'gptq', bits: 8, group: -1 }] },
+  { name: 'sparsegpt 2:4 + joint w8', kind: 'nm-quant', stages: [{ type: 'joint', pattern: '2:4', bits: 8, group: -1 }] },
   // 4:8 (the any-N:M kernels); down_proj's 172 inputs are not a multiple of 8, so it stays dense.
   { name: 'sparsegpt 4:8', kind: 'nm', stages: [{ type: 'prune', method: 'sparsegpt', pattern: '4:8' }], ignore: ['*.mlp.down_proj'] },
   { name: 'sparsegpt 4:8 + joint w4', kind: 'nm-quant', stages: [{ type: 'joint', pattern: '4:8', bits: 4, group: -1 }], ignore: ['*.mlp.down_proj'] },
