@@ -33,9 +33,9 @@ export interface CpuWasmBackendOptions {
    */
   maxMemoryBytes?: number;
   /**
-   * Let the compressed GEMV kernels (2/3/4/8-bit, N:M + 2/3/4-bit and SpQR
-   * bases of 2–4 bits; m = 1, and per row for batches up to 32, or 16 for
-   * 8-bit) quantize the activations to int8 per block of ≤ 128 columns and
+   * Let the compressed GEMV kernels (2/3/4/8-bit, N:M + 2/3/4/8-bit with M
+   * dividing 16 and SpQR bases of 2–4 bits; m = 1, and per row for batches up
+   * to 32, or 16 for 8-bit) quantize the activations to int8 per block of ≤ 128 columns and
    * use integer dot products (llama.cpp Q4×Q8 style; error bounded as
    * documented on `KernelSpecs`). `false` decodes the weights exactly to f32
    * instead (slower, f32-accurate). Default true.
