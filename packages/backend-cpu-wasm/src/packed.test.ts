@@ -327,6 +327,13 @@ describe('cpu-wasm compressed kernels', () => {
       randomQuantized(rng, 70, 4608, 4, 512, false), // Q4 layout with 2 blocks and k-segments of 2560 + 2048
       randomQuantized(rng, 11, 48, 8, 16, true), // SIMD 8-bit decode
       randomQuantized(rng, 13, 21, 3, 7, false), // scalar decode
+      // Row-major 4- / 8-bit spans off 16-code boundaries: SIMD middle, code-by-code ends (per-channel 172 as in
+      // stories260K's down_proj; groups of 44 start at 44·t; a span shorter than one 16-code block).
+      randomQuantized(rng, 9, 172, 4, 172, false),
+      randomQuantized(rng, 11, 176, 4, 44, true),
+      randomQuantized(rng, 7, 172, 8, 172, false),
+      randomQuantized(rng, 5, 60, 8, 12, true),
+      randomSpqr(rng, 9, 172, 4, 172, 5), // non-integer zero-points (f64 middle)
       randomQuantized(rng, 19, 256, 3, 64, false), // 3-bit codes held as nibbles (Q4 layout), SIMD 4-bit decode
       randomQuantized(rng, 9, 128, 2, 32, true),
       randomQuantized(rng, 9, 16, 2, 16, true),

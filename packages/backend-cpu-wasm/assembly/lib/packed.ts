@@ -202,8 +202,21 @@ const RB: i32 = 16;
  * for 4-bit codes with a non-integer one (SpQR; multiples of 16) in f64.
  * `cstride` is the distance between 16-byte chunks of the row (16, or 64 in
  * the quad-interleaved 4-bit layout; there `row` is the chunk of element 0).
+ * Row-major 4- and 8-bit spans off 16-code boundaries (a per-channel group of
+ * k % 16 ≠ 0 columns, e.g. stories260K's 172) take the SIMD branches for their
+ * aligned middle and decodeSpanScalar for the ends: the same values as code by
+ * code (the whole span went code by code before: 4× slower GEMV there).
  */
 function decodeSpan(row: usize, e0: i32, count: i32, bits: i32, mask: u32, sc: f32, z: f32, intZero: bool, dst: usize, cstride: usize = 16): void {
+  if (cstride == 16 && (bits == 4 || bits == 8) && ((e0 | count) & 15) != 0) {
+    const end = e0 + count;
+    const a = min(end, (e0 + 15) & ~15);
+    const b = max(a, end & ~15);
+    decodeSpanScalar(row, e0, a - e0, bits, mask, sc, z, intZero, dst);
+    if (b > a) decodeSpan(row, a, b - a, bits, mask, sc, z, intZero, dst + (<usize>(a - e0) << 2));
+    decodeSpanScalar(row, b, end - b, bits, mask, sc, z, intZero, dst + (<usize>(b - e0) << 2));
+    return;
+  }
   if (intZero && bits == 4 && ((e0 | count) & 15) == 0) {
     // Whole 32-code chunks (16 bytes), and half a chunk at either end (a group of 16 in the Q4 layout).
     const vs = f32x4.splat(sc);
@@ -236,8 +249,7 @@ function decodeSpan(row: usize, e0: i32, count: i32, bits: i32, mask: u32, sc: f
     return;
   }
   if (intZero) {
-    // f32 product of an f32 scale and a small exact integer: the exact product rounded once, as in f64.
-    for (let c: i32 = 0; c < count; c++) store<f32>(dst + (<usize>c << 2), sc * (<f32>getBits(row, e0 + c, bits, mask) - z));
+    decodeSpanScalar(row, e0, count, bits, mask, sc, z, true, dst);
     return;
   }
   if (bits == 4 && ((e0 | count) & 15) == 0) {
@@ -259,6 +271,16 @@ function decodeSpan(row: usize, e0: i32, count: i32, bits: i32, mask: u32, sc: f
       storeSpqr4(i32x4.extend_low_i16x8_u(hi), vs, vz, o + 32);
       storeSpqr4(i32x4.extend_high_i16x8_u(hi), vs, vz, o + 48);
     }
+    return;
+  }
+  decodeSpanScalar(row, e0, count, bits, mask, sc, z, false, dst);
+}
+
+/** decodeSpan code by code (row-major §1 codes). */
+function decodeSpanScalar(row: usize, e0: i32, count: i32, bits: i32, mask: u32, sc: f32, z: f32, intZero: bool, dst: usize): void {
+  if (intZero) {
+    // f32 product of an f32 scale and a small exact integer: the exact product rounded once, as in f64.
+    for (let c: i32 = 0; c < count; c++) store<f32>(dst + (<usize>c << 2), sc * (<f32>getBits(row, e0 + c, bits, mask) - z));
     return;
   }
   for (let c: i32 = 0; c < count; c++) store<f32>(dst + (<usize>c << 2), dequant(sc, getBits(row, e0 + c, bits, mask), z));
