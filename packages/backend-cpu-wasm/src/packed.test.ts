@@ -123,13 +123,13 @@ describe('cpu-wasm compressed kernels', () => {
       randomNMQuant(rng, 23, 384, 2, 4, 2, 128, true),
       randomNMQuant(rng, 21, 512, 4, 8, 3, 128, true),
       randomNMQuant(rng, 13, 256, 1, 4, 2, 128, false),
-      // 2:4 + 8-bit on the NMQ4 stream with byte codes (nmq8Step): groups of 128, 64, 256 (2 steps) and 32; 3 k-segments
+      // 2:4 + 8-bit on the NMQ4 stream with byte codes (the baseline step, both builds): groups of 128, 64, 256 (2 steps) and 32; 3 k-segments
       // with blocks of 8, 8, 3 octets; claims of 128 rows.
       randomNMQuant(rng, 19, 512, 2, 4, 8, 128, false),
       randomNMQuant(rng, 23, 384, 2, 4, 8, 64, true),
       randomNMQuant(rng, 150, 8448, 2, 4, 8, 256, false),
       randomNMQuant(rng, 1100, 256, 2, 4, 8, 32, false),
-      // N:M + 8-bit on the chunked stream with byte code vectors (nmq8cStep): 4:8 (V = 4), 1:4 (V = 2), 8:16; groups
+      // N:M + 8-bit on the chunked stream with byte code vectors (nmq4cStepBase): 4:8 (V = 4), 1:4 (V = 2), 8:16; groups
       // of 32, 64, 128; 3 k-segments; claims of 128 rows.
       randomNMQuant(rng, 21, 512, 4, 8, 8, 128, false),
       randomNMQuant(rng, 13, 384, 1, 4, 8, 64, true),

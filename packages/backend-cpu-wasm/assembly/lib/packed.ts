@@ -37,7 +37,7 @@
 //   groups of 32, 64, 128k): the NMQ4 design on 16-column chunks: positions are
 //   columns within the chunk, so one swizzle of its 16 int8 activations gathers
 //   16 kept slots of 8 rows (`packNMQ4CStream`).
-//   Both streams also hold 8-bit codes, as bytes (nmq8Step, nmq8cStep).
+//   Both streams also hold 8-bit codes, as bytes (their baseline steps, run by both builds: nmqSegment, nmq4cStepBase).
 // - NMG / SPNM (GEMV / GEMM m ≥ 8, N:M but 2:4 with M dividing 128, f32 or §4
 //   values decoded to f32): each kept slot's column within its 128-column block
 //   as a byte (`keptPos`); the GEMV gathers activations by it (load32_lane),
@@ -1182,57 +1182,32 @@ const NMQ4_OB: i32 = 8;
 }
 
 /**
- * Baseline NMQ4C step: the gathered activations widened to i16 times (q − z)
- * (zero-points per i16 lane: `zl` rows 0–3, `zh` rows 4–7), summed per row
- * with i32x4.dot_i16x8_s into NMQ4_P0 and NMQ4_P1 — exact, as the relaxed
- * build's Σ x·q − z·Σ x, so both builds give the same bits.
+ * Baseline NMQ4C step (and the 8-bit one in both builds, `b8`): the gathered
+ * activations widened to i16 times (q − z) (zero-points per i16 lane: `zl`
+ * rows 0–3, `zh` rows 4–7), summed per row with i32x4.dot_i16x8_s into
+ * NMQ4_P0 and NMQ4_P1 — exact (|q − z| ≤ 255, a pair sum ≤ 2·127·255), as the
+ * relaxed build's Σ x·q − z·Σ x, so both builds give the same bits. Per
+ * 16-column chunk: V/2 position vectors, then V/2 code vectors of nibbles or,
+ * 8-bit, V byte vectors (16·V or 24·V bytes).
  */
-@inline function nmq4cStepBase(w: usize, x: usize, V: i32, hn: i32, m4: v128, zl: v128, zh: v128): void {
-  let p0 = i32x4.splat(0), p1 = i32x4.splat(0);
-  for (let c: i32 = 0; c < 2 * hn; c++) {
-    const xv = v128.load(x);
-    for (let u: i32 = 0; u < V; u += 2) {
-      const iv = v128.load(w);
-      const cv = v128.load(w + <usize>(V << 3));
-      let g = nmq4cGather(xv, iv, m4, false);
-      let q = nmq4cCodes(cv, m4, false);
-      p0 = i32x4.add(p0, nmq4BaseDot(g, q, zl, true));
-      p1 = i32x4.add(p1, nmq4BaseDot(g, q, zh, false));
-      g = nmq4cGather(xv, iv, m4, true);
-      q = nmq4cCodes(cv, m4, true);
-      p0 = i32x4.add(p0, nmq4BaseDot(g, q, zl, true));
-      p1 = i32x4.add(p1, nmq4BaseDot(g, q, zh, false));
-      w += 16;
-    }
-    w += <usize>(V << 3);
-    x += 16;
-  }
-  NMQ4_P0 = p0;
-  NMQ4_P1 = p1;
-}
-
-/**
- * NMQ4C step with 8-bit codes (both builds): per 16-column chunk, V/2
- * position vectors (nibbles, as the 4-bit stream) then V byte code vectors;
- * Σ x·(q − z) per row by i32x4.dot_i16x8_s as in nmq8Step.
- */
-@inline function nmq8cStep(w: usize, x: usize, V: i32, hn: i32, m4: v128, zl: v128, zh: v128): void {
+@inline function nmq4cStepBase(w: usize, x: usize, V: i32, hn: i32, m4: v128, zl: v128, zh: v128, b8: bool): void {
   let p0 = i32x4.splat(0), p1 = i32x4.splat(0);
   const cb = <usize>(V << 3); // code vectors start after the V/2 position vectors
   for (let c: i32 = 0; c < 2 * hn; c++) {
     const xv = v128.load(x);
     for (let u: i32 = 0; u < V; u += 2) {
       const iv = v128.load(w + (<usize>u << 3));
+      const cv = b8 ? i8x16.splat(0) : v128.load(w + cb + (<usize>u << 3));
       let g = nmq4cGather(xv, iv, m4, false);
-      let q = v128.load(w + cb + (<usize>u << 4));
+      let q = b8 ? v128.load(w + cb + (<usize>u << 4)) : nmq4cCodes(cv, m4, false);
       p0 = i32x4.add(p0, nmq4BaseDot(g, q, zl, true));
       p1 = i32x4.add(p1, nmq4BaseDot(g, q, zh, false));
       g = nmq4cGather(xv, iv, m4, true);
-      q = v128.load(w + cb + (<usize>u << 4), 16);
+      q = b8 ? v128.load(w + cb + (<usize>u << 4), 16) : nmq4cCodes(cv, m4, true);
       p0 = i32x4.add(p0, nmq4BaseDot(g, q, zl, true));
       p1 = i32x4.add(p1, nmq4BaseDot(g, q, zh, false));
     }
-    w += <usize>(V * 24);
+    w += <usize>(V * (b8 ? 24 : 16));
     x += 16;
   }
   NMQ4_P0 = p0;
@@ -1241,43 +1216,6 @@ const NMQ4_OB: i32 = 8;
 
 /** Bytes of one octet's 128-column step in the 2:4 + 8-bit stream: 8 × (16 B positions, 4 × 16 B codes). */
 const NMQ8_STEP: usize = 640;
-
-/**
- * 2:4 + 8-bit step (both builds): one octet's hn × 32 columns as in the NMQ4
- * baseline step — the same swizzle tables and position masks — but each
- * 4-column group's 16 kept codes (8 rows × 2 slots) are one byte vector of
- * their own. Σ x·(q − z) per row goes through i32x4.dot_i16x8_s on the
- * i16-widened gather and q − z (|q − z| ≤ 255, a pair sum ≤ 2·127·255: exact),
- * into NMQ4_P0 (rows 0–3) and NMQ4_P1 (rows 4–7).
- */
-@inline function nmq8Step(w: usize, x: usize, hn: i32, m4: v128, zl: v128, zh: v128): void {
-  let a0 = i32x4.splat(0), a1 = i32x4.splat(0);
-  for (let q: i32 = 0; q < 2 * hn; q++) {
-    const mv = v128.load(w);
-    const i01 = v128.and(mv, m4);
-    const i23 = v128.and(i16x8.shr_u(mv, 4), m4);
-    let g = swz(v128.load32_splat(x), i01);
-    let c = v128.load(w, 16);
-    a0 = i32x4.add(a0, nmq4BaseDot(g, c, zl, true));
-    a1 = i32x4.add(a1, nmq4BaseDot(g, c, zh, false));
-    g = swz(v128.load(x, 4), i01);
-    c = v128.load(w, 32);
-    a0 = i32x4.add(a0, nmq4BaseDot(g, c, zl, true));
-    a1 = i32x4.add(a1, nmq4BaseDot(g, c, zh, false));
-    g = swz(v128.load32_splat(x + 20), i23);
-    c = v128.load(w, 48);
-    a0 = i32x4.add(a0, nmq4BaseDot(g, c, zl, true));
-    a1 = i32x4.add(a1, nmq4BaseDot(g, c, zh, false));
-    g = swz(v128.load(x, 24), i23);
-    c = v128.load(w, 64);
-    a0 = i32x4.add(a0, nmq4BaseDot(g, c, zl, true));
-    a1 = i32x4.add(a1, nmq4BaseDot(g, c, zh, false));
-    w += 80;
-    x += 40;
-  }
-  NMQ4_P0 = a0;
-  NMQ4_P1 = a1;
-}
 
 // Results of nmq4StepRelaxed (AssemblyScript functions return one value; these stay in registers once inlined).
 let NMQ4_P0: v128 = i32x4.splat(0);
@@ -1374,7 +1312,7 @@ function nmq4Segment(d: usize, w: usize, x: usize, sp: usize, groups: i32, spg: 
   nmqSegment(d, w, x, sp, groups, spg, hn, V, false, state);
 }
 
-/** nmq4Segment for 8-bit codes held as bytes (nmq8Step, nmq8cStep). */
+/** nmq4Segment for 8-bit codes held as bytes (the baseline steps, in both builds). */
 function nmq8Segment(d: usize, w: usize, x: usize, sp: usize, groups: i32, spg: i32, hn: i32, V: i32, state: usize): void {
   nmqSegment(d, w, x, sp, groups, spg, hn, V, true, state);
 }
@@ -1392,67 +1330,61 @@ function nmq8Segment(d: usize, w: usize, x: usize, sp: usize, groups: i32, spg: 
     w += NMQ4_STAT;
     for (let step: i32 = 0; step < spg; step++) {
       let a0: v128, a1: v128; // Σ x·(q − z), rows 0–3 and 4–7
-      if (b8 && V > 0) {
-        // N:M + 8-bit (NMQ4C with byte codes): both builds, as nmq8Step.
-        nmq8cStep(w, x, V, hn, m4, zl, zh);
-        a0 = NMQ4_P0;
-        a1 = NMQ4_P1;
-        w += <usize>((V * hn) << 5) * 3 >> 1;
-        x += <usize>(hn << 5);
-      } else if (b8) {
-        // 2:4 + 8-bit: codes are bytes, not valid 7-bit operands of the relaxed dot, so both builds run this.
-        nmq8Step(w, x, hn, m4, zl, zh);
-        a0 = NMQ4_P0;
-        a1 = NMQ4_P1;
-        w += <usize>hn * (NMQ8_STEP >> 2);
-        x += <usize>hn * 80;
-      } else if (V > 0) {
+      if (V > 0) {
         // NMQ4C: one step of 8 chunks × V vectors.
-        if (ASC_FEATURE_RELAXED_SIMD) {
+        if (ASC_FEATURE_RELAXED_SIMD && !b8) {
           nmq4cStepRelaxed(w, x, V, hn, m4, ones);
           a0 = i32x4.sub(NMQ4_P0, i32x4.mul(z0, i32x4.extend_low_i16x8_s(NMQ4_SX)));
           a1 = i32x4.sub(NMQ4_P1, i32x4.mul(z1, i32x4.extend_high_i16x8_s(NMQ4_SX)));
         } else {
-          nmq4cStepBase(w, x, V, hn, m4, zl, zh);
+          nmq4cStepBase(w, x, V, hn, m4, zl, zh, b8);
           a0 = NMQ4_P0;
           a1 = NMQ4_P1;
         }
-        w += <usize>((V * hn) << 5);
+        w += (<usize>((V * hn) << 5) * (b8 ? 3 : 2)) >> 1;
         x += <usize>(hn << 5);
-      } else if (ASC_FEATURE_RELAXED_SIMD) {
-        nmq4StepRelaxed(w, x, hn, m4, ones);
-        a0 = i32x4.sub(NMQ4_P0, i32x4.mul(z0, i32x4.extend_low_i16x8_s(NMQ4_SX)));
-        a1 = i32x4.sub(NMQ4_P1, i32x4.mul(z1, i32x4.extend_high_i16x8_s(NMQ4_SX)));
-        w += <usize>hn * (NMQ4_STEP >> 2);
-        x += <usize>hn * 80;
       } else {
-        a0 = i32x4.splat(0);
-        a1 = i32x4.splat(0);
-        for (let q: i32 = 0; q < 2 * hn; q++) {
-          const mv = v128.load(w);
-          const c0 = v128.load(w, 16);
-          const c1 = v128.load(w, 32);
-          const i01 = v128.and(mv, m4);
-          const i23 = v128.and(i16x8.shr_u(mv, 4), m4);
-          let g = i8x16.swizzle(v128.load32_splat(x), i01);
-          let c = v128.and(c0, m4);
-          a0 = i32x4.add(a0, nmq4BaseDot(g, c, zl, true));
-          a1 = i32x4.add(a1, nmq4BaseDot(g, c, zh, false));
-          g = i8x16.swizzle(v128.load(x, 4), i01);
-          c = v128.and(i16x8.shr_u(c0, 4), m4);
-          a0 = i32x4.add(a0, nmq4BaseDot(g, c, zl, true));
-          a1 = i32x4.add(a1, nmq4BaseDot(g, c, zh, false));
-          g = i8x16.swizzle(v128.load32_splat(x + 20), i23);
-          c = v128.and(c1, m4);
-          a0 = i32x4.add(a0, nmq4BaseDot(g, c, zl, true));
-          a1 = i32x4.add(a1, nmq4BaseDot(g, c, zh, false));
-          g = i8x16.swizzle(v128.load(x, 24), i23);
-          c = v128.and(i16x8.shr_u(c1, 4), m4);
-          a0 = i32x4.add(a0, nmq4BaseDot(g, c, zl, true));
-          a1 = i32x4.add(a1, nmq4BaseDot(g, c, zh, false));
-          w += 48;
-          x += 40;
+        if (ASC_FEATURE_RELAXED_SIMD && !b8) {
+          nmq4StepRelaxed(w, x, hn, m4, ones);
+          a0 = i32x4.sub(NMQ4_P0, i32x4.mul(z0, i32x4.extend_low_i16x8_s(NMQ4_SX)));
+          a1 = i32x4.sub(NMQ4_P1, i32x4.mul(z1, i32x4.extend_high_i16x8_s(NMQ4_SX)));
+        } else {
+          // Baseline 2:4 + 4-bit, and 2:4 + 8-bit in both builds: Σ x·(q − z) per row by i32x4.dot_i16x8_s on the
+          // i16-widened gather and q − z (nmq4BaseDot; exact: |q − z| ≤ 255). Per 16 columns the positions M, then
+          // the codes of its 4 groups: nibbles of C0, C1 (48 bytes), or one byte vector per group (80 bytes; codes
+          // up to 255 are not valid 7-bit operands of the relaxed dot). Written in this loop, not as a step function
+          // returning through globals: that form ran the 4-bit baseline GEMV 5–11 % slower.
+          a0 = i32x4.splat(0);
+          a1 = i32x4.splat(0);
+          let ww = w, xx = x;
+          for (let q: i32 = 0; q < 2 * hn; q++) {
+            const mv = v128.load(ww);
+            const c0 = v128.load(ww, 16);
+            const c1 = v128.load(ww, 32);
+            const i01 = v128.and(mv, m4);
+            const i23 = v128.and(i16x8.shr_u(mv, 4), m4);
+            let g = swz(v128.load32_splat(xx), i01);
+            let c = b8 ? c0 : v128.and(c0, m4);
+            a0 = i32x4.add(a0, nmq4BaseDot(g, c, zl, true));
+            a1 = i32x4.add(a1, nmq4BaseDot(g, c, zh, false));
+            g = swz(v128.load(xx, 4), i01);
+            c = b8 ? c1 : v128.and(i16x8.shr_u(c0, 4), m4);
+            a0 = i32x4.add(a0, nmq4BaseDot(g, c, zl, true));
+            a1 = i32x4.add(a1, nmq4BaseDot(g, c, zh, false));
+            g = swz(v128.load32_splat(xx + 20), i23);
+            c = b8 ? v128.load(ww, 48) : v128.and(c1, m4);
+            a0 = i32x4.add(a0, nmq4BaseDot(g, c, zl, true));
+            a1 = i32x4.add(a1, nmq4BaseDot(g, c, zh, false));
+            g = swz(v128.load(xx, 24), i23);
+            c = b8 ? v128.load(ww, 64) : v128.and(i16x8.shr_u(c1, 4), m4);
+            a0 = i32x4.add(a0, nmq4BaseDot(g, c, zl, true));
+            a1 = i32x4.add(a1, nmq4BaseDot(g, c, zh, false));
+            ww += b8 ? 80 : 48;
+            xx += 40;
+          }
         }
+        w += <usize>hn * ((b8 ? NMQ8_STEP : NMQ4_STEP) >> 2);
+        x += <usize>hn * 80;
       }
       const sx = f32x4.splat(load<f32>(sp));
       sp += 4;
