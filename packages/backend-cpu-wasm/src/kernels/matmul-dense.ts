@@ -14,7 +14,7 @@
 import { matmulDenseShape, SparqError, Tensor, type KernelAttrs, type KernelImpl, type KernelInputs } from '@sparq/tensor';
 import { requireRuntime, type CpuWasmContext } from '../context';
 import { JOB } from '../runtime/control-block';
-import { HALF_GEMM_ROWS, HALF_KIND } from '../runtime/wasm-module';
+import { HALF_GEMM_ROWS, HALF_KIND, stripBytes } from '../runtime/wasm-module';
 
 /** Largest operand the 4 GiB wasm32 memory can hold next to the others. */
 const MAX_OPERAND_BYTES = 2 ** 31;
@@ -55,11 +55,11 @@ function runMatmulDense(
   // Below the threshold a worker wake-up (futex, up to ~100 µs) costs more than it saves.
   const nth = m * k * n < ctx.minParallelWork ? 1 : Math.min(pool.threads, Math.ceil(n / 4));
   // GEMM: the 4-row strips of a packed for the register tiles (one address per strip instead of one per row).
-  const stripBytes = m >= 4 ? Math.floor(m / 4) * 16 * Math.ceil(k / 4) * 4 : 0;
-  const apPtr = ref.half === undefined && stripBytes > 0 ? heap.scratchPtr(3, stripBytes) : 0;
+  const strips = stripBytes(m, k);
+  const apPtr = ref.half === undefined && strips > 0 ? heap.scratchPtr(3, strips) : 0;
   // Half-precision GEMM: each thread widens 64-row blocks of W into its own scratch; the strips follow.
   const rowBytes = nth * HALF_GEMM_ROWS * k * 4;
-  const rows = ref.half !== undefined && m > HALF_ROW_GEMV_MAX_M ? heap.scratchPtr(2, rowBytes + stripBytes) : 0;
+  const rows = ref.half !== undefined && m > HALF_ROW_GEMV_MAX_M ? heap.scratchPtr(2, rowBytes + strips) : 0;
   // Allocations above may have grown the memory: take the view afterwards.
   const f32 = heap.f32;
   if (ref.half === undefined) {

@@ -34,6 +34,7 @@ import {
 import { requireRuntime, type CpuWasmContext } from '../context';
 import { JOB } from '../runtime/control-block';
 import { hasKeptPos, isNM24Fast, isNMQ4Fast, isNMQ4Chunked, isQ4Quad, isSpqrQ4, NMQ4_BLOCK_OCTETS, PACKED_KIND, Q4_BLOCK_QUADS, type PackedWeight } from '../runtime/packed-weights';
+import { stripBytes } from '../runtime/wasm-module';
 
 /** Largest operand the 4 GiB wasm32 memory can hold next to the others. */
 const MAX_OPERAND_BYTES = 2 ** 31;
@@ -181,8 +182,8 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
   // SpQR in the Q4 layout: the quantized activations as f32 (x̂ = sx·q), to take the base out at the outliers.
   const xhBytes = path === 'q4' && w.kind === 'spqr' ? align64(k * 4) : 0;
   // Sparse GEMMs: a in 16-row panels; the decode GEMM: a's 4-row strips packed for the register tiles (packStrips).
-  const stripBytes = path === 'generic' && m >= 4 ? Math.floor(m / 4) * 16 * Math.ceil(k / 4) * 4 : 0;
-  const panelBytes = path === 'sp24' || path === 'spnm' ? Math.ceil(m / 16) * 16 * k * 4 : stripBytes;
+  const strips = path === 'generic' ? stripBytes(m, k) : 0;
+  const panelBytes = path === 'sp24' || path === 'spnm' ? Math.ceil(m / 16) * 16 * k * 4 : strips;
   const descBytes = DESC_BYTES + xqBytes + xsBytes + xtBytes + xhBytes;
   const descPtr = heap.scratchPtr(3, descs * descBytes + panelBytes);
 
@@ -221,7 +222,7 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
     }
     if (path === 'q4' || path === 'q8' || path === 'nmq4' || path === 'nmq4c') ex.prepareActInt8(dp);
     if (path === 'sp24' || path === 'spnm') ex.preparePanels(dp);
-    if (stripBytes > 0) ex.packStrips(aPtr, d[D.PANEL]!, m, k);
+    if (strips > 0) ex.packStrips(aPtr, d[D.PANEL]!, m, k);
   }
   pool.run(JOB.PACKED, [descPtr], nth, slot.id);
   const start = outPtr >>> 2;

@@ -736,8 +736,11 @@ const nmq4Unit = (bits: number): number => (bits === 8 ? 80 : 48);
 /** Bytes per octet and group of the NMQ4 stream (`packNMQ4Stream`): 64 of statistics, then `nmq4Unit` per 16 columns. */
 const nmq4GroupBytes = (gs: number, bits: number): number => 64 + (gs / 16) * nmq4Unit(bits);
 
-/** Bytes per octet and group of the NMQ4C stream: 64 of statistics, then V·16 per 16-column chunk. */
-const nmq4cGroupBytes = (gs: number, v: number, bits: number): number => 64 + gs * v * (bits === 8 ? 1.5 : 1);
+/** Bytes per octet and 16-column chunk of the NMQ4C stream: V/2 position vectors, then V/2 code vectors of nibbles or, 8-bit, V of bytes. */
+const nmq4cChunkBytes = (v: number, bits: number): number => (bits === 8 ? 24 : 16) * v;
+
+/** Bytes per octet and group of the NMQ4C stream: 64 of statistics, then `nmq4cChunkBytes` per 16-column chunk. */
+const nmq4cGroupBytes = (gs: number, v: number, bits: number): number => 64 + (gs / 16) * nmq4cChunkBytes(v, bits);
 
 /** Bytes of an octet stream (`octetStream`) of `rows` × `cols` in groups of `gs` with `groupBytes` per octet and group. */
 const octetStreamBytes = (rows: number, cols: number, gs: number, groupBytes: number): number => Math.ceil(rows / 8) * (cols / gs) * groupBytes;
@@ -791,7 +794,7 @@ function packNMQ4CStream(
 ): Uint8Array {
   const V = (8 * n) / m;
   const { out, groupOffset } = octetStream(stats, rows, cols, gs, segCols, nmq4cGroupBytes(gs, V, bits));
-  const chunkBytes = (bits === 8 ? 24 : 16) * V; // V/2 position vectors, then V/2 (nibbles) or V (bytes) code vectors
+  const chunkBytes = nmq4cChunkBytes(V, bits);
   const L = (cols / m) * n;
   const ib = indexBits(m);
   const idxRow = rowBytes(L, ib);

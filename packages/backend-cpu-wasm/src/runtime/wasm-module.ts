@@ -10,6 +10,7 @@ import { SparqError } from '@sparq/tensor';
 export interface DenseExports {
   /** Dense matmul: the chunks of output columns this thread claims from the job's counter (CTL.WORK). */
   matmul(tid: number, nth: number, a: number, w: number, out: number, m: number, k: number, n: number, ap: number): void;
+  /** Packs a [m, k]'s 4-row strips at `dst` for the GEMM register tiles ({@link stripBytes} bytes; main thread). */
   packStrips(a: number, dst: number, m: number, k: number): void;
   /**
    * `matmul` for W [n, k] stored as half precision (`kind`: {@link HALF_KIND}), widened exactly on the fly;
@@ -37,6 +38,12 @@ export const HALF_KIND = { f16Finite: 0, f16: 1, bf16: 2, f16FiniteScaled: 3, f1
 
 /** Rows of W the half-precision GEMM widens per block (NB in assembly/lib/dense-tiles.ts). */
 export const HALF_GEMM_ROWS = 64;
+
+/**
+ * Bytes of a [m, k]'s 4-row strips as `packStrips` writes them (rows below m & ~3; per strip k rounded up to 4
+ * columns × 16 bytes), read by the GEMM register tiles of the dense and the decode-then-tiles GEMMs.
+ */
+export const stripBytes = (m: number, k: number): number => Math.floor(m / 4) * Math.ceil(k / 4) * 64;
 
 /** Pages the module declares as its minimum memory (`--initialMemory` in build-wasm). */
 export const MODULE_MIN_PAGES = 2;
