@@ -19,7 +19,7 @@
 // (assembly/lib/attention.ts) are exported from this same module, so one
 // module instance per thread serves every kernel.
 
-import { addOrStore, dot1, fma4, gemmMadd, gemvRange, gemvRows4Strided, hsum, KC, NB, tile4x1, tile4x2p } from './lib/dense-tiles';
+import { addOrStore, dot1, fma4, gemmMadd, gemvRange, gemvRows4Strided, hsum, KC, NB, stripStride, tile4x1, tile4x2p } from './lib/dense-tiles';
 export { packedMatmul, prepareActInt8, preparePanels } from './lib/packed';
 export { attention } from './lib/attention';
 import { claim, claimRows } from './lib/work';
@@ -50,8 +50,7 @@ export function matmul(tid: i32, nth: i32, a: usize, w: usize, out: usize, m: i3
  */
 export function packStrips(a: usize, dst: usize, m: i32, k: i32): void {
   const lda = <usize>k << 2;
-  const k4 = (k + 3) & ~3;
-  const strip = <usize>k4 << 4;
+  const strip = stripStride(k);
   for (let s: i32 = 0; s < m >> 2; s++) {
     const src = a + <usize>(s << 2) * lda;
     const o = dst + <usize>s * strip;
@@ -128,7 +127,7 @@ function gemmColumns(a: usize, w: usize, out: usize, m: i32, k: i32, n: i32, j0:
         const ai = a + <usize>i * lda + po;
         const oi = out + <usize>i * ldo;
         let j = jb;
-        const pa = ap + <usize>(i >> 2) * (<usize>((k + 3) & ~3) << 4) + (<usize>pc << 4);
+        const pa = ap + <usize>(i >> 2) * stripStride(k) + (<usize>pc << 4);
         for (; j + 2 <= je; j += 2) tile4x2p(pa, w + <usize>j * lda + po, lda, kc, oi + (<usize>j << 2), ldo, acc);
         if (j < je) tile4x1(ai, lda, w + <usize>j * lda + po, kc, oi + (<usize>j << 2), ldo, acc);
       }

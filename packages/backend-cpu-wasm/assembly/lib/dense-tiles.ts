@@ -118,6 +118,11 @@ export function gemvRange(a: usize, w: usize, out: usize, k: i32, j0: i32, j1: i
   store<f32>(p, acc ? load<f32>(p) + v : v);
 }
 
+/** Bytes per 4-row strip of a [m, k] packed by packStrips (dense.ts): k rounded up to 4 columns, 16 bytes each. */
+@inline export function stripStride(k: i32): usize {
+  return <usize>((k + 3) & ~3) << 4;
+}
+
 /**
  * Register tile: 4 rows of A (one strip packed by packStrips in dense.ts: per
  * 4 columns the 4 rows' 16 bytes in turn) × 2 rows of W over kc floats, one

@@ -57,7 +57,7 @@
 // same code whatever the split, so results are bit-identical for any thread
 // count.
 
-import { dot1, gemmMadd, gemvRange, hsum, KC, tile4x1, tile4x2p } from './dense-tiles';
+import { dot1, gemmMadd, gemvRange, hsum, KC, stripStride, tile4x1, tile4x2p } from './dense-tiles';
 import { dw } from './descriptor';
 import { gatherDot, gatherDotX4, tileSpNM, tileSpNMPair } from './nm-gather';
 import { claim, claimRows } from './work';
@@ -1945,7 +1945,7 @@ function packedRows(d: usize, j0: i32, j1: i32, scratch: usize): void {
   // (packStrips in dense.ts).
   const m4 = m & ~3;
   const strips = <usize>dw(d, D_PANEL);
-  const stripBytes = <usize>((k + 3) & ~3) << 4;
+  const stripBytes = stripStride(k);
   for (let jb = j0; jb < j1; jb += RB) {
     const je = min(jb + RB, j1);
     for (let j = jb; j < je; j++) decodeRow(d, j, scratch + <usize>(j - jb) * lda);
