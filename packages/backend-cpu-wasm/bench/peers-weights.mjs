@@ -10,7 +10,7 @@
 // decoder before timing, so a layout mistake here fails loudly.
 import { decodeNM, f16ToF32 } from '@sparq/tensor';
 import { matMulModel, matMulNBitsModel } from './onnx-graph.mjs';
-import { f16Scales, indices24, randomBytes, uniform } from './synthetic.mjs';
+import { benchFormats, f16Scales, indices24, randomBytes, uniform } from './synthetic.mjs';
 
 export { uniform };
 
@@ -18,6 +18,9 @@ export { uniform };
 export const G = 128;
 
 const f32Scales = (scales) => Float32Array.from(scales, f16ToF32);
+
+/** The kernel benchmarks' formats (bench/synthetic.mjs), whose makers the 8-bit peer formats reuse. */
+const SYNTH = benchFormats(G);
 
 /** `[n, k]` row-major → `[k, n]` row-major (ONNX MatMul's B). */
 function transpose(w, n, k) {
@@ -27,46 +30,31 @@ function transpose(w, n, k) {
 }
 
 /**
- * MatMulNBits codes of a 2:4 + 8-bit weight: every column gets a byte; kept
- * slots carry their code, pruned columns their group's zero-point code.
- */
-function nmQuant8ToNBits(w) {
-  const { rows, cols } = w;
-  const L = cols / 2;
-  const groups = cols / G;
-  const out = new Uint8Array(rows * cols);
-  for (let r = 0; r < rows; r++) {
-    const idx = w.indices.subarray((r * L) / 4, ((r + 1) * L) / 4);
-    for (let g = 0; g < groups; g++) out.fill(w.zeros[r * groups + g], r * cols + g * G, r * cols + (g + 1) * G);
-    for (let s = 0; s < L; s++) out[r * cols + (s >> 1) * 4 + ((idx[s >> 2] >> ((s & 3) * 2)) & 3)] = w.codes[r * L + s];
-  }
-  return out;
-}
-
-/**
- * MatMulNBits codes of a 2:4 + 4-bit weight: every column gets a nibble; kept
- * slots carry their code, pruned columns their group's zero-point code.
+ * MatMulNBits codes of a 2:4 + 4- or 8-bit weight: every column gets a code
+ * (a nibble, low first, or a byte); kept slots carry their own, pruned columns
+ * their group's zero-point code.
  */
 function nmQuantToNBits(w) {
-  const { rows, cols } = w;
+  const { rows, cols, bits } = w;
   const L = cols / 2;
   const groups = cols / G;
-  const zRow = Math.ceil(groups / 2);
-  const out = new Uint8Array((rows * cols) / 2);
-  const nib = (bytes, i) => (bytes[i >> 1] >> ((i & 1) * 4)) & 15;
+  const per = 8 / bits; // codes per byte
+  const get = (bytes, i) => (bytes[Math.floor(i / per)] >> ((i % per) * bits)) & ((1 << bits) - 1);
+  const out = new Uint8Array((rows * cols) / per);
+  const set = (i, q) => {
+    const b = Math.floor(i / per);
+    const sh = (i % per) * bits;
+    out[b] = (out[b] & ~(((1 << bits) - 1) << sh)) | (q << sh);
+  };
+  const zRow = Math.ceil(groups / per);
   for (let r = 0; r < rows; r++) {
-    const codes = w.codes.subarray((r * L) / 2, ((r + 1) * L) / 2);
-    const idx = w.indices.subarray((r * L) / 4, ((r + 1) * L) / 4);
-    const zeros = w.zeros.subarray(r * zRow, (r + 1) * zRow);
-    const row = out.subarray((r * cols) / 2, ((r + 1) * cols) / 2);
     for (let g = 0; g < groups; g++) {
-      const z = nib(zeros, g);
-      row.fill(z | (z << 4), (g * G) / 2, ((g + 1) * G) / 2);
+      const z = get(w.zeros, r * zRow * per + g);
+      for (let c = g * G; c < (g + 1) * G; c++) set(r * cols + c, z);
     }
     for (let s = 0; s < L; s++) {
-      const col = (s >> 1) * 4 + ((idx[s >> 2] >> ((s & 3) * 2)) & 3);
-      const q = nib(codes, s);
-      row[col >> 1] = col & 1 ? (row[col >> 1] & 0x0f) | (q << 4) : (row[col >> 1] & 0xf0) | q;
+      const idx = w.indices[(r * L + s) >> 2]; // 2-bit positions, 4 per byte (L % 4 = 0)
+      set(r * cols + (s >> 1) * 4 + ((idx >> ((s & 3) * 2)) & 3), get(w.codes, r * L + s));
     }
   }
   return out;
@@ -100,13 +88,8 @@ export const FORMATS = {
     onnx: (w) => matMulNBitsModel({ k: w.cols, n: w.rows, b: w.codes, scales: f32Scales(w.scales), zeroPoints: w.zeros }),
   },
   int8: {
-    kernel: 'matmulQuant',
+    ...SYNTH.int8,
     peerOp: 'MatMulNBits',
-    make: (n, k) => ({
-      kind: 'quant', rows: n, cols: k, bits: 8, groupSize: G, sym: false,
-      codes: randomBytes(n * k), scales: f16Scales((n * k) / G), zeros: randomBytes((k / G) * n),
-    }),
-    bytes: (n, k) => n * k + (n * k / G) * 3, // §2: 8-bit codes, f16 scales, 8-bit zeros
     peerBytes: (n, k) => n * k + (n * k / G) * 5, // f32 scales, 8-bit zero points
     // Row-major bytes along K = MatMulNBits' [N, K/128, 128]; one zero-point byte per block, as ours.
     onnx: (w) => matMulNBitsModel({ k: w.cols, n: w.rows, bits: 8, b: w.codes, scales: f32Scales(w.scales), zeroPoints: w.zeros }),
@@ -131,14 +114,9 @@ export const FORMATS = {
     onnx: (w) => matMulNBitsModel({ k: w.cols, n: w.rows, b: nmQuantToNBits(w), scales: f32Scales(w.scales), zeroPoints: w.zeros }),
   },
   '2:4+int8': {
-    kernel: 'matmulNMQuant',
+    ...SYNTH['2:4+int8'],
     peerOp: 'MatMulNBits',
-    make: (n, k) => ({
-      kind: 'nm-quant', rows: n, cols: k, n: 2, m: 4, bits: 8, groupSize: G, sym: false,
-      codes: randomBytes((n * k) / 2), scales: f16Scales((n * k) / G), zeros: randomBytes((k / G) * n), indices: indices24((n * k) / 8),
-    }),
-    bytes: (n, k) => n * k / 2 + n * k / 8 + (n * k / G) * 3, // §4
     peerBytes: (n, k) => n * k + (n * k / G) * 5,
-    onnx: (w) => matMulNBitsModel({ k: w.cols, n: w.rows, bits: 8, b: nmQuant8ToNBits(w), scales: f32Scales(w.scales), zeroPoints: w.zeros }),
+    onnx: (w) => matMulNBitsModel({ k: w.cols, n: w.rows, bits: 8, b: nmQuantToNBits(w), scales: f32Scales(w.scales), zeroPoints: w.zeros }),
   },
 };

@@ -91,7 +91,7 @@ describe('cpu-wasm compressed kernels', () => {
       randomQuantized(rng, 70, 4160, 4, 32, true), // 2 segments of 2080 columns
       randomQuantized(rng, 13, 384, 8, 64, true),
       randomQuantized(rng, 11, 320, 8, 16, false),
-      // Q8 rows 4 at a time, a quarter of the claim apart (gemvQ8Rows4), and the rows left over singly.
+      // Q8 rows 4 at a time, a quarter of the claim apart (gemvQ8Rows4), and the rows left over (step 0).
       randomQuantized(rng, 1103, 256, 8, 128, false),
       randomQuantized(rng, 150, 4224, 8, 64, true),
       randomNMQuant(rng, 19, 512, 2, 4, 4, 128, true),
