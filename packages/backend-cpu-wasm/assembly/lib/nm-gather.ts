@@ -10,7 +10,7 @@
 //   f32 rows go 4 at a time (gatherDotX4) for more memory streams in flight.
 // - GEMM: each kept value is broadcast and multiplied with its column's 64-byte
 //   line of 16-row activation panels, as the 2:4 tiles do (tileSp24Pair): the
-//   4 column bytes of 4 slots are one u32, each slot's panel offset a shift and
+//   column bytes of 2 slots are one u16, each slot's panel offset a shift and
 //   a mask of it.
 // Not an entry point: nothing here is a wasm export.
 
@@ -120,67 +120,42 @@ export function gatherDotX4(x: usize, pos: usize, dp: usize, v: usize, dv: usize
 /**
  * 32 rows of a (two 16-row panels, `ps` bytes apart; `pk` = the k-block's
  * first column line) × one weight row over `slots` kept slots of that block,
- * a multiple of 4 (column bytes `pos`, f32 values `v`): per slot one
- * broadcast and 8 multiply-adds (gemmMadd) into 8 f32x4 accumulators
- * continued from / saved to the 64-byte tile slots t0, t1. Written as
- * tileSp24Pair (4 slots per step from one u32 of column bytes), which V8
- * compiles with the loads next to their multiply-adds. Two things made V8
- * hoist all 32 panel loads of a step above the multiply-adds and spill
- * (0.55× the 2:4 tile's speed): a u16 column per slot, and a remainder loop
- * for slots % 4 in this function — so the caller runs left-over slots
- * through tileSpNM, once per panel. Each accumulator takes the slots in
- * order, as in tileSpNM, so the tiles give identical results.
+ * an even number (column bytes `pos`, f32 values `v`): per slot one broadcast
+ * and 8 multiply-adds (gemmMadd) into 8 f32x4 accumulators continued from /
+ * saved to the 64-byte tile slots t0, t1. Two slots per step, their panel
+ * offsets from one u16 of column bytes, as tileSp24Pair steps a group: with 4
+ * slots per step (one u32) V8 chained each accumulator's 4 multiply-adds and
+ * spilled one to the stack every step. A u16 column per slot, or a remainder
+ * loop in this function, made V8 hoist all panel loads of a step above the
+ * multiply-adds and spill (0.55× the 2:4 tile), so the caller runs an odd
+ * last slot through tileSpNM, once per panel. Each accumulator takes the
+ * slots in order, as in tileSpNM, so the tiles give identical results.
  */
 export function tileSpNMPair(pk: usize, ps: usize, pos: usize, v: usize, slots: i32, t0: usize, t1: usize): void {
   let a0 = v128.load(t0), a1 = v128.load(t0, 16), a2 = v128.load(t0, 32), a3 = v128.load(t0, 48);
   let b0 = v128.load(t1), b1 = v128.load(t1, 16), b2 = v128.load(t1, 32), b3 = v128.load(t1, 48);
-  for (let s: i32 = 0; s < slots; s += 4) {
-    const c = <usize>load<u32>(pos + <usize>s);
+  for (let s: i32 = 0; s < slots; s += 2) {
+    const c = <usize>load<u16>(pos + <usize>s);
+    const q = pk + ((c << 6) & 0x1fc0), Q = pk + ((c >> 2) & 0x1fc0);
+    const r = q + ps, R = Q + ps;
     const w = v + (<usize>s << 2);
-    let q = pk + ((c << 6) & 0x1fc0);
-    let r = q + ps;
-    let x = v128.load32_splat(w);
+    const x = v128.load32_splat(w), X = v128.load32_splat(w, 4);
     a0 = gemmMadd(a0, x, v128.load(q));
+    a0 = gemmMadd(a0, X, v128.load(Q));
     a1 = gemmMadd(a1, x, v128.load(q, 16));
+    a1 = gemmMadd(a1, X, v128.load(Q, 16));
     a2 = gemmMadd(a2, x, v128.load(q, 32));
+    a2 = gemmMadd(a2, X, v128.load(Q, 32));
     a3 = gemmMadd(a3, x, v128.load(q, 48));
+    a3 = gemmMadd(a3, X, v128.load(Q, 48));
     b0 = gemmMadd(b0, x, v128.load(r));
+    b0 = gemmMadd(b0, X, v128.load(R));
     b1 = gemmMadd(b1, x, v128.load(r, 16));
+    b1 = gemmMadd(b1, X, v128.load(R, 16));
     b2 = gemmMadd(b2, x, v128.load(r, 32));
+    b2 = gemmMadd(b2, X, v128.load(R, 32));
     b3 = gemmMadd(b3, x, v128.load(r, 48));
-    q = pk + ((c >> 2) & 0x1fc0);
-    r = q + ps;
-    x = v128.load32_splat(w, 4);
-    a0 = gemmMadd(a0, x, v128.load(q));
-    a1 = gemmMadd(a1, x, v128.load(q, 16));
-    a2 = gemmMadd(a2, x, v128.load(q, 32));
-    a3 = gemmMadd(a3, x, v128.load(q, 48));
-    b0 = gemmMadd(b0, x, v128.load(r));
-    b1 = gemmMadd(b1, x, v128.load(r, 16));
-    b2 = gemmMadd(b2, x, v128.load(r, 32));
-    b3 = gemmMadd(b3, x, v128.load(r, 48));
-    q = pk + ((c >> 10) & 0x1fc0);
-    r = q + ps;
-    x = v128.load32_splat(w, 8);
-    a0 = gemmMadd(a0, x, v128.load(q));
-    a1 = gemmMadd(a1, x, v128.load(q, 16));
-    a2 = gemmMadd(a2, x, v128.load(q, 32));
-    a3 = gemmMadd(a3, x, v128.load(q, 48));
-    b0 = gemmMadd(b0, x, v128.load(r));
-    b1 = gemmMadd(b1, x, v128.load(r, 16));
-    b2 = gemmMadd(b2, x, v128.load(r, 32));
-    b3 = gemmMadd(b3, x, v128.load(r, 48));
-    q = pk + ((c >> 18) & 0x1fc0);
-    r = q + ps;
-    x = v128.load32_splat(w, 12);
-    a0 = gemmMadd(a0, x, v128.load(q));
-    a1 = gemmMadd(a1, x, v128.load(q, 16));
-    a2 = gemmMadd(a2, x, v128.load(q, 32));
-    a3 = gemmMadd(a3, x, v128.load(q, 48));
-    b0 = gemmMadd(b0, x, v128.load(r));
-    b1 = gemmMadd(b1, x, v128.load(r, 16));
-    b2 = gemmMadd(b2, x, v128.load(r, 32));
-    b3 = gemmMadd(b3, x, v128.load(r, 48));
+    b3 = gemmMadd(b3, X, v128.load(R, 48));
   }
   v128.store(t0, a0); v128.store(t0, a1, 16); v128.store(t0, a2, 32); v128.store(t0, a3, 48);
   v128.store(t1, b0); v128.store(t1, b1, 16); v128.store(t1, b2, 32); v128.store(t1, b3, 48);

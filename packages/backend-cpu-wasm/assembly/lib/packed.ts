@@ -1445,74 +1445,72 @@ export function preparePanels(d: usize): void {
 }
 
 /**
- * 16 rows of a (one panel) × 2 rows of a 2:4 weight (A and B) over `steps`
- * × 8 columns: each kept value is broadcast and multiplied with its column's
- * 64-byte panel line, 8 f32x4 accumulators continued from / saved to the
- * 64-byte tile slots ta, tb (multiply-adds: gemmMadd). Runs only a last odd
- * panel; tileSp24Pair takes the others. The panel offset of a kept value comes straight from the §3
- * index byte (4 kept values, 8 columns): position bits shifted to ×64. A row's
- * consecutive kept values are 16 bytes apart: quads of 4 rows interleaved, the
- * 2:4 f32 layout of the GEMV (a run-time stride, to also read row-major
- * values, measured 4–8 % slower).
+ * Splits a 2:4 row's §3 index bytes [0, n) (one per 8 columns, 2 position bits
+ * per kept slot) into one byte per 4-column group at `dst` (2n bytes): the
+ * group's nibble shifted left by 4, so the tiles read a slot's panel offset
+ * with one mask (second slot: `x & 0xc0`) or a shift and a mask (first:
+ * `(x << 2) & 0xc0`). With a byte per group the tiles step two kept values
+ * at a time without unpacking nibbles (see tileSp24Pair).
  */
-function tileSp24(p: usize, ia: usize, va: usize, ib: usize, vb: usize, steps: i32, ta: usize, tb: usize): void {
+function splitGroups(src: usize, dst: usize, n: i32): void {
+  let i: i32 = 0;
+  for (; i + 16 <= n; i += 16) {
+    const b = v128.load(src + <usize>i);
+    const lo = i8x16.shl(b, 4), hi = v128.and(b, i8x16.splat(<i8>0xf0));
+    const o = dst + (<usize>i << 1);
+    v128.store(o, i8x16.shuffle(lo, hi, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23));
+    v128.store(o, i8x16.shuffle(lo, hi, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), 16);
+  }
+  for (; i < n; i++) {
+    const x = load<u8>(src + <usize>i);
+    store<u8>(dst + (<usize>i << 1), <u8>(x << 4));
+    store<u8>(dst + (<usize>i << 1) + 1, x & 0xf0);
+  }
+}
+
+/**
+ * 16 rows of a (one panel) × 2 rows of a 2:4 weight (A and B) over `groups`
+ * 4-column groups: each kept value is broadcast and multiplied with its
+ * column's 64-byte panel line, 8 f32x4 accumulators continued from / saved
+ * to the 64-byte tile slots ta, tb (multiply-adds: gemmMadd). Runs only a
+ * last odd panel; tileSp24Pair takes the others, with the same operations per
+ * accumulator in the same order. Group bytes `ga`, `gb` as splitGroups writes
+ * them. A row's consecutive kept values are 16 bytes apart: quads of 4 rows
+ * interleaved, the 2:4 f32 layout of the GEMV (a run-time stride, to also
+ * read row-major values, measured 4–8 % slower).
+ */
+function tileSp24(p: usize, ga: usize, va: usize, gb: usize, vb: usize, groups: i32, ta: usize, tb: usize): void {
   let a0 = v128.load(ta), a1 = v128.load(ta, 16), a2 = v128.load(ta, 32), a3 = v128.load(ta, 48);
   let b0 = v128.load(tb), b1 = v128.load(tb, 16), b2 = v128.load(tb, 32), b3 = v128.load(tb, 48);
-  for (let t: i32 = 0; t < steps; t++) {
-    const xa = <usize>load<u8>(ia + <usize>t);
-    const xb = <usize>load<u8>(ib + <usize>t);
-    const pb = p + (<usize>t << 9);
-    const wa = va + (<usize>t << 6);
-    const wb = vb + (<usize>t << 6);
-    // slot 0 (group 2t, first kept), slot 1 (group 2t, second), slots 2, 3 (group 2t+1, +256 bytes)
-    let q = pb + ((xa << 6) & 0xc0);
-    let v = v128.load32_splat(wa);
+  for (let h: i32 = 0; h < groups; h++) {
+    const xa = <usize>load<u8>(ga + <usize>h);
+    const xb = <usize>load<u8>(gb + <usize>h);
+    const wo = <usize>h << 5;
+    let q = p + ((xa << 2) & 0xc0);
+    let v = v128.load32_splat(va + wo);
     a0 = gemmMadd(a0, v, v128.load(q));
     a1 = gemmMadd(a1, v, v128.load(q, 16));
     a2 = gemmMadd(a2, v, v128.load(q, 32));
     a3 = gemmMadd(a3, v, v128.load(q, 48));
-    q = pb + ((xb << 6) & 0xc0);
-    v = v128.load32_splat(wb);
+    q = p + ((xb << 2) & 0xc0);
+    v = v128.load32_splat(vb + wo);
     b0 = gemmMadd(b0, v, v128.load(q));
     b1 = gemmMadd(b1, v, v128.load(q, 16));
     b2 = gemmMadd(b2, v, v128.load(q, 32));
     b3 = gemmMadd(b3, v, v128.load(q, 48));
-    q = pb + ((xa << 4) & 0xc0);
-    v = v128.load32_splat(wa, 16);
+    q = p + (xa & 0xc0);
+    v = v128.load32_splat(va + wo, 16);
     a0 = gemmMadd(a0, v, v128.load(q));
     a1 = gemmMadd(a1, v, v128.load(q, 16));
     a2 = gemmMadd(a2, v, v128.load(q, 32));
     a3 = gemmMadd(a3, v, v128.load(q, 48));
-    q = pb + ((xb << 4) & 0xc0);
-    v = v128.load32_splat(wb, 16);
+    q = p + (xb & 0xc0);
+    v = v128.load32_splat(vb + wo, 16);
     b0 = gemmMadd(b0, v, v128.load(q));
     b1 = gemmMadd(b1, v, v128.load(q, 16));
     b2 = gemmMadd(b2, v, v128.load(q, 32));
     b3 = gemmMadd(b3, v, v128.load(q, 48));
-    q = pb + ((xa << 2) & 0xc0);
-    v = v128.load32_splat(wa, 32);
-    a0 = gemmMadd(a0, v, v128.load(q, 256));
-    a1 = gemmMadd(a1, v, v128.load(q, 272));
-    a2 = gemmMadd(a2, v, v128.load(q, 288));
-    a3 = gemmMadd(a3, v, v128.load(q, 304));
-    q = pb + ((xb << 2) & 0xc0);
-    v = v128.load32_splat(wb, 32);
-    b0 = gemmMadd(b0, v, v128.load(q, 256));
-    b1 = gemmMadd(b1, v, v128.load(q, 272));
-    b2 = gemmMadd(b2, v, v128.load(q, 288));
-    b3 = gemmMadd(b3, v, v128.load(q, 304));
-    q = pb + (xa & 0xc0);
-    v = v128.load32_splat(wa, 48);
-    a0 = gemmMadd(a0, v, v128.load(q, 256));
-    a1 = gemmMadd(a1, v, v128.load(q, 272));
-    a2 = gemmMadd(a2, v, v128.load(q, 288));
-    a3 = gemmMadd(a3, v, v128.load(q, 304));
-    q = pb + (xb & 0xc0);
-    v = v128.load32_splat(wb, 48);
-    b0 = gemmMadd(b0, v, v128.load(q, 256));
-    b1 = gemmMadd(b1, v, v128.load(q, 272));
-    b2 = gemmMadd(b2, v, v128.load(q, 288));
-    b3 = gemmMadd(b3, v, v128.load(q, 304));
+    p += 256;
   }
   v128.store(ta, a0); v128.store(ta, a1, 16); v128.store(ta, a2, 32); v128.store(ta, a3, 48);
   v128.store(tb, b0); v128.store(tb, b1, 16); v128.store(tb, b2, 32); v128.store(tb, b3, 48);
@@ -1520,66 +1518,46 @@ function tileSp24(p: usize, ia: usize, va: usize, ib: usize, vb: usize, steps: i
 
 /**
  * 32 rows of a (two panels, `ps` bytes apart) × 1 row of a 2:4 weight over
- * `steps` × 8 columns: as tileSp24, but each kept value's broadcast and index
- * arithmetic feed 8 multiply-adds instead of 4, 8 f32x4 accumulators continued
- * from / saved to the 64-byte tile slots t0 (panel 0) and t1 (panel 1). Each
- * accumulator takes the same operations in the same order as in tileSp24, so
- * the two tiles give identical results. (Three panels, 12 accumulators,
- * measured 0.86–1.0× this: V8 runs out of registers. The four slots are
- * written out: as a loop over the slots the tile ran at 0.6×.)
+ * `groups` 4-column groups: as tileSp24, but each kept value's broadcast feeds
+ * 8 multiply-adds instead of 4, 8 f32x4 accumulators continued from / saved
+ * to the 64-byte tile slots t0 (panel 0) and t1 (panel 1). Each accumulator
+ * takes the same operations in the same order as in tileSp24, so the two
+ * tiles give identical results.
+ *
+ * One group (2 kept values) per step, its panel offsets from one byte of
+ * splitGroups. With 4 kept values per step (a §3 index byte) V8 chained each
+ * accumulator's 4 multiply-adds and spilled two accumulators to the stack
+ * every step: in an L1-resident micro-benchmark that tile ran at 62 % of the
+ * dense 4 × 2 tile's multiply-add rate, this one at 76 %. (Three panels,
+ * 12 accumulators, measured 0.86–1.0× the 4-value tile: V8 runs out of
+ * registers.)
  */
-function tileSp24Pair(p: usize, ps: usize, ia: usize, va: usize, steps: i32, t0: usize, t1: usize): void {
+function tileSp24Pair(p: usize, ps: usize, g: usize, va: usize, groups: i32, t0: usize, t1: usize): void {
   let a0 = v128.load(t0), a1 = v128.load(t0, 16), a2 = v128.load(t0, 32), a3 = v128.load(t0, 48);
   let b0 = v128.load(t1), b1 = v128.load(t1, 16), b2 = v128.load(t1, 32), b3 = v128.load(t1, 48);
-  for (let t: i32 = 0; t < steps; t++) {
-    const xa = <usize>load<u8>(ia + <usize>t);
-    const pb = p + (<usize>t << 9);
-    const wa = va + (<usize>t << 6);
-    // slot 0 (group 2t, first kept), slot 1 (group 2t, second), slots 2, 3 (group 2t+1, +256 bytes)
-    let q = pb + ((xa << 6) & 0xc0);
-    let r = q + ps;
-    let v = v128.load32_splat(wa);
+  for (let h: i32 = 0; h < groups; h++) {
+    const x = <usize>load<u8>(g + <usize>h);
+    const q = p + ((x << 2) & 0xc0), Q = p + (x & 0xc0);
+    const r = q + ps, R = Q + ps;
+    const wa = va + (<usize>h << 5);
+    const v = v128.load32_splat(wa), V = v128.load32_splat(wa, 16);
     a0 = gemmMadd(a0, v, v128.load(q));
+    a0 = gemmMadd(a0, V, v128.load(Q));
     a1 = gemmMadd(a1, v, v128.load(q, 16));
+    a1 = gemmMadd(a1, V, v128.load(Q, 16));
     a2 = gemmMadd(a2, v, v128.load(q, 32));
+    a2 = gemmMadd(a2, V, v128.load(Q, 32));
     a3 = gemmMadd(a3, v, v128.load(q, 48));
+    a3 = gemmMadd(a3, V, v128.load(Q, 48));
     b0 = gemmMadd(b0, v, v128.load(r));
+    b0 = gemmMadd(b0, V, v128.load(R));
     b1 = gemmMadd(b1, v, v128.load(r, 16));
+    b1 = gemmMadd(b1, V, v128.load(R, 16));
     b2 = gemmMadd(b2, v, v128.load(r, 32));
+    b2 = gemmMadd(b2, V, v128.load(R, 32));
     b3 = gemmMadd(b3, v, v128.load(r, 48));
-    q = pb + ((xa << 4) & 0xc0);
-    r = q + ps;
-    v = v128.load32_splat(wa, 16);
-    a0 = gemmMadd(a0, v, v128.load(q));
-    a1 = gemmMadd(a1, v, v128.load(q, 16));
-    a2 = gemmMadd(a2, v, v128.load(q, 32));
-    a3 = gemmMadd(a3, v, v128.load(q, 48));
-    b0 = gemmMadd(b0, v, v128.load(r));
-    b1 = gemmMadd(b1, v, v128.load(r, 16));
-    b2 = gemmMadd(b2, v, v128.load(r, 32));
-    b3 = gemmMadd(b3, v, v128.load(r, 48));
-    q = pb + ((xa << 2) & 0xc0);
-    r = q + ps;
-    v = v128.load32_splat(wa, 32);
-    a0 = gemmMadd(a0, v, v128.load(q, 256));
-    a1 = gemmMadd(a1, v, v128.load(q, 272));
-    a2 = gemmMadd(a2, v, v128.load(q, 288));
-    a3 = gemmMadd(a3, v, v128.load(q, 304));
-    b0 = gemmMadd(b0, v, v128.load(r, 256));
-    b1 = gemmMadd(b1, v, v128.load(r, 272));
-    b2 = gemmMadd(b2, v, v128.load(r, 288));
-    b3 = gemmMadd(b3, v, v128.load(r, 304));
-    q = pb + (xa & 0xc0);
-    r = q + ps;
-    v = v128.load32_splat(wa, 48);
-    a0 = gemmMadd(a0, v, v128.load(q, 256));
-    a1 = gemmMadd(a1, v, v128.load(q, 272));
-    a2 = gemmMadd(a2, v, v128.load(q, 288));
-    a3 = gemmMadd(a3, v, v128.load(q, 304));
-    b0 = gemmMadd(b0, v, v128.load(r, 256));
-    b1 = gemmMadd(b1, v, v128.load(r, 272));
-    b2 = gemmMadd(b2, v, v128.load(r, 288));
-    b3 = gemmMadd(b3, v, v128.load(r, 304));
+    b3 = gemmMadd(b3, V, v128.load(R, 48));
+    p += 256;
   }
   v128.store(t0, a0); v128.store(t0, a1, 16); v128.store(t0, a2, 32); v128.store(t0, a3, 48);
   v128.store(t1, b0); v128.store(t1, b1, 16); v128.store(t1, b2, 32); v128.store(t1, b3, 48);
@@ -1698,7 +1676,8 @@ const PANEL_CHUNK: i32 = 1 << 20;
  * Sparse 2:4 GEMM of rows [j0, j1), in sub-blocks of SB weight rows whose
  * tiles (every panel) live in the thread's scratch: for each k-chunk
  * (spChunk: its panels stay in L2), blocks of RB weight rows (values of §4
- * decoded to f32 for the chunk first); for each pair of 16-row panels of a,
+ * decoded to f32 and every row's §3 index bytes split into group bytes,
+ * splitGroups, for the chunk first); for each pair of 16-row panels of a,
  * k-blocks of SPKB columns × one weight row at a time (tileSp24Pair; a last
  * odd panel: tiles of 2 weight rows, tileSp24) accumulate into the tiles,
  * stored to `out` once per sub-block. Every output is one accumulator chain
@@ -1727,7 +1706,9 @@ function gemmSp24(d: usize, j0: i32, j1: i32, scratch: usize): void {
   const vstride = <usize>L << 2;
   const tiles = scratch; // SB·strips 64-byte slots
   const spare = tiles + <usize>SB * ts; // the odd last row's second tile row (tileSp24)
-  const dec = spare + 64; // §4: RB rows of kept values, in quads as the 2:4 f32 layout
+  const gstride = <usize>k >> 2; // group bytes per row (splitGroups)
+  const groups = spare + 64; // RB rows of group bytes, each row's chunk at its own columns
+  const dec = groups + ((<usize>RB * gstride + 63) & ~63); // §4: RB rows of kept values, in quads as the 2:4 f32 layout
   const tmp = dec + <usize>RB * vstride; // §4: one quad decoded row by row
   for (let sb = j0; sb < j1; sb += SB) {
     const se = min(sb + SB, j1);
@@ -1737,20 +1718,27 @@ function gemmSp24(d: usize, j0: i32, j1: i32, scratch: usize): void {
       for (let jb = sb; jb < se; jb += RB) {
         const je = min(jb + RB, se);
         if (quant) decodeKeptQuads(d, jb, je, kc >> 1, ke >> 1, dec, tmp, vstride);
+        for (let j = jb; j < je; j++) {
+          splitGroups(idx + <usize>j * idxRow + <usize>(kc >> 3), groups + <usize>(j - jb) * gstride + <usize>(kc >> 2), (ke - kc) >> 3);
+        }
         for (let s: i32 = 0; s < strips; s += 2) {
           const p = panel + <usize>s * ps;
           const pair = s + 2 <= strips; // tileSp24Pair, or tileSp24 for a last odd panel
           for (let kb = kc; kb < ke; kb += SPKB) {
-            const steps = min(SPKB, ke - kb) >> 3;
+            const ng = min(SPKB, ke - kb) >> 2;
             const pk = p + (<usize>kb << 6);
-            const io = <usize>(kb >> 3);
+            const go = groups + <usize>(kb >> 2);
             const vo = <usize>(kb >> 1) << 4;
             let j = jb;
             if (pair) {
               for (; j < je; j++) {
                 const v = quant ? decRow(dec, jb, j, vstride) : keptRow(d, j);
                 const t = tileAt(tiles, sb, j, strips, s);
-                tileSp24Pair(pk, ps, idx + <usize>j * idxRow + io, v + vo, steps, t, t + 64);
+                const g = go + <usize>(j - jb) * gstride;
+                // Two call sites (whole and a chunk's last partial k-block) keep binaryen from inlining the
+                // tile into this loop nest, where V8 spilled its accumulators (0.66× in A/B).
+                if (ng == SPKB >> 2) tileSp24Pair(pk, ps, g, v + vo, SPKB >> 2, t, t + 64);
+                else tileSp24Pair(pk, ps, g, v + vo, ng, t, t + 64);
               }
               continue;
             }
@@ -1758,12 +1746,13 @@ function gemmSp24(d: usize, j0: i32, j1: i32, scratch: usize): void {
               const v = quant ? decRow(dec, jb, j, vstride) : keptRow(d, j);
               const v1 = quant ? decRow(dec, jb, j + 1, vstride) : keptRow(d, j + 1);
               const t = tileAt(tiles, sb, j, strips, s);
-              tileSp24(pk, idx + <usize>j * idxRow + io, v + vo, idx + <usize>(j + 1) * idxRow + io, v1 + vo, steps, t, t + ts);
+              tileSp24(pk, go + <usize>(j - jb) * gstride, v + vo, go + <usize>(j + 1 - jb) * gstride, v1 + vo, ng, t, t + ts);
             }
             if (j < je) {
               const v = (quant ? decRow(dec, jb, j, vstride) : keptRow(d, j)) + vo;
               // The odd last row runs as both tile rows; the second copy lands in the spare slot.
-              tileSp24(pk, idx + <usize>j * idxRow + io, v, idx + <usize>j * idxRow + io, v, steps, tileAt(tiles, sb, j, strips, s), spare);
+              const gj = go + <usize>(j - jb) * gstride;
+              tileSp24(pk, gj, v, gj, v, ng, tileAt(tiles, sb, j, strips, s), spare);
             }
           }
         }
@@ -1868,12 +1857,14 @@ function gemmSpNM(d: usize, j0: i32, j1: i32, scratch: usize): void {
               const c = kpos + <usize>j * <usize>L + <usize>s0;
               const t = tileAt(tiles, sb, j, strips, s);
               if (pair) {
-                // Slots past a multiple of 4 (only in a last partial block) run through the one-panel tile, per panel.
-                const s4 = slots & ~3;
-                tileSpNMPair(pk, ps, c, v, s4, t, t + 64);
-                if (s4 < slots) {
-                  tileSpNM(pk, c + <usize>s4, v + (<usize>s4 << 2), slots - s4, t);
-                  tileSpNM(pk + ps, c + <usize>s4, v + (<usize>s4 << 2), slots - s4, t + 64);
+                // An odd last slot (only in a last partial block) runs through the one-panel tile, per panel.
+                const s2 = slots & ~1;
+                // Two call sites (whole and partial k-blocks): see gemmSp24.
+                if (s2 == slots) tileSpNMPair(pk, ps, c, v, slots, t, t + 64);
+                else tileSpNMPair(pk, ps, c, v, s2, t, t + 64);
+                if (s2 < slots) {
+                  tileSpNM(pk, c + <usize>s2, v + (<usize>s2 << 2), 1, t);
+                  tileSpNM(pk + ps, c + <usize>s2, v + (<usize>s2 << 2), 1, t + 64);
                 }
               } else {
                 tileSpNM(pk, c, v, slots, t);

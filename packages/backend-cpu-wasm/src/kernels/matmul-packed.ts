@@ -152,7 +152,8 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
   const aPtr = heap.scratchPtr(0, m * k * 4);
   const outPtr = heap.scratchPtr(1, m * n * 4);
   // Per-thread scratch: RB rows of k (generic GEMM), one row (generic GEMV); sparse 2:4 GEMM: a 64-byte tile slot
-  // per row of a sub-block and 16-row panel, a spare slot, and for §4 RB + 4 rows of k/2 kept values.
+  // per row of a sub-block and 16-row panel, a spare slot, RB rows of k/4 group bytes (the split §3 index), and for
+  // §4 RB + 4 rows of k/2 kept values.
   // Q4 GEMV: 32 bytes of parked accumulators per quad of a block; NMQ4 / NMQ4C GEMV: 32 per octet of a block;
   // any-N:M: the tile slots plus RB rows of decoded kept values (SPNM of §4), one such row (NMG of §4).
   const tileBytes = (SB * Math.ceil(m / 16) + 1) * 64;
@@ -160,7 +161,7 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
     path === 'generic'
       ? align64((m === 1 ? 1 : RB) * k * 4 + 64)
       : path === 'sp24'
-        ? align64(tileBytes + (w.kind === 'nm-quant' ? (RB + 4) * (k / 2) * 4 : 0))
+        ? align64(tileBytes + align64(RB * (k / 4)) + (w.kind === 'nm-quant' ? (RB + 4) * (k / 2) * 4 : 0))
         : path === 'q4'
           ? Q4_BLOCK_QUADS * 32
           : path === 'nmq4' || path === 'nmq4c'
