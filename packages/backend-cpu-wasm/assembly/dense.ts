@@ -19,7 +19,7 @@
 // (assembly/lib/attention.ts) are exported from this same module, so one
 // module instance per thread serves every kernel.
 
-import { addOrStore, dot1, fma4, gemmMadd, gemvRange, gemvRows4Strided, hsum, KC, NB, stripStride, tile4x1, tile4x2p } from './lib/dense-tiles';
+import { addOrStore, dot1, gemmMadd, gemvRange, gemvRows4Strided, hsum, KC, NB, stripStride, tile4x1, tile4x2p } from './lib/dense-tiles';
 export { packedMatmul, prepareActInt8, preparePanels } from './lib/packed';
 export { attention } from './lib/attention';
 import { claim, claimRows } from './lib/work';
@@ -146,104 +146,27 @@ function gemmColumns(a: usize, w: usize, out: usize, m: i32, k: i32, n: i32, j0:
 // --- GEMV (m = 1) --------------------------------------------------------------
 //
 // Streaming W from DRAM is limited by how the loads feed the hardware
-// prefetchers. Measured on the 2-vCPU EPYC VM, one thread (4-stream read loop:
-// 27–28 GB/s): 4 consecutive rows, 32 B of each per step (the former 4-row
-// path) 18.5 GB/s at k = 4096 and 22.5 at k = 11008. 12 consecutive rows reach
-// 26–27 at k = 11008 but only 16.6 at k = 4096, where rows 16 KiB apart all map
-// to one 8-way L1 set and evict each other. 4 rows spaced share/4 apart, a whole
-// 64 B line of each per step (the read probe's pattern: each of the 4 regions of
-// the share is one long stream across rows) reach 26–27 at k = 4096 (8 such
-// rows 32 B per step: 23). So: 12 consecutive rows when the row stride is not a
-// multiple of 4 KiB, else 4 rows share/4 apart. (A share is now one claimed
-// chunk of rows, lib/work.ts: ≥ 64 rows on large matrices, 16 per stream.)
+// prefetchers and by how many loads the core keeps in flight. Measured on the
+// 2-vCPU EPYC VM, one thread (4-stream read loop: 27–28 GB/s): 4 consecutive
+// rows, 32 B of each per step, 18.5 GB/s at k = 4096 and 22.5 at k = 11008;
+// 12 consecutive rows 16.6 at k = 4096 (rows 16 KiB apart map to one 8-way L1
+// set and evict each other); 4 rows spaced share/4 apart, the read probe's
+// pattern (each of the 4 regions of the share one long stream across rows),
+// 26–27 at k = 4096. So every shape takes 4 rows share/4 apart
+// (gemvRows4Strided). 12 consecutive rows had been kept for row strides that
+// are not a multiple of 4 KiB, but V8 kept only 7 of their 12 accumulators in
+// registers (the others and 5 loaded operands went through the stack every
+// step): the strided kernel measured 1.04–1.22× faster at k = 11008 (A/B, 2
+// threads). (A share is one claimed chunk of rows, lib/work.ts: ≥ 64 rows on
+// large matrices, 16 per stream.)
 
 /**
- * Per-row arithmetic shared by gemvRows12 and gemvRow1 (so every output has the
- * same summation order whichever kernel computed it, and results do not depend
- * on the thread split): one f32x4 accumulator fed 4 floats at a time in k order (the 8-float
- * unrolling of gemvRow1 does not change that), then the scalar tail, done here. One
- * accumulator, not two, because 12 rows use 12 of the 16 vector registers; the
- * relative error stays ~1e-6 at k = 11008.
- */
-@inline function rowTail(acc: v128, a: usize, w: usize, p: i32, k: i32): f32 {
-  if (p + 4 <= k) {
-    const o = <usize>p << 2;
-    acc = fma4(acc, v128.load(a + o), v128.load(w + o));
-    p += 4;
-  }
-  let s = hsum(acc);
-  for (; p < k; p++) s += load<f32>(a + (<usize>p << 2)) * load<f32>(w + (<usize>p << 2));
-  return s;
-}
-
-/** out = a · w for one row of k floats (the rows a share's 12-row groups leave over). */
-function gemvRow1(a: usize, w: usize, k: i32, out: usize): void {
-  let c = f32x4.splat(0);
-  let p: i32 = 0;
-  for (; p + 8 <= k; p += 8) {
-    const o = <usize>p << 2;
-    c = fma4(c, v128.load(a + o), v128.load(w + o));
-    c = fma4(c, v128.load(a + o, 16), v128.load(w + o, 16));
-  }
-  store<f32>(out, rowTail(c, a, w, p, k));
-}
-
-/**
- * 12 consecutive rows of W (row stride `ld` bytes, not a multiple of 4 KiB):
- * out[r] = a · w_r, 4 floats per step (the same per-row arithmetic as gemvRow1:
- * one accumulator, sequential 4-float steps). 12 accumulators + 2 operands fit
- * the 16 x86 vector registers (`a` and one W operand).
- */
-function gemvRows12(a: usize, w: usize, ld: usize, k: i32, out: usize): void {
-  const w0 = w, w1 = w + ld, w2 = w + 2 * ld, w3 = w + 3 * ld, w4 = w + 4 * ld, w5 = w + 5 * ld;
-  const w6 = w + 6 * ld, w7 = w + 7 * ld, w8 = w + 8 * ld, w9 = w + 9 * ld, w10 = w + 10 * ld, w11 = w + 11 * ld;
-  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
-  let c4 = f32x4.splat(0), c5 = f32x4.splat(0), c6 = f32x4.splat(0), c7 = f32x4.splat(0);
-  let c8 = f32x4.splat(0), c9 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let p: i32 = 0;
-  for (; p + 4 <= k; p += 4) {
-    const o = <usize>p << 2;
-    const x = v128.load(a + o);
-    c0 = fma4(c0, x, v128.load(w0 + o));
-    c1 = fma4(c1, x, v128.load(w1 + o));
-    c2 = fma4(c2, x, v128.load(w2 + o));
-    c3 = fma4(c3, x, v128.load(w3 + o));
-    c4 = fma4(c4, x, v128.load(w4 + o));
-    c5 = fma4(c5, x, v128.load(w5 + o));
-    c6 = fma4(c6, x, v128.load(w6 + o));
-    c7 = fma4(c7, x, v128.load(w7 + o));
-    c8 = fma4(c8, x, v128.load(w8 + o));
-    c9 = fma4(c9, x, v128.load(w9 + o));
-    c10 = fma4(c10, x, v128.load(w10 + o));
-    c11 = fma4(c11, x, v128.load(w11 + o));
-  }
-  store<f32>(out, rowTail(c0, a, w0, p, k));
-  store<f32>(out, rowTail(c1, a, w1, p, k), 4);
-  store<f32>(out, rowTail(c2, a, w2, p, k), 8);
-  store<f32>(out, rowTail(c3, a, w3, p, k), 12);
-  store<f32>(out, rowTail(c4, a, w4, p, k), 16);
-  store<f32>(out, rowTail(c5, a, w5, p, k), 20);
-  store<f32>(out, rowTail(c6, a, w6, p, k), 24);
-  store<f32>(out, rowTail(c7, a, w7, p, k), 28);
-  store<f32>(out, rowTail(c8, a, w8, p, k), 32);
-  store<f32>(out, rowTail(c9, a, w9, p, k), 36);
-  store<f32>(out, rowTail(c10, a, w10, p, k), 40);
-  store<f32>(out, rowTail(c11, a, w11, p, k), 44);
-}
-
-/**
- * out[j] = a · W[j] for j in [j0, j1). Row stride not a multiple of 4 KiB: 12
- * consecutive rows at a time, left-over rows by gemvRow1 (same arithmetic).
- * Otherwise: 4 rows spaced share/4 apart, left-over rows by dot1 (same arithmetic).
+ * out[j] = a · W[j] for j in [j0, j1): 4 rows spaced share/4 apart
+ * (gemvRows4Strided), left-over rows by dot1 (same arithmetic, so results do
+ * not depend on the thread split).
  */
 function gemvShare(a: usize, w: usize, out: usize, k: i32, j0: i32, j1: i32): void {
   const ld = <usize>k << 2;
-  if ((ld & 4095) != 0) {
-    let j = j0;
-    for (; j + 12 <= j1; j += 12) gemvRows12(a, w + <usize>j * ld, ld, k, out + (<usize>j << 2));
-    for (; j < j1; j++) gemvRow1(a, w + <usize>j * ld, k, out + (<usize>j << 2));
-    return;
-  }
   const q = (j1 - j0) >> 2;
   for (let i: i32 = 0; i < q; i++) {
     const j = j0 + i;

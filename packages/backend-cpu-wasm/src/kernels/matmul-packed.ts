@@ -155,6 +155,7 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
   // per row of a sub-block and 16-row panel, a spare slot, RB rows of k/4 group bytes (the split §3 index), and for
   // §4 RB + 4 rows of k/2 kept values.
   // Q4 GEMV: 32 bytes of parked accumulators per quad of a block; NMQ4 / NMQ4C GEMV: 32 per octet of a block;
+  // 2:4 f32 GEMV: 64 bytes its scheduling stores write (gemvNM24);
   // any-N:M: the tile slots plus RB rows of decoded kept values (SPNM of §4), one such row (NMG of §4).
   const tileBytes = (SB * Math.ceil(m / 16) + 1) * 64;
   const stride =
@@ -164,13 +165,15 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
         ? align64(tileBytes + align64(RB * (k / 4)) + (w.kind === 'nm-quant' ? (RB + 4) * (k / 2) * 4 : 0))
         : path === 'q4'
           ? Q4_BLOCK_QUADS * 32
-          : path === 'nmq4' || path === 'nmq4c'
-            ? NMQ4_BLOCK_OCTETS * 32
-            : path === 'spnm'
-              ? align64(tileBytes + (w.kind === 'nm-quant' ? RB * keptPerRow(w) * 4 : 0))
-              : path === 'nmg' && w.kind === 'nm-quant'
-                ? align64(keptPerRow(w) * 4 + 64)
-                : 0;
+          : path === 'nm24'
+            ? 64
+            : path === 'nmq4' || path === 'nmq4c'
+              ? NMQ4_BLOCK_OCTETS * 32
+              : path === 'spnm'
+                ? align64(tileBytes + (w.kind === 'nm-quant' ? RB * keptPerRow(w) * 4 : 0))
+                : path === 'nmg' && w.kind === 'nm-quant'
+                  ? align64(keptPerRow(w) * 4 + 64)
+                  : 0;
   const rowScratch = stride > 0 ? heap.scratchPtr(2, stride * nth) : 0;
   // A GEMV path with m > 1 runs once per activation row, each row with its own descriptor and int8 activations.
   const rowGemv = m > 1 && path !== 'generic' && path !== 'sp24' && path !== 'spnm';
