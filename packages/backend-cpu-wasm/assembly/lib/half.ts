@@ -181,14 +181,22 @@ export function widenRow(w: usize, k: i32, kind: i32, dst: usize): void {
 }
 
 /**
- * The rows of [j0, j1) that gemvHalf takes 4 at a time, as the f32 GEMV takes
- * them (gemvShare): 4 rows a quarter of the range apart, each a long stream
- * across rows; returns the first row left over. (4 consecutive rows, kept for
- * row strides that are not a multiple of 4 KiB until the f32 GEMV dropped
- * them, measured 0.92–0.93× this at k = 11008, A/B, 2 threads.)
+ * The rows of [j0, j1) that gemvHalf takes 4 at a time; returns the first row
+ * left over. 4 consecutive rows unless the row stride is a multiple of 4 KiB,
+ * where such rows map to the same L1 sets: then 4 rows a quarter of the range
+ * apart, each a long stream across rows. (The f32 GEMV now spaces its rows
+ * for every stride. Spacing half rows too measured 1.08× at k = 11008, but
+ * written without this branch gemvHalf ran at 0.39–0.49× on every shape: V8's
+ * code no longer held one loop per kind, 30 multiplies instead of 98, so the
+ * branch stays until that is understood.)
  */
 @inline function rowsOf(a: usize, w: usize, out: usize, k: i32, j0: i32, j1: i32, kind: i32): i32 {
   const ld = <usize>k << 1;
+  if ((ld & 4095) != 0) {
+    let j = j0;
+    for (; j + 4 <= j1; j += 4) rows4(a, w + <usize>j * ld, ld, k, out + (<usize>j << 2), 4, kind);
+    return j;
+  }
   const q = (j1 - j0) >> 2;
   for (let i: i32 = 0; i < q; i++) {
     const j = j0 + i;
