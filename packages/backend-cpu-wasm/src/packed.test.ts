@@ -187,6 +187,7 @@ describe('cpu-wasm compressed kernels', () => {
       randomNM(rng, 37, 512, 4, 8),
       randomNM(rng, 23, 388, 1, 4),
       randomNM(rng, 21, 392, 4, 8),
+      randomNM(rng, 29, 1016, 4, 8), // 4:8 f32 GEMV: 3 groups past the last 32-column step, 4-row calls and single rows
       randomNM(rng, 19, 272, 8, 16),
       randomNMQuant(rng, 29, 512, 4, 8, 4, 128, false),
       randomNMQuant(rng, 17, 392, 4, 8, 3, 56, true),
@@ -377,6 +378,7 @@ describe('cpu-wasm compressed kernels', () => {
       randomNMQuant(rng, 31, 384, 1, 4, 4, 128, true),
       randomNMQuant(rng, 19, 1024, 8, 16, 4, 256, true),
       randomNM(rng, 23, 388, 1, 4), // any-N:M gather GEMV and sparse GEMM
+      randomNM(rng, 23, 1000, 4, 8), // 4:8 f32 GEMV (two-table gathers): a last partial 32-column step
       randomNMQuant(rng, 17, 392, 4, 8, 3, 56, true),
       randomQuantized(rng, 29, 512, 3, 128, false), // 3-bit as nibbles
       randomNMQuant(rng, 21, 512, 4, 8, 3, 128, false),
@@ -421,7 +423,8 @@ describe('cpu-wasm compressed kernels', () => {
       randomNM(rng, 1100, 128, 2, 4),
       randomNMQuant(rng, 150, 8448, 4, 8, 4, 128, false), // NMQ4C: 3 k-segments, claims cut octets
       randomNMQuant(rng, 1100, 256, 2, 8, 4, 128, true),
-      randomNM(rng, 203, 1024, 4, 8), // any-N:M gather GEMV, sparse GEMM
+      randomNM(rng, 203, 1024, 4, 8), // 4:8 GEMV (4 rows per call, left-over rows one at a time), sparse GEMM
+      randomNM(rng, 61, 1016, 4, 8), // 4:8 GEMV: 3 groups past the last whole 32-column step
       randomNMQuant(rng, 45, 388, 1, 4, 4, 4, false),
       randomQuantized(rng, 150, 8320, 3, 128, false), // 3-bit as nibbles: Q4 layout blocks and k-segments
       randomNMQuant(rng, 150, 8448, 2, 4, 3, 128, true),

@@ -40,8 +40,9 @@
 //   Both streams also hold 8-bit codes, as bytes (their baseline steps, run by both builds: nmqSegment, nmq4cStepBase).
 // - NMG / SPNM (GEMV / GEMM m ≥ 8, N:M but 2:4 with M dividing 128, f32 or §4
 //   values decoded to f32): each kept slot's column within its 128-column block
-//   as a byte (`keptPos`); the GEMV gathers activations by it (load32_lane),
-//   the GEMM runs the two-panel sparse tile on it (nm-gather.ts).
+//   as a byte (`keptPos`); the GEMV gathers activations by it (load32_lane;
+//   4:8 f32: two swizzles of a group's 8 activations per 4 kept slots,
+//   nm48.ts), the GEMM runs the two-panel sparse tile on it (nm-gather.ts).
 // - Relaxed SIMD (dense-relaxed.wasm, ASC_FEATURE_RELAXED_SIMD): Q4 uses
 //   relaxed_dot_i8x16_i7x16 on in-place nibbles, NMQ4 pmaddubsw on gathered i8; only on
 //   operands where the relaxed operations are exact.
@@ -60,6 +61,7 @@
 import { dot1, gemmMadd, gemvRange, hsum, KC, stripStride, tile4x1, tile4x2p } from './dense-tiles';
 import { dw } from './descriptor';
 import { gatherDot, gatherDotX4, tileSpNM, tileSpNMPair } from './nm-gather';
+import { nm48Dot, nm48DotX4 } from './nm48';
 import { claim, claimRows } from './work';
 
 // Descriptor words (u32 index into the descriptor).
@@ -123,6 +125,8 @@ const C_M0: usize = 80; // i16 splats of 0x000f, 0x00f0, 0x0f00
 const C_M1: usize = 96;
 const C_M2: usize = 112;
 const C_ONES16: usize = 128; // i16 splat of 1
+/** The 4:8 GEMV's 64 bytes (assembly/lib/nm48.ts): bytes 0–3 repeated, 0x0f and 0x80 splats, the slot-byte table. */
+const C_NM48: usize = 144;
 
 /** Constant vector `c` (a C_* offset) of the descriptor at `d`. */
 @inline function cv(d: usize, c: usize): v128 {
@@ -1785,7 +1789,9 @@ function gemmSp24(d: usize, j0: i32, j1: i32, scratch: usize): void {
 /**
  * Any-N:M GEMV of rows [j0, j1): per row, the kept values (§4: decoded exactly
  * into the thread's scratch row first) against the activations gathered by
- * column byte (gatherDot; f32 rows 4 at a time, gatherDotX4). Reads the values
+ * column byte (gatherDot; f32 rows 4 at a time, gatherDotX4; 4:8 f32 with two
+ * swizzles per 4 kept slots, nm48DotX4 / nm48Dot; A/B against the gather in
+ * docs/benchmarks/cpu.md). Reads the values
  * and 1 byte of column per kept slot instead of the dense row, with no per-row
  * decode into a dense scratch row (the generic path scattered every row into k floats and ran
  * the dense dot: 0.16× dense f32 for 4:8).
@@ -1801,6 +1807,18 @@ function gemvNMGather(d: usize, j0: i32, j1: i32, scratch: usize): void {
   const quant = dw(d, D_KIND) == KIND_NMQ;
   const spb = (128 / mm) * nn;
   let j = j0;
+  if (!quant && nn == 4 && mm == 8) {
+    // 4:8 f32: two-table swizzle gathers (nm48.ts), 4 rows a quarter of the range apart at once.
+    const cst = d + D_CONST + C_NM48;
+    const share = (j1 - j0) >> 2;
+    const dp = <usize>share * <usize>L;
+    for (let i: i32 = 0; i < share; i++) {
+      const r = j0 + i;
+      nm48DotX4(x, kpos + <usize>r * <usize>L, dp, keptRow(d, r), dp << 2, k, cst, out + (<usize>r << 2), <usize>share << 2, scratch);
+    }
+    for (j = j0 + (share << 2); j < j1; j++) store<f32>(out + (<usize>j << 2), nm48Dot(x, kpos + <usize>j * <usize>L, keptRow(d, j), k, cst));
+    return;
+  }
   if (!quant) {
     // f32 values: 4 rows a quarter of the range apart at once, for more streams in flight (§4 rows decode one at a time).
     const share = (j1 - j0) >> 2;

@@ -12,7 +12,7 @@
  *   2:8, 8:16; same groups) the chunked integer kernel. 2:4 f32 (k % 8 = 0)
  *   uses the rows-in-lanes f32 kernel and any other N:M with M dividing 128
  *   gathers its activations by kept-slot column bytes (§4 values decoded per
- *   row), whatever the option.
+ *   row; 4:8 f32 with two swizzles per 4 kept slots), whatever the option.
  * - Small batches: a GEMV path runs once per activation row, up to m = 32 for
  *   the int8 4-bit kernels, m = 16 for Q8 and 2:4 + 8-bit, m = 7 for the f32 N:M ones
  *   (`rowGemvMaxM`).
@@ -76,7 +76,7 @@ const D = {
   IDX: 14, IDX_ROW: 15, IDX_BITS: 16, VALUES: 17, ORP: 18, OCOL: 19, OVAL: 20, SCRATCH: 21, SCRATCH_STRIDE: 22, PATH: 23,
   XQ: 24, XS: 25, XB: 26, XT: 27, OBASE: 28, RCODES: 29, RIDX: 30, PANEL: 31, SEG: 32, KPOS: 33, XH: 34, ROWS: 35, DSTRIDE: 36,
 } as const;
-const DESC_BYTES = 448;
+const DESC_BYTES = 512;
 
 const align64 = (x: number): number => Math.ceil(x / 64) * 64;
 
@@ -155,7 +155,7 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
   // per row of a sub-block and 16-row panel, a spare slot, RB rows of k/4 group bytes (the split §3 index), and for
   // §4 RB + 4 rows of k/2 kept values.
   // Q4 GEMV: 32 bytes of parked accumulators per quad of a block; NMQ4 / NMQ4C GEMV: 32 per octet of a block;
-  // 2:4 f32 GEMV: 64 bytes its scheduling stores write (gemvNM24);
+  // 2:4 f32 GEMV: 64 bytes its scheduling stores write (gemvNM24); 4:8 f32 GEMV: 32 (nm48.ts);
   // any-N:M: the tile slots plus RB rows of decoded kept values (SPNM of §4), one such row (NMG of §4).
   const tileBytes = (SB * Math.ceil(m / 16) + 1) * 64;
   const stride =
@@ -173,7 +173,9 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
                 ? align64(tileBytes + (w.kind === 'nm-quant' ? RB * keptPerRow(w) * 4 : 0))
                 : path === 'nmg' && w.kind === 'nm-quant'
                   ? align64(keptPerRow(w) * 4 + 64)
-                  : 0;
+                  : path === 'nmg' && w.kind === 'nm' && w.n === 4 && w.m === 8
+                    ? 64
+                    : 0;
   const rowScratch = stride > 0 ? heap.scratchPtr(2, stride * nth) : 0;
   // A GEMV path with m > 1 runs once per activation row, each row with its own descriptor and int8 activations.
   const rowGemv = m > 1 && path !== 'generic' && path !== 'sp24' && path !== 'spnm';
@@ -238,17 +240,22 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
  * D_CONST_OFFSET (D_CONST and the C_* offsets in assembly/lib/packed.ts): the
  * kernels load them once per call, because V8 11.3 re-creates v128 constants
  * inside loops. Bytes 0–3 repeated; byte splats of 0x0c, 1, 2, 0x0f; i16 splats
- * of 0x000f, 0x00f0, 0x0f00, 1.
+ * of 0x000f, 0x00f0, 0x0f00, 1; then the 4:8 GEMV's block (C_NM48, assembly/lib/nm48.ts):
+ * bytes 0–3 repeated, byte splats of 0x0f and 0x80, and its slot-byte table
+ * (entry i: 4·(i & 3) | 0x80 when i & 4, the low-table byte of column i & 7 of a group).
  */
-const PACKED_CONSTANTS = new Uint8Array(144);
+const PACKED_CONSTANTS = new Uint8Array(208);
 {
   const b = (v: number) => new Array<number>(16).fill(v);
   const h = (v: number) => new Uint8Array(new Uint16Array(8).fill(v).buffer);
-  PACKED_CONSTANTS.set([0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, ...b(0x0c), ...b(1), ...b(2), ...b(0x0f)]);
+  const J = [0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3];
+  PACKED_CONSTANTS.set([...J, ...b(0x0c), ...b(1), ...b(2), ...b(0x0f)]);
   PACKED_CONSTANTS.set(h(0x000f), 80);
   PACKED_CONSTANTS.set(h(0x00f0), 96);
   PACKED_CONSTANTS.set(h(0x0f00), 112);
   PACKED_CONSTANTS.set(h(1), 128);
+  const lut = Array.from({ length: 16 }, (_, i) => (4 * (i & 3)) | (i & 4 ? 0x80 : 0));
+  PACKED_CONSTANTS.set([...J, ...b(0x0f), ...b(0x80), ...lut], 144);
 }
 const D_CONST_OFFSET = 256;
 
