@@ -1846,6 +1846,22 @@ function gemvNMGather(d: usize, j0: i32, j1: i32, scratch: usize): void {
  * accumulator chain over its row's kept slots in order, so neither the thread
  * split nor the panel count changes results.
  */
+/**
+ * Reads one row's chunk of `slots` column bytes at `c` and, unless `v` is 0, its f32 kept values at `v`: one load
+ * per 64 bytes, or-ed into a vector stored to `sink` (never read; the store keeps the loads). gemmSpNM runs it row
+ * after row before its tiles walk the block's RB rows once per k-block, so the hardware prefetchers see one
+ * sequential stream at a time and the tiles then read the rows from cache. Without it the tiles pulled
+ * 2·RB = 32 streams (values and column bytes of 16 rows) from memory at once, more than the prefetchers follow:
+ * the 4:8 GEMM ran 1.35× slower than the 2:4 one at batch 32 and 1.17× at 128 (same tile instructions; the 2:4
+ * layout keeps 4 rows in one stream). With it the two run at the same speed.
+ */
+function warmRow(c: usize, v: usize, slots: i32, sink: usize): void {
+  let a = v128.load(c);
+  for (let i: i32 = 64; i < slots; i += 64) a = v128.or(a, v128.load(c + <usize>i));
+  if (v != 0) for (let i: i32 = 0; i < slots; i += 16) a = v128.or(a, v128.load(v + (<usize>i << 2)));
+  v128.store(sink, a);
+}
+
 function gemmSpNM(d: usize, j0: i32, j1: i32, scratch: usize): void {
   const m = <i32>dw(d, D_M);
   const k = <i32>dw(d, D_K);
@@ -1863,7 +1879,8 @@ function gemmSpNM(d: usize, j0: i32, j1: i32, scratch: usize): void {
   const ps = <usize>k << 6;
   const vstride = <usize>L << 2;
   const tiles = scratch; // SB·strips 64-byte slots
-  const dec = tiles + (<usize>(SB * strips) << 6); // §4: RB rows of decoded kept values
+  const spare = tiles + (<usize>(SB * strips) << 6); // 64 bytes warmRow writes
+  const dec = spare + 64; // §4: RB rows of decoded kept values
   for (let sb = j0; sb < j1; sb += SB) {
     const se = min(sb + SB, j1);
     memory.fill(tiles, 0, <usize>((se - sb) * strips) << 6);
@@ -1871,7 +1888,17 @@ function gemmSpNM(d: usize, j0: i32, j1: i32, scratch: usize): void {
       const ke = min(k, kc + kcs);
       for (let jb = sb; jb < se; jb += RB) {
         const je = min(jb + RB, se);
-        if (quant) for (let j = jb; j < je; j++) decodeKeptValues(d, j, dec + <usize>(j - jb) * vstride, (kc / mm) * nn, (ke / mm) * nn);
+        // Each row's chunk is read row after row before the tiles walk the block's rows per k-block (see warmRow).
+        const c0 = (kc / mm) * nn, c1 = (ke / mm) * nn;
+        for (let j = jb; j < je; j++) {
+          const c = kpos + <usize>j * <usize>L + <usize>c0;
+          if (quant) {
+            warmRow(c, 0, c1 - c0, spare);
+            decodeKeptValues(d, j, dec + <usize>(j - jb) * vstride, c0, c1);
+          } else {
+            warmRow(c, keptRow(d, j) + (<usize>c0 << 2), c1 - c0, spare);
+          }
+        }
         for (let s: i32 = 0; s < strips; s += 2) {
           const p = panel + <usize>s * ps;
           const pair = s + 2 <= strips;
