@@ -162,9 +162,56 @@ export function tileSpNMPair(pk: usize, ps: usize, pos: usize, v: usize, slots: 
 }
 
 /**
+ * 16 rows of a (one panel; `pk` = the k-block's first column line) × two
+ * weight rows A and B (column bytes `pa`, `pb`; f32 values `va`, `vb`) over
+ * `slots` kept slots, an even number: 8 f32x4 accumulators continued from /
+ * saved to the tile slots ta, tb, two slots of each row per step (as
+ * tileSpNMPair). For a last odd panel: tileSpNM alone keeps 4 accumulators,
+ * each taking one multiply-add per slot in a dependent chain (half the
+ * multiply-add rate; batches of 8–16 are one panel). Same operations per
+ * accumulator in the same order as the other tiles.
+ */
+export function tileSpNM2(pk: usize, pa: usize, va: usize, pb: usize, vb: usize, slots: i32, ta: usize, tb: usize): void {
+  let a0 = v128.load(ta), a1 = v128.load(ta, 16), a2 = v128.load(ta, 32), a3 = v128.load(ta, 48);
+  let b0 = v128.load(tb), b1 = v128.load(tb, 16), b2 = v128.load(tb, 32), b3 = v128.load(tb, 48);
+  for (let s: i32 = 0; s < slots; s += 2) {
+    const ca = <usize>load<u16>(pa + <usize>s);
+    const cb = <usize>load<u16>(pb + <usize>s);
+    const w = <usize>s << 2;
+    let q = pk + ((ca << 6) & 0x1fc0);
+    let x = v128.load32_splat(va + w);
+    a0 = gemmMadd(a0, x, v128.load(q));
+    a1 = gemmMadd(a1, x, v128.load(q, 16));
+    a2 = gemmMadd(a2, x, v128.load(q, 32));
+    a3 = gemmMadd(a3, x, v128.load(q, 48));
+    q = pk + ((cb << 6) & 0x1fc0);
+    x = v128.load32_splat(vb + w);
+    b0 = gemmMadd(b0, x, v128.load(q));
+    b1 = gemmMadd(b1, x, v128.load(q, 16));
+    b2 = gemmMadd(b2, x, v128.load(q, 32));
+    b3 = gemmMadd(b3, x, v128.load(q, 48));
+    q = pk + ((ca >> 2) & 0x1fc0);
+    x = v128.load32_splat(va + w, 4);
+    a0 = gemmMadd(a0, x, v128.load(q));
+    a1 = gemmMadd(a1, x, v128.load(q, 16));
+    a2 = gemmMadd(a2, x, v128.load(q, 32));
+    a3 = gemmMadd(a3, x, v128.load(q, 48));
+    q = pk + ((cb >> 2) & 0x1fc0);
+    x = v128.load32_splat(vb + w, 4);
+    b0 = gemmMadd(b0, x, v128.load(q));
+    b1 = gemmMadd(b1, x, v128.load(q, 16));
+    b2 = gemmMadd(b2, x, v128.load(q, 32));
+    b3 = gemmMadd(b3, x, v128.load(q, 48));
+  }
+  v128.store(ta, a0); v128.store(ta, a1, 16); v128.store(ta, a2, 32); v128.store(ta, a3, 48);
+  v128.store(tb, b0); v128.store(tb, b1, 16); v128.store(tb, b2, 32); v128.store(tb, b3, 48);
+}
+
+/**
  * 16 rows of a (one panel; `pk` = the k-block's first column line) × one
  * weight row over `slots` kept slots: tileSpNMPair's first half, for a last
- * odd panel. Same operations per accumulator in the same order.
+ * odd panel (a last odd weight row, and odd last slots; tileSpNM2 takes row
+ * pairs). Same operations per accumulator in the same order.
  */
 export function tileSpNM(pk: usize, pos: usize, v: usize, slots: i32, t0: usize): void {
   let a0 = v128.load(t0), a1 = v128.load(t0, 16), a2 = v128.load(t0, 32), a3 = v128.load(t0, 48);

@@ -60,7 +60,7 @@
 
 import { dot1, gemmMadd, gemvRange, hsum, KC, stripStride, tile4x1, tile4x2p } from './dense-tiles';
 import { dw } from './descriptor';
-import { gatherDot, gatherDotX4, tileSpNM, tileSpNMPair } from './nm-gather';
+import { gatherDot, gatherDotX4, tileSpNM, tileSpNM2, tileSpNMPair } from './nm-gather';
 import { nm48Dot, nm48DotX4 } from './nm48';
 import { claim, claimRows } from './work';
 
@@ -1907,7 +1907,25 @@ function gemmSpNM(d: usize, j0: i32, j1: i32, scratch: usize): void {
             const s0 = (kb / mm) * nn;
             const slots = (min(k, kb + SPKB) / mm) * nn - s0;
             const pk = p + (<usize>kb << 6);
-            for (let j = jb; j < je; j++) {
+            let j = jb;
+            if (!pair) {
+              // One panel: two weight rows per tile (tileSpNM2), an odd last slot and an odd last row through tileSpNM.
+              const s2 = slots & ~1;
+              for (; j + 2 <= je; j += 2) {
+                const v = (quant ? dec + <usize>(j - jb) * vstride : keptRow(d, j)) + (<usize>s0 << 2);
+                const v1 = (quant ? dec + <usize>(j + 1 - jb) * vstride : keptRow(d, j + 1)) + (<usize>s0 << 2);
+                const c = kpos + <usize>j * <usize>L + <usize>s0;
+                const t = tileAt(tiles, sb, j, strips, s), t1 = tileAt(tiles, sb, j + 1, strips, s);
+                // Two call sites (whole and partial k-blocks): see gemmSp24.
+                if (s2 == slots) tileSpNM2(pk, c, v, c + <usize>L, v1, slots, t, t1);
+                else tileSpNM2(pk, c, v, c + <usize>L, v1, s2, t, t1);
+                if (s2 < slots) {
+                  tileSpNM(pk, c + <usize>s2, v + (<usize>s2 << 2), 1, t);
+                  tileSpNM(pk, c + <usize>L + <usize>s2, v1 + (<usize>s2 << 2), 1, t1);
+                }
+              }
+            }
+            for (; j < je; j++) {
               const v = (quant ? dec + <usize>(j - jb) * vstride : keptRow(d, j)) + (<usize>s0 << 2);
               const c = kpos + <usize>j * <usize>L + <usize>s0;
               const t = tileAt(tiles, sb, j, strips, s);
