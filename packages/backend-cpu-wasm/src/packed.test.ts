@@ -209,7 +209,8 @@ describe('cpu-wasm compressed kernels', () => {
       // 40: three 16-row panels of the sparse 2:4 GEMM, a pair (tileSp24Pair) then a single one (tileSp24).
       // Small batches on an int8 GEMV path run it per row (tested against one-row calls below); exact mode runs
       // every batch at f32 accuracy.
-      for (const m of [2, 8, 13, 40]) {
+      // 5: f32 N:M weights other than 2:4 run the sparse GEMM from batch 4 (one panel, row pairs).
+      for (const m of [2, 5, 8, 13, 40]) {
         const a = randn(m, w.cols);
         const ref = matmulPackedRef(a, w).data;
         expect(nmse((await run(exact, a, w)).data, ref), `${w.kind} exact m=${m}`).toBeLessThan(1e-10);
@@ -254,7 +255,7 @@ describe('cpu-wasm compressed kernels', () => {
       [randomNMQuant(rng, 45, 512, 4, 8, 4, 64, true), [5, 17]], // NMQ4C, groups of 64
       [randomSpqr(rng, 70, 1024, 3, 16, 16), [4, 32]], // SpQR on Q4, outliers
       [randomNM(rng, 203, 1024, 2, 4), [2, 7]], // NM24 (f32)
-      [randomNM(rng, 37, 512, 4, 8), [6]], // NMG (f32)
+      [randomNM(rng, 37, 512, 4, 8), [2, 3]], // NMG (f32; the sparse GEMM from batch 4)
     ];
     for (const [w, ms] of cases) {
       for (const m of ms) {
@@ -262,7 +263,7 @@ describe('cpu-wasm compressed kernels', () => {
         const path = packedPath(w, m, true).path;
         expect(path, `${w.kind} m=${m}`).toBe(packedPath(w, 1, true).path);
         // Exact mode takes a row GEMV only where it has an f32 GEMV path (2:4, any N:M); else the decode GEMM.
-        const exactRows = packedPath(w, m, false).path !== 'generic' && m <= 7;
+        const exactRows = ['nm24', 'nmg'].includes(packedPath(w, m, false).path);
         for (const be of exactRows ? [one, two, exact] : [one, two]) {
           const y = (await run(be, a, w)).data;
           for (let i = 0; i < m; i++) {

@@ -14,9 +14,9 @@
  *   gathers its activations by kept-slot column bytes (§4 values decoded per
  *   row; 4:8 f32 with two swizzles per 4 kept slots), whatever the option.
  * - Small batches: a GEMV path runs once per activation row, up to m = 32 for
- *   the int8 4-bit kernels, m = 16 for Q8 and 2:4 + 8-bit, m = 7 for the f32 N:M ones
- *   (`rowGemvMaxM`).
- * - GEMM (m ≥ 8) of N:M weights with M dividing 128 (f32, or §4 values decoded
+ *   the int8 4-bit kernels, m = 16 for Q8 and 2:4 + 8-bit, m = 7 for 2:4 f32
+ *   and §4 values, m = 3 for other f32 N:M (`rowGemvMaxM`).
+ * - GEMM (m ≥ 8; f32 N:M but 2:4, m ≥ 4) of N:M weights with M dividing 128 (f32, or §4 values decoded
  *   to f32 per block): the sparse kernels on 16-row activation panels — N/M of
  *   the multiply-adds (2:4: §3 index bytes; others: column bytes).
  * - everything else (odd group sizes, N:M with M not dividing 128, other
@@ -45,13 +45,20 @@ const SB = 128;
 
 /** Batch from which 2:4 GEMMs use the sparse kernel (16-row panels: smaller batches waste most of a panel). */
 const SP24_MIN_M = 8;
+/**
+ * Batch from which f32 N:M weights other than 2:4's own layouts (4:8, 1:4, …) use the sparse GEMM instead of the
+ * gather GEMV per row. Measured at 4096², 2 threads, relaxed build, two runs (docs/benchmarks/cpu.md, 4:8 section):
+ * at batch 3 the GEMV is faster (4:8 0.93–1.06× dense against 0.66–0.80×), at 4 they are even for 4:8 and the GEMM
+ * wins for 1:4 (1.09–1.15× against 0.81–0.84×), and from 5 the GEMM wins for both.
+ */
+const SPNM_F32_MIN_M = 4;
 
 /**
  * Largest batch that runs the GEMV path `path` once per activation row (over each claimed chunk of weight rows,
  * so the chunk is read from memory once and from cache for the other rows) instead of a GEMM. Measured
  * (4096², 2 threads, relaxed build; docs/benchmarks/cpu.md): the int8 4-bit GEMVs (INT2–4, SpQR, N:M + INT4)
  * beat the decode-then-tiles and sparse GEMMs up to batch 32 at least (INT4 1.8× against 1.0× dense f32 at 32);
- * Q8 up to 16; the f32 ones (2:4, any N:M) only below the sparse GEMMs' batch of 8.
+ * Q8 up to 16; the f32 ones only below the sparse GEMMs' batch of 8 (2:4) or 4 (other N:M: SPNM_F32_MIN_M).
  */
 function rowGemvMaxM(path: PackedPath, w: PackedMatrix, int8Prefill: boolean): number {
   // `int8Prefill`: the int8 4-bit GEMV per row beat the exact-decode GEMM at every batch measured (1.6–1.8× at
@@ -62,6 +69,7 @@ function rowGemvMaxM(path: PackedPath, w: PackedMatrix, int8Prefill: boolean): n
   if (path === 'nmq4' || path === 'nmq4c') return 32;
   // Q8 (4 rows per activation load): 1.13–1.42× the decode GEMM at batches 8–16, even at 24–32 (relaxed build).
   if (path === 'q8') return 16;
+  if (path === 'nmg' && w.kind === 'nm') return SPNM_F32_MIN_M - 1;
   return path === 'generic' ? 0 : SP24_MIN_M - 1;
 }
 
@@ -102,7 +110,7 @@ export function packedPath(w: PackedMatrix, m: number, int8Activations: boolean,
     return { path: 'sp24', xb: 0 };
   }
   // Other N:M patterns (M dividing 128): the column-byte kernels.
-  if (m >= SP24_MIN_M && hasKeptPos(w)) return { path: 'spnm', xb: 0 };
+  if (hasKeptPos(w) && m >= (w.kind === 'nm' ? SPNM_F32_MIN_M : SP24_MIN_M)) return { path: 'spnm', xb: 0 };
   if (m !== 1) return { path: 'generic', xb: 0 };
   if (isNM24Fast(w)) return { path: 'nm24', xb: 0 };
   if (!int8Activations) return { path: hasKeptPos(w) ? 'nmg' : 'generic', xb: 0 };
