@@ -162,13 +162,67 @@ export function tileSpNMPair(pk: usize, ps: usize, pos: usize, v: usize, slots: 
 }
 
 /**
+ * 8 rows of a (the low half of one 16-row panel: batches of up to 8) × 4
+ * weight rows (row i: column bytes at `c` + i·`cs`, f32 values at `v` + i·`vs`)
+ * over `slots` kept slots, an even number: 8 f32x4 accumulators continued
+ * from / saved to the first 32 bytes of the rows' tile slots (`t` + 64·i), two
+ * slots of each row per step. The 16-row tiles spend half their multiply-adds
+ * on the panel's zero rows at such batches. Same operations per accumulator in
+ * the same order as the other tiles.
+ */
+export function tileSpNMHalf(pk: usize, c: usize, cs: usize, v: usize, vs: usize, slots: i32, t: usize): void {
+  let a0 = v128.load(t), a1 = v128.load(t, 16), b0 = v128.load(t, 64), b1 = v128.load(t, 80);
+  let c0 = v128.load(t, 128), c1 = v128.load(t, 144), e0 = v128.load(t, 192), e1 = v128.load(t, 208);
+  for (let s: i32 = 0; s < slots; s += 2) {
+    const o = <usize>s;
+    const w = v + (o << 2);
+    let x = <usize>load<u16>(c + o);
+    let q = pk + ((x << 6) & 0x1fc0), Q = pk + ((x >> 2) & 0x1fc0);
+    let y = v128.load32_splat(w), Y = v128.load32_splat(w, 4);
+    a0 = gemmMadd(a0, y, v128.load(q));
+    a0 = gemmMadd(a0, Y, v128.load(Q));
+    a1 = gemmMadd(a1, y, v128.load(q, 16));
+    a1 = gemmMadd(a1, Y, v128.load(Q, 16));
+    x = <usize>load<u16>(c + cs + o);
+    q = pk + ((x << 6) & 0x1fc0);
+    Q = pk + ((x >> 2) & 0x1fc0);
+    y = v128.load32_splat(w + vs);
+    Y = v128.load32_splat(w + vs, 4);
+    b0 = gemmMadd(b0, y, v128.load(q));
+    b0 = gemmMadd(b0, Y, v128.load(Q));
+    b1 = gemmMadd(b1, y, v128.load(q, 16));
+    b1 = gemmMadd(b1, Y, v128.load(Q, 16));
+    x = <usize>load<u16>(c + 2 * cs + o);
+    q = pk + ((x << 6) & 0x1fc0);
+    Q = pk + ((x >> 2) & 0x1fc0);
+    y = v128.load32_splat(w + 2 * vs);
+    Y = v128.load32_splat(w + 2 * vs, 4);
+    c0 = gemmMadd(c0, y, v128.load(q));
+    c0 = gemmMadd(c0, Y, v128.load(Q));
+    c1 = gemmMadd(c1, y, v128.load(q, 16));
+    c1 = gemmMadd(c1, Y, v128.load(Q, 16));
+    x = <usize>load<u16>(c + 3 * cs + o);
+    q = pk + ((x << 6) & 0x1fc0);
+    Q = pk + ((x >> 2) & 0x1fc0);
+    y = v128.load32_splat(w + 3 * vs);
+    Y = v128.load32_splat(w + 3 * vs, 4);
+    e0 = gemmMadd(e0, y, v128.load(q));
+    e0 = gemmMadd(e0, Y, v128.load(Q));
+    e1 = gemmMadd(e1, y, v128.load(q, 16));
+    e1 = gemmMadd(e1, Y, v128.load(Q, 16));
+  }
+  v128.store(t, a0); v128.store(t, a1, 16); v128.store(t, b0, 64); v128.store(t, b1, 80);
+  v128.store(t, c0, 128); v128.store(t, c1, 144); v128.store(t, e0, 192); v128.store(t, e1, 208);
+}
+
+/**
  * 16 rows of a (one panel; `pk` = the k-block's first column line) × two
  * weight rows A and B (column bytes `pa`, `pb`; f32 values `va`, `vb`) over
  * `slots` kept slots, an even number: 8 f32x4 accumulators continued from /
  * saved to the tile slots ta, tb, two slots of each row per step (as
  * tileSpNMPair). For a last odd panel: tileSpNM alone keeps 4 accumulators,
  * each taking one multiply-add per slot in a dependent chain (half the
- * multiply-add rate; batches of 8–16 are one panel). Same operations per
+ * multiply-add rate; batches of 9–16 are one panel, up to 8 run tileSpNMHalf). Same operations per
  * accumulator in the same order as the other tiles.
  */
 export function tileSpNM2(pk: usize, pa: usize, va: usize, pb: usize, vb: usize, slots: i32, ta: usize, tb: usize): void {

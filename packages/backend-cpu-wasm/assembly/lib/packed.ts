@@ -38,7 +38,7 @@
 //   columns within the chunk, so one swizzle of its 16 int8 activations gathers
 //   16 kept slots of 8 rows (`packNMQ4CStream`).
 //   Both streams also hold 8-bit codes, as bytes (their baseline steps, run by both builds: nmqSegment, nmq4cStepBase).
-// - NMG / SPNM (GEMV / GEMM m ≥ 8, N:M but 2:4 with M dividing 128, f32 or §4
+// - NMG / SPNM (GEMV / GEMM from m = 4 for f32, 6 for §4; N:M but 2:4 with M dividing 128, f32 or §4
 //   values decoded to f32): each kept slot's column within its 128-column block
 //   as a byte (`keptPos`); the GEMV gathers activations by it (load32_lane;
 //   4:8 f32: two swizzles of a group's 8 activations per 4 kept slots,
@@ -46,7 +46,7 @@
 // - Relaxed SIMD (dense-relaxed.wasm, ASC_FEATURE_RELAXED_SIMD): Q4 uses
 //   relaxed_dot_i8x16_i7x16 on in-place nibbles, NMQ4 pmaddubsw on gathered i8; only on
 //   operands where the relaxed operations are exact.
-// - SP24 (GEMM, m ≥ 8, 2:4 f32 or §4 values decoded to f32): a is transposed
+// - SP24 (GEMM, m ≥ 6, 2:4 f32 or §4 values decoded to f32): a is transposed
 //   into 16-row panels; each kept value multiplies its column's 64-byte panel
 //   line in two panels at once — half the multiply-adds of the dense GEMM.
 // GEMV kernels run 2–4 weight rows interleaved: on 128-bit SIMD they are
@@ -60,7 +60,7 @@
 
 import { dot1, gemmMadd, gemvRange, hsum, KC, stripStride, tile4x1, tile4x2p } from './dense-tiles';
 import { dw } from './descriptor';
-import { gatherDot, gatherDotX4, tileSpNM, tileSpNM2, tileSpNMPair } from './nm-gather';
+import { gatherDot, gatherDotX4, tileSpNM, tileSpNM2, tileSpNMHalf, tileSpNMPair } from './nm-gather';
 import { nm48Dot, nm48DotX4 } from './nm48';
 import { claim, claimRows } from './work';
 
@@ -1411,7 +1411,7 @@ function nmq8Segment(d: usize, w: usize, x: usize, sp: usize, groups: i32, spg: 
 }
 
 // ---------------------------------------------------------------------------
-// Sparse 2:4 GEMM (m ≥ 8): half the multiply-adds of the dense GEMM.
+// Sparse 2:4 GEMM (m ≥ 6): half the multiply-adds of the dense GEMM; up to m = 8 on the low half of a panel.
 
 /**
  * Transposes a [m, k] into panels of 16 rows (main thread, once per call):
@@ -1528,6 +1528,61 @@ function tileSp24(p: usize, ga: usize, va: usize, gb: usize, vb: usize, groups: 
   }
   v128.store(ta, a0); v128.store(ta, a1, 16); v128.store(ta, a2, 32); v128.store(ta, a3, 48);
   v128.store(tb, b0); v128.store(tb, b1, 16); v128.store(tb, b2, 32); v128.store(tb, b3, 48);
+}
+
+/**
+ * 8 rows of a (the low half of one 16-row panel: batches of up to 8) × the 4
+ * rows of one quad of a 2:4 weight over `groups` 4-column groups: group bytes
+ * of row i at `g` + i·`gs` (splitGroups), kept values in the quad layout from
+ * `v` (row i's at +4·i), 8 f32x4 accumulators continued from / saved to the
+ * first 32 bytes of the rows' tile slots (`t` + 64·i). The 16-row tiles spend
+ * half their multiply-adds on the panel's zero rows at such batches. Each
+ * accumulator takes the same operations in the same order as in the other
+ * 2:4 tiles, so results do not depend on which tile ran.
+ */
+function tileSp24Half(p: usize, g: usize, gs: usize, v: usize, groups: i32, t: usize): void {
+  let a0 = v128.load(t), a1 = v128.load(t, 16), b0 = v128.load(t, 64), b1 = v128.load(t, 80);
+  let c0 = v128.load(t, 128), c1 = v128.load(t, 144), e0 = v128.load(t, 192), e1 = v128.load(t, 208);
+  for (let h: i32 = 0; h < groups; h++) {
+    const w = v + (<usize>h << 5);
+    let x = <usize>load<u8>(g + <usize>h);
+    let q = p + ((x << 2) & 0xc0), Q = p + (x & 0xc0);
+    let s = v128.load32_splat(w), S = v128.load32_splat(w, 16);
+    a0 = gemmMadd(a0, s, v128.load(q));
+    a0 = gemmMadd(a0, S, v128.load(Q));
+    a1 = gemmMadd(a1, s, v128.load(q, 16));
+    a1 = gemmMadd(a1, S, v128.load(Q, 16));
+    x = <usize>load<u8>(g + gs + <usize>h);
+    q = p + ((x << 2) & 0xc0);
+    Q = p + (x & 0xc0);
+    s = v128.load32_splat(w, 4);
+    S = v128.load32_splat(w, 20);
+    b0 = gemmMadd(b0, s, v128.load(q));
+    b0 = gemmMadd(b0, S, v128.load(Q));
+    b1 = gemmMadd(b1, s, v128.load(q, 16));
+    b1 = gemmMadd(b1, S, v128.load(Q, 16));
+    x = <usize>load<u8>(g + 2 * gs + <usize>h);
+    q = p + ((x << 2) & 0xc0);
+    Q = p + (x & 0xc0);
+    s = v128.load32_splat(w, 8);
+    S = v128.load32_splat(w, 24);
+    c0 = gemmMadd(c0, s, v128.load(q));
+    c0 = gemmMadd(c0, S, v128.load(Q));
+    c1 = gemmMadd(c1, s, v128.load(q, 16));
+    c1 = gemmMadd(c1, S, v128.load(Q, 16));
+    x = <usize>load<u8>(g + 3 * gs + <usize>h);
+    q = p + ((x << 2) & 0xc0);
+    Q = p + (x & 0xc0);
+    s = v128.load32_splat(w, 12);
+    S = v128.load32_splat(w, 28);
+    e0 = gemmMadd(e0, s, v128.load(q));
+    e0 = gemmMadd(e0, S, v128.load(Q));
+    e1 = gemmMadd(e1, s, v128.load(q, 16));
+    e1 = gemmMadd(e1, S, v128.load(Q, 16));
+    p += 256;
+  }
+  v128.store(t, a0); v128.store(t, a1, 16); v128.store(t, b0, 64); v128.store(t, b1, 80);
+  v128.store(t, c0, 128); v128.store(t, c1, 144); v128.store(t, e0, 192); v128.store(t, e1, 208);
 }
 
 /**
@@ -1756,6 +1811,17 @@ function gemmSp24(d: usize, j0: i32, j1: i32, scratch: usize): void {
               }
               continue;
             }
+            if (m <= 8) {
+              // Batches of up to 8: whole quads on the panel's low half (tileSp24Half); rows from jb are in quads.
+              for (; j + 4 <= je; j += 4) {
+                const v = quant ? decRow(dec, jb, j, vstride) : keptRow(d, j);
+                const t = tileAt(tiles, sb, j, strips, s);
+                const g = go + <usize>(j - jb) * gstride;
+                // Two call sites (whole and partial k-blocks): see above.
+                if (ng == SPKB >> 2) tileSp24Half(pk, g, gstride, v + vo, SPKB >> 2, t);
+                else tileSp24Half(pk, g, gstride, v + vo, ng, t);
+              }
+            }
             for (; j + 2 <= je; j += 2) {
               const v = quant ? decRow(dec, jb, j, vstride) : keptRow(d, j);
               const v1 = quant ? decRow(dec, jb, j + 1, vstride) : keptRow(d, j + 1);
@@ -1836,7 +1902,7 @@ function gemvNMGather(d: usize, j0: i32, j1: i32, scratch: usize): void {
 }
 
 /**
- * Any-N:M sparse GEMM (m ≥ 8, M dividing SPKB) of rows [j0, j1), structured
+ * Any-N:M sparse GEMM (f32 m ≥ 4, §4 m ≥ 6; M dividing SPKB) of rows [j0, j1), structured
  * as gemmSp24: sub-blocks of SB weight rows with their tiles in scratch,
  * k-chunks (spChunk), blocks of RB weight rows (§4 values of the chunk decoded
  * to f32 first, row after row); for each pair of 16-row panels, k-blocks of
@@ -1909,8 +1975,23 @@ function gemmSpNM(d: usize, j0: i32, j1: i32, scratch: usize): void {
             const pk = p + (<usize>kb << 6);
             let j = jb;
             if (!pair) {
-              // One panel: two weight rows per tile (tileSpNM2), an odd last slot and an odd last row through tileSpNM.
+              // One panel: batches of up to 8 four weight rows on its low half (tileSpNMHalf), else two weight rows per
+              // tile (tileSpNM2); an odd last slot and an odd last row through tileSpNM.
               const s2 = slots & ~1;
+              if (m <= 8) {
+                for (; j + 4 <= je; j += 4) {
+                  const v = (quant ? dec + <usize>(j - jb) * vstride : keptRow(d, j)) + (<usize>s0 << 2);
+                  const vs = quant ? vstride : <usize>L << 2;
+                  const c = kpos + <usize>j * <usize>L + <usize>s0;
+                  const t = tileAt(tiles, sb, j, strips, s);
+                  // Two call sites (whole and partial k-blocks): see gemmSp24.
+                  if (s2 == slots) tileSpNMHalf(pk, c, <usize>L, v, vs, slots, t);
+                  else tileSpNMHalf(pk, c, <usize>L, v, vs, s2, t);
+                  if (s2 < slots) {
+                    for (let i: usize = 0; i < 4; i++) tileSpNM(pk, c + i * <usize>L + <usize>s2, v + i * vs + (<usize>s2 << 2), 1, t + (i << 6));
+                  }
+                }
+              }
               for (; j + 2 <= je; j += 2) {
                 const v = (quant ? dec + <usize>(j - jb) * vstride : keptRow(d, j)) + (<usize>s0 << 2);
                 const v1 = (quant ? dec + <usize>(j + 1 - jb) * vstride : keptRow(d, j + 1)) + (<usize>s0 << 2);

@@ -14,9 +14,9 @@
  *   gathers its activations by kept-slot column bytes (§4 values decoded per
  *   row; 4:8 f32 with two swizzles per 4 kept slots), whatever the option.
  * - Small batches: a GEMV path runs once per activation row, up to m = 32 for
- *   the int8 4-bit kernels, m = 16 for Q8 and 2:4 + 8-bit, m = 7 for 2:4 f32
+ *   the int8 4-bit kernels, m = 16 for Q8 and 2:4 + 8-bit, m = 5 for 2:4 f32
  *   and §4 values, m = 3 for other f32 N:M (`rowGemvMaxM`).
- * - GEMM (m ≥ 8; f32 N:M but 2:4, m ≥ 4) of N:M weights with M dividing 128 (f32, or §4 values decoded
+ * - GEMM (m ≥ 6; f32 N:M but 2:4, m ≥ 4) of N:M weights with M dividing 128 (f32, or §4 values decoded
  *   to f32 per block): the sparse kernels on 16-row activation panels — N/M of
  *   the multiply-adds (2:4: §3 index bytes; others: column bytes).
  * - everything else (odd group sizes, N:M with M not dividing 128, other
@@ -43,8 +43,13 @@ const RB = 16;
 /** Rows of W per sub-block of the sparse GEMMs, whose tiles stay in scratch (must match SB in assembly/lib/packed.ts). */
 const SB = 128;
 
-/** Batch from which 2:4 GEMMs use the sparse kernel (16-row panels: smaller batches waste most of a panel). */
-const SP24_MIN_M = 8;
+/**
+ * Batch from which 2:4 GEMMs use the sparse kernel instead of the GEMV per row. Up to batch 8 its tiles run on the
+ * low 8 rows of a 16-row panel (tileSp24Half). Measured at 4096², 2 threads, relaxed build, two runs, × dense f32
+ * (docs/benchmarks/cpu.md): GEMV per row / sparse GEMM 1.08, 0.90 / 0.71, 0.81 at batch 4; 1.19, 1.11 / 1.04, 1.14
+ * at 5; 1.19, 1.11 / 1.33, 1.34 at 6; 1.14, 1.19 / 1.40, 1.64 at 7.
+ */
+const SP24_MIN_M = 6;
 /**
  * Batch from which f32 N:M weights other than 2:4's own layouts (4:8, 1:4, …) use the sparse GEMM instead of the
  * gather GEMV per row. Measured at 4096², 2 threads, relaxed build, two runs (docs/benchmarks/cpu.md, 4:8 section):
@@ -58,7 +63,7 @@ const SPNM_F32_MIN_M = 4;
  * so the chunk is read from memory once and from cache for the other rows) instead of a GEMM. Measured
  * (4096², 2 threads, relaxed build; docs/benchmarks/cpu.md): the int8 4-bit GEMVs (INT2–4, SpQR, N:M + INT4)
  * beat the decode-then-tiles and sparse GEMMs up to batch 32 at least (INT4 1.8× against 1.0× dense f32 at 32);
- * Q8 up to 16; the f32 ones only below the sparse GEMMs' batch of 8 (2:4) or 4 (other N:M: SPNM_F32_MIN_M).
+ * Q8 up to 16; the f32 ones only below the sparse GEMMs' batch of 6 (2:4: SP24_MIN_M) or 4 (other N:M: SPNM_F32_MIN_M).
  */
 function rowGemvMaxM(path: PackedPath, w: PackedMatrix, int8Prefill: boolean): number {
   // `int8Prefill`: the int8 4-bit GEMV per row beat the exact-decode GEMM at every batch measured (1.6–1.8× at
