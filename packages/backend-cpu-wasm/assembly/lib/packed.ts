@@ -38,7 +38,7 @@
 //   columns within the chunk, so one swizzle of its 16 int8 activations gathers
 //   16 kept slots of 8 rows (`packNMQ4CStream`).
 //   Both streams also hold 8-bit codes, as bytes (their baseline steps, run by both builds: nmqSegment, nmq4cStepBase).
-// - NMG / SPNM (GEMV / GEMM from m = 4 for f32, 6 for §4; N:M but 2:4 with M dividing 128, f32 or §4
+// - NMG / SPNM (GEMV / GEMM, batch thresholds in src/kernels/matmul-packed.ts; N:M but 2:4 with M dividing 128, f32 or §4
 //   values decoded to f32): each kept slot's column within its 128-column block
 //   as a byte (`keptPos`); the GEMV gathers activations by it (load32_lane;
 //   4:8 f32: two swizzles of a group's 8 activations per 4 kept slots,
@@ -46,7 +46,7 @@
 // - Relaxed SIMD (dense-relaxed.wasm, ASC_FEATURE_RELAXED_SIMD): Q4 uses
 //   relaxed_dot_i8x16_i7x16 on in-place nibbles, NMQ4 pmaddubsw on gathered i8; only on
 //   operands where the relaxed operations are exact.
-// - SP24 (GEMM, m ≥ 6, 2:4 f32 or §4 values decoded to f32): a is transposed
+// - SP24 (GEMM, 2:4 f32 or §4 values decoded to f32): a is transposed
 //   into 16-row panels; each kept value multiplies its column's 64-byte panel
 //   line in two panels at once — half the multiply-adds of the dense GEMM.
 // GEMV kernels run 2–4 weight rows interleaved: on 128-bit SIMD they are
@@ -1411,7 +1411,7 @@ function nmq8Segment(d: usize, w: usize, x: usize, sp: usize, groups: i32, spg: 
 }
 
 // ---------------------------------------------------------------------------
-// Sparse 2:4 GEMM (m ≥ 6): half the multiply-adds of the dense GEMM; up to m = 8 on the low half of a panel.
+// Sparse 2:4 GEMM (batches from 6, see packedPath): half the multiply-adds of the dense GEMM; up to m = 8 on the low half of a panel.
 
 /**
  * Transposes a [m, k] into panels of 16 rows (main thread, once per call):
@@ -1902,17 +1902,6 @@ function gemvNMGather(d: usize, j0: i32, j1: i32, scratch: usize): void {
 }
 
 /**
- * Any-N:M sparse GEMM (f32 m ≥ 4, §4 m ≥ 6; M dividing SPKB) of rows [j0, j1), structured
- * as gemmSp24: sub-blocks of SB weight rows with their tiles in scratch,
- * k-chunks (spChunk), blocks of RB weight rows (§4 values of the chunk decoded
- * to f32 first, row after row); for each pair of 16-row panels, k-blocks of
- * SPKB columns × one weight row at a time (tileSpNMPair; a last odd panel:
- * tileSpNM) accumulate into the tiles. A k-block holds whole N:M groups, so
- * its kept slots are one contiguous range of the row. Every output is one
- * accumulator chain over its row's kept slots in order, so neither the thread
- * split nor the panel count changes results.
- */
-/**
  * Reads one row's chunk of `slots` column bytes at `c` and, unless `v` is 0, its f32 kept values at `v`: one load
  * per 64 bytes, or-ed into a vector stored to `sink` (never read; the store keeps the loads). gemmSpNM runs it row
  * after row before its tiles walk the block's RB rows once per k-block, so the hardware prefetchers see one
@@ -1928,6 +1917,19 @@ function warmRow(c: usize, v: usize, slots: i32, sink: usize): void {
   v128.store(sink, a);
 }
 
+/**
+ * Any-N:M sparse GEMM (M dividing SPKB) of rows [j0, j1), structured
+ * as gemmSp24: sub-blocks of SB weight rows with their tiles in scratch,
+ * k-chunks (spChunk), blocks of RB weight rows (each row's chunk read once,
+ * row after row: warmRow; §4 values of the chunk decoded to f32 first); for
+ * each pair of 16-row panels, k-blocks of SPKB columns × one weight row at a
+ * time (tileSpNMPair); a last odd panel takes 4 weight rows on its low half at
+ * batches of up to 8 (tileSpNMHalf), else 2 (tileSpNM2), and an odd last row
+ * or slot one (tileSpNM). A k-block holds whole N:M groups, so its kept slots
+ * are one contiguous range of the row. Every output is one accumulator chain
+ * over its row's kept slots in order, so neither the thread split nor the
+ * panel count changes results.
+ */
 function gemmSpNM(d: usize, j0: i32, j1: i32, scratch: usize): void {
   const m = <i32>dw(d, D_M);
   const k = <i32>dw(d, D_K);
