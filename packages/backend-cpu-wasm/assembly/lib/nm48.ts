@@ -35,21 +35,23 @@
 }
 
 /**
- * The low-table indices of groups 0, 1 (from `u`, bytes 0–7 of the slot bytes
- * doubled: nm48Lo) or 2, 3 (`u` = bytes 8–15 doubled: nm48Hi) of a row's
- * 16 slot bytes: each slot byte spread over its f32 lane, or-ed with `J`
- * (bytes 0–3). Unpacks only: V8 builds a general byte shuffle's mask from
- * immediates at every use (four instructions).
+ * The low-table indices of the first group in `u` (slot bytes doubled:
+ * nm48Lo for groups 0, 1 of a step, nm48Hi for 2, 3): each slot byte spread
+ * over its f32 lane, or-ed with `J` (bytes 0–3). Unpacks only: V8 builds a
+ * general byte shuffle's mask from immediates at every use (four instructions).
  */
 @inline function nm48IdxA(u: v128, J: v128): v128 {
   return v128.or(i8x16.shuffle(u, u, 0, 1, 0, 1, 2, 3, 2, 3, 4, 5, 4, 5, 6, 7, 6, 7), J);
 }
+/** nm48IdxA for the second group of `u` (its bytes 8–15). */
 @inline function nm48IdxB(u: v128, J: v128): v128 {
   return v128.or(i8x16.shuffle(u, u, 8, 9, 8, 9, 10, 11, 10, 11, 12, 13, 12, 13, 14, 15, 14, 15), J);
 }
+/** Slot bytes 0–7 of `b`, each doubled (one unpack): groups 0 and 1 of a 32-column step. */
 @inline function nm48Lo(b: v128): v128 {
   return i8x16.shuffle(b, b, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
 }
+/** Slot bytes 8–15 of `b`, each doubled: groups 2 and 3. */
 @inline function nm48Hi(b: v128): v128 {
   return i8x16.shuffle(b, b, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
 }
