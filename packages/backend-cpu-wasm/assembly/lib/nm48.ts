@@ -18,6 +18,8 @@
 // (the thread split) or on the build (swizzle results are exact in both).
 // Not an entry point: nothing here is a wasm export.
 
+import { hsum } from './dense-tiles';
+
 /** Dynamic byte gather; `relaxed_swizzle` is exact for the indices passed here (< 16, or ≥ 128 → 0). */
 @inline function swz(a: v128, s: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return i8x16.relaxed_swizzle(a, s);
@@ -61,11 +63,6 @@
   return swz(lut, v128.and(c, m0f));
 }
 
-/** Lanes 0 + 1 + 2 + 3, in that order. */
-@inline function hsum4(a: v128): f32 {
-  return f32x4.extract_lane(a, 0) + f32x4.extract_lane(a, 1) + f32x4.extract_lane(a, 2) + f32x4.extract_lane(a, 3);
-}
-
 /**
  * Σ_s v[s] · x[col(s)] of one 4:8 row (`k` columns, column bytes at `pos`,
  * kept values at `v`): one accumulator takes the groups in order, then its
@@ -95,7 +92,7 @@ export function nm48Dot(x: usize, pos: usize, v: usize, k: i32, cst: usize): f32
     v += 16;
     x += 32;
   }
-  return hsum4(acc);
+  return hsum(acc);
 }
 
 /**
@@ -133,10 +130,10 @@ export function nm48DotX4(x: usize, pos: usize, dp: usize, v: usize, dv: usize, 
     a3 = nm48Madd(a3, nm48IdxA(nm48Lo(nm48Bytes(v128.load32_zero(p2 + dp + (o >> 1)), lut, m0f)), J), lo, hi, h80, v2 + dv + (o << 1));
     x += 32;
   }
-  store<f32>(out, hsum4(a0));
-  store<f32>(out + dout, hsum4(a1));
-  store<f32>(out + 2 * dout, hsum4(a2));
-  store<f32>(out + 3 * dout, hsum4(a3));
+  store<f32>(out, hsum(a0));
+  store<f32>(out + dout, hsum(a1));
+  store<f32>(out + 2 * dout, hsum(a2));
+  store<f32>(out + 3 * dout, hsum(a3));
 }
 
 // Results of nm48Pair (AssemblyScript functions return one value; these stay in registers once inlined).
