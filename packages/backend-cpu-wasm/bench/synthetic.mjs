@@ -212,6 +212,16 @@ export function benchFormats(G) {
     bytes: (n, k) => 2 * n * k,
   },
   // 3-bit: codes held as 4-bit nibbles in wasm memory, so the INT4 kernels run them (reported, not a target).
+  // INT2 (codes held as nibbles, the INT4 GEMV), GEMV at 4096² only: the planner's bits ladders (`sparq plan --cost cpu`).
+  int2: {
+    kernel: 'matmulQuant',
+    only: (s, m) => m === 1 && s.name === '4096x4096',
+    make: (n, k) => ({
+      kind: 'quant', rows: n, cols: k, bits: 2, groupSize: G, sym: false,
+      codes: randomBytes((n * k) / 4), scales: f16Scales((n * k) / G), zeros: randomBytes(Math.ceil(((k / G) * 2) / 8) * n),
+    }),
+    bytes: (n, k) => (n * k) / 4 + (n * k / G) * (2 + 2 / 8),
+  },
   int3: {
     kernel: 'matmulQuant',
     only: (s, m) => m === 1 && s.name === '4096x4096',

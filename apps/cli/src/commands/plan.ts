@@ -53,7 +53,7 @@ const args = {
   workers: { type: 'string', description: 'score candidates on N worker threads, each with its own model (default 1: in-process)', valueHint: 'N' },
   costTable: {
     type: 'string',
-    description: 'with --cost cpu: a compressed-kernel benchmark JSON (bench/compressed.bench.mjs --out; e.g. docs/benchmarks/cpu-quiet.json)',
+    description: 'with --cost cpu: a compressed-kernel benchmark JSON (bench/compressed.bench.mjs --out; e.g. docs/benchmarks/cpu-cost-table.json, which has every GEMV format)',
     valueHint: 'file',
   },
   fpgaConfig: { type: 'string', description: "with --cost fpga: the simulator's architecture config (JSON; default array)", valueHint: 'file' },
@@ -92,7 +92,7 @@ function fpgaCostModel(configFile: string | undefined, ladder: string): CostMode
  * in integer picoseconds. Formats the table did not measure are refused.
  */
 function cpuTableCostModel(file: string | undefined, ladder: string, threads: number): CostModel {
-  if (!file) throw new SparqError('E_ARG', '--cost cpu needs --cost-table <bench JSON> (e.g. docs/benchmarks/cpu-quiet.json)');
+  if (!file) throw new SparqError('E_ARG', '--cost cpu needs --cost-table <bench JSON> (e.g. docs/benchmarks/cpu-cost-table.json)');
   if (!ladder.startsWith('nm:') && !ladder.startsWith('bits:')) {
     throw new SparqError('E_ARG', `--cost cpu needs an N:M or bits ladder, found "${ladder}"`, { details: { found: ladder, expected: 'nm:… or bits:…' } });
   }
