@@ -4,7 +4,7 @@
 //        [--batches 1,4,16,128]
 // Formats (bench/synthetic.mjs): dense f32 (the baseline, measured in the same run), INT4 g128
 // (asymmetric), INT8 g128, 2:4 f32, 2:4 + INT4 / INT8 g128, 4:8, 4:8 + INT4 / INT8, 1:4, 1:4 + INT4, SpQR 3-bit,
-// on 1 and 2 threads (plus INT3 and 4:8 + INT3 GEMVs; f16 and bf16: dense weights stored in half precision). GEMV cycles
+// on 1 and 2 threads (plus INT2, INT3 and 4:8 + INT3 GEMVs; f16 and bf16: dense weights stored in half precision). GEMV cycles
 // through distinct weights whose streamed bytes total ≥ 128 MiB (4× the 32 MiB
 // L3) so weights come from DRAM; GEMM runs batch 128 on one weight. Weight
 // bytes are the sizes in the sparq format (docs/format.md §2–§4); the uploaded
