@@ -125,8 +125,8 @@ const C_M0: usize = 80; // i16 splats of 0x000f, 0x00f0, 0x0f00
 const C_M1: usize = 96;
 const C_M2: usize = 112;
 const C_ONES16: usize = 128; // i16 splat of 1
-/** The 4:8 GEMV's 64 bytes (assembly/lib/nm48.ts): bytes 0–3 repeated, 0x0f and 0x80 splats, the slot-byte table. */
-const C_NM48: usize = 144;
+const C_80: usize = 144; // byte splat of 0x80 (the 4:8 GEMV, nm48.ts, which reads C_J, C_0F, C_80, C_NM48 by their offsets)
+const C_NM48: usize = 160; // the 4:8 GEMV's slot-byte table
 
 /** Constant vector `c` (a C_* offset) of the descriptor at `d`. */
 @inline function cv(d: usize, c: usize): v128 {
@@ -1875,7 +1875,7 @@ function gemvNMGather(d: usize, j0: i32, j1: i32, scratch: usize): void {
   let j = j0;
   if (!quant && nn == 4 && mm == 8) {
     // 4:8 f32: two-table swizzle gathers (nm48.ts), 4 rows a quarter of the range apart at once.
-    const cst = d + D_CONST + C_NM48;
+    const cst = d + D_CONST; // the whole table: nm48.ts reads C_J, C_0F, C_80, C_NM48
     const share = (j1 - j0) >> 2;
     const dp = <usize>share * <usize>L;
     for (let i: i32 = 0; i < share; i++) {

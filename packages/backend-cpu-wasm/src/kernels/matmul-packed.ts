@@ -89,7 +89,7 @@ const D = {
   IDX: 14, IDX_ROW: 15, IDX_BITS: 16, VALUES: 17, ORP: 18, OCOL: 19, OVAL: 20, SCRATCH: 21, SCRATCH_STRIDE: 22, PATH: 23,
   XQ: 24, XS: 25, XB: 26, XT: 27, OBASE: 28, RCODES: 29, RIDX: 30, PANEL: 31, SEG: 32, KPOS: 33, XH: 34, ROWS: 35, DSTRIDE: 36,
 } as const;
-const DESC_BYTES = 512;
+const DESC_BYTES = 448;
 
 const align64 = (x: number): number => Math.ceil(x / 64) * 64;
 
@@ -253,22 +253,21 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
  * D_CONST_OFFSET (D_CONST and the C_* offsets in assembly/lib/packed.ts): the
  * kernels load them once per call, because V8 11.3 re-creates v128 constants
  * inside loops. Bytes 0–3 repeated; byte splats of 0x0c, 1, 2, 0x0f; i16 splats
- * of 0x000f, 0x00f0, 0x0f00, 1; then the 4:8 GEMV's block (C_NM48, assembly/lib/nm48.ts):
- * bytes 0–3 repeated, byte splats of 0x0f and 0x80, and its slot-byte table
- * (entry i: 4·(i & 3) | 0x80 when i & 4, the low-table byte of column i & 7 of a group).
+ * of 0x000f, 0x00f0, 0x0f00, 1; a byte splat of 0x80; the 4:8 GEMV's slot-byte
+ * table (C_NM48, assembly/lib/nm48.ts; entry i: 4·(i & 3) | 0x80 when i & 4, the
+ * low-table byte of column i & 7 of a group).
  */
-const PACKED_CONSTANTS = new Uint8Array(208);
+const PACKED_CONSTANTS = new Uint8Array(176);
 {
   const b = (v: number) => new Array<number>(16).fill(v);
   const h = (v: number) => new Uint8Array(new Uint16Array(8).fill(v).buffer);
-  const J = [0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3];
-  PACKED_CONSTANTS.set([...J, ...b(0x0c), ...b(1), ...b(2), ...b(0x0f)]);
+  PACKED_CONSTANTS.set([0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, ...b(0x0c), ...b(1), ...b(2), ...b(0x0f)]);
   PACKED_CONSTANTS.set(h(0x000f), 80);
   PACKED_CONSTANTS.set(h(0x00f0), 96);
   PACKED_CONSTANTS.set(h(0x0f00), 112);
   PACKED_CONSTANTS.set(h(1), 128);
   const lut = Array.from({ length: 16 }, (_, i) => (4 * (i & 3)) | (i & 4 ? 0x80 : 0));
-  PACKED_CONSTANTS.set([...J, ...b(0x0f), ...b(0x80), ...lut], 144);
+  PACKED_CONSTANTS.set([...b(0x80), ...lut], 144);
 }
 const D_CONST_OFFSET = 256;
 
