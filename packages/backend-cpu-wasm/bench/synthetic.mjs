@@ -211,7 +211,6 @@ export function benchFormats(G) {
     make: (n, k) => new Tensor('bf16', [n, k], f32ArrayToBf16(uniform(n * k, -1, 1))),
     bytes: (n, k) => 2 * n * k,
   },
-  // 3-bit: codes held as 4-bit nibbles in wasm memory, so the INT4 kernels run them (reported, not a target).
   // INT2 (codes held as nibbles, the INT4 GEMV), GEMV at 4096² only: the planner's bits ladders (`sparq plan --cost cpu`).
   int2: {
     kernel: 'matmulQuant',
@@ -222,6 +221,7 @@ export function benchFormats(G) {
     }),
     bytes: (n, k) => (n * k) / 4 + (n * k / G) * (2 + 2 / 8),
   },
+  // 3-bit: codes held as 4-bit nibbles in wasm memory, so the INT4 kernels run them (reported, not a target).
   int3: {
     kernel: 'matmulQuant',
     only: (s, m) => m === 1 && s.name === '4096x4096',
