@@ -43,18 +43,45 @@ export function dot1(a: usize, w: usize, k: i32): f32 {
 
 /**
  * 4 rows of W `rs` bytes apart (outputs `os` bytes apart): out[r·os] = a · w_r,
- * 32 B of each row per step. Per-row arithmetic is dot1's: two accumulators
- * taking alternate 4-float chunks, a last 4-float chunk into the first, then
- * scalars — so left-over rows computed by dot1 match bit for bit. (With 64 B
- * of each row per step, V8 loaded all 16 operands first and spilled half of
- * them and 5 accumulators to the stack every step: 32 B steps measured 1.04–
- * 1.11× faster, A/B, 2 threads.)
+ * 64 B of each row per step, then a 32 B step when k % 16 ≥ 8. Per-row
+ * arithmetic is dot1's: two accumulators taking alternate 4-float chunks, a
+ * last 4-float chunk into the first, then scalars — so left-over rows computed
+ * by dot1 match bit for bit. (A/B in one process, 2 threads: an earlier 64 B
+ * step, whose code is not kept, had V8 load all 16 operands first and spill
+ * half of them and 5 accumulators, and 32 B steps beat it by 1.04–1.11×. This
+ * one, two 32 B halves on the same 8 accumulators, beats the 32 B step by
+ * 1.04–1.10×, relaxed and baseline, bit-identical. V8 still hoists its 16
+ * weight loads and parks a few values on the stack; scheduling stores between
+ * the rows measured 0.99–1.04× more, and 128 B steps 0.96–0.99×.)
  */
 export function gemvRows4Strided(a: usize, w: usize, rs: usize, k: i32, out: usize, os: usize): void {
   const w0 = w, w1 = w + rs, w2 = w + 2 * rs, w3 = w + 3 * rs;
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), b0 = f32x4.splat(0), b1 = f32x4.splat(0);
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0), d0 = f32x4.splat(0), d1 = f32x4.splat(0);
   let p: i32 = 0;
+  for (; p + 16 <= k; p += 16) {
+    const o = <usize>p << 2;
+    let x0 = v128.load(a + o);
+    let x1 = v128.load(a + o, 16);
+    a0 = fma4(a0, x0, v128.load(w0 + o));
+    a1 = fma4(a1, x1, v128.load(w0 + o, 16));
+    b0 = fma4(b0, x0, v128.load(w1 + o));
+    b1 = fma4(b1, x1, v128.load(w1 + o, 16));
+    c0 = fma4(c0, x0, v128.load(w2 + o));
+    c1 = fma4(c1, x1, v128.load(w2 + o, 16));
+    d0 = fma4(d0, x0, v128.load(w3 + o));
+    d1 = fma4(d1, x1, v128.load(w3 + o, 16));
+    x0 = v128.load(a + o, 32);
+    x1 = v128.load(a + o, 48);
+    a0 = fma4(a0, x0, v128.load(w0 + o, 32));
+    a1 = fma4(a1, x1, v128.load(w0 + o, 48));
+    b0 = fma4(b0, x0, v128.load(w1 + o, 32));
+    b1 = fma4(b1, x1, v128.load(w1 + o, 48));
+    c0 = fma4(c0, x0, v128.load(w2 + o, 32));
+    c1 = fma4(c1, x1, v128.load(w2 + o, 48));
+    d0 = fma4(d0, x0, v128.load(w3 + o, 32));
+    d1 = fma4(d1, x1, v128.load(w3 + o, 48));
+  }
   for (; p + 8 <= k; p += 8) {
     const o = <usize>p << 2;
     const x0 = v128.load(a + o);
