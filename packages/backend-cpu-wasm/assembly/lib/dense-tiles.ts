@@ -43,7 +43,7 @@ export function dot1(a: usize, w: usize, k: i32): f32 {
 
 /**
  * 4 rows of W `rs` bytes apart (outputs `os` bytes apart): out[r·os] = a · w_r,
- * 64 B of each row per step, then a 32 B step when k % 16 ≥ 8. Per-row
+ * 64 B of each row per step, then dot1's tail row by row. Per-row
  * arithmetic is dot1's: two accumulators taking alternate 4-float chunks, a
  * last 4-float chunk into the first, then scalars — so left-over rows computed
  * by dot1 match bit for bit. (A/B in one process, 2 threads: an earlier 64 B
@@ -82,21 +82,8 @@ export function gemvRows4Strided(a: usize, w: usize, rs: usize, k: i32, out: usi
     d0 = fma4(d0, x0, v128.load(w3 + o, 32));
     d1 = fma4(d1, x1, v128.load(w3 + o, 48));
   }
-  for (; p + 8 <= k; p += 8) {
-    const o = <usize>p << 2;
-    const x0 = v128.load(a + o);
-    const x1 = v128.load(a + o, 16);
-    a0 = fma4(a0, x0, v128.load(w0 + o));
-    a1 = fma4(a1, x1, v128.load(w0 + o, 16));
-    b0 = fma4(b0, x0, v128.load(w1 + o));
-    b1 = fma4(b1, x1, v128.load(w1 + o, 16));
-    c0 = fma4(c0, x0, v128.load(w2 + o));
-    c1 = fma4(c1, x1, v128.load(w2 + o, 16));
-    d0 = fma4(d0, x0, v128.load(w3 + o));
-    d1 = fma4(d1, x1, v128.load(w3 + o, 16));
-  }
   if (p < k) {
-    // k % 8 ≠ 0: finish as dot1 does.
+    // k % 16 ≠ 0: finish each row as dot1 does.
     store<f32>(out, dot2Tail(a0, a1, a, w0, p, k));
     store<f32>(out + os, dot2Tail(b0, b1, a, w1, p, k));
     store<f32>(out + 2 * os, dot2Tail(c0, c1, a, w2, p, k));
