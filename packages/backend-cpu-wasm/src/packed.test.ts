@@ -221,7 +221,7 @@ describe('cpu-wasm compressed kernels', () => {
   });
 
   it('sparse GEMMs: k-chunks and row sub-blocks change no result (batch 264 against batch 33, bit for bit)', async () => {
-    // Batch 264 = 17 panels: k-chunks of 896 columns (about 1 MiB of panels), so k = 1024 is cut once; 2100 rows
+    // Batch 264 = 17 panels: k-chunks of 384 columns (about 512 KiB of panels), so k = 1024 is cut twice; 2100 rows
     // give claims of 192 rows, cut into sub-blocks of 128 and 64. Groups of 512 columns are cut by the chunk.
     // Batch 33 (the smallest the N:M + INT4 weights send to the sparse GEMM) is 3 panels, one chunk. Each output
     // is one accumulator chain over its row's kept slots, so the first 33 outputs per weight row must be the
