@@ -134,12 +134,12 @@ export function gatherDotX4(x: usize, pos: usize, dp: usize, v: usize, dv: usize
 export function tileSpNMPair(pk: usize, ps: usize, pos: usize, v: usize, slots: i32, t0: usize, t1: usize): void {
   let a0 = v128.load(t0), a1 = v128.load(t0, 16), a2 = v128.load(t0, 32), a3 = v128.load(t0, 48);
   let b0 = v128.load(t1), b1 = v128.load(t1, 16), b2 = v128.load(t1, 32), b3 = v128.load(t1, 48);
-  for (let s: i32 = 0; s < slots; s += 2) {
-    const c = <usize>load<u16>(pos + <usize>s);
+  for (const pe = pos + <usize>slots; pos < pe; pos += 2) {
+    const c = <usize>load<u16>(pos);
     const q = pk + ((c << 6) & 0x1fc0), Q = pk + ((c >> 2) & 0x1fc0);
     const r = q + ps, R = Q + ps;
-    const w = v + (<usize>s << 2);
-    const x = v128.load32_splat(w), X = v128.load32_splat(w, 4);
+    const x = v128.load32_splat(v), X = v128.load32_splat(v, 4);
+    v += 8;
     a0 = gemmMadd(a0, x, v128.load(q));
     a0 = gemmMadd(a0, X, v128.load(Q));
     a1 = gemmMadd(a1, x, v128.load(q, 16));
@@ -173,17 +173,17 @@ export function tileSpNMPair(pk: usize, ps: usize, pos: usize, v: usize, slots: 
 export function tileSpNMHalf(pk: usize, c: usize, cs: usize, v: usize, vs: usize, slots: i32, t: usize): void {
   let a0 = v128.load(t), a1 = v128.load(t, 16), b0 = v128.load(t, 64), b1 = v128.load(t, 80);
   let c0 = v128.load(t, 128), c1 = v128.load(t, 144), e0 = v128.load(t, 192), e1 = v128.load(t, 208);
-  for (let s: i32 = 0; s < slots; s += 2) {
-    const o = <usize>s;
-    const w = v + (o << 2);
-    let x = <usize>load<u16>(c + o);
+  for (const ce = c + <usize>slots; c < ce; c += 2) {
+    const w = v;
+    v += 8;
+    let x = <usize>load<u16>(c);
     let q = pk + ((x << 6) & 0x1fc0), Q = pk + ((x >> 2) & 0x1fc0);
     let y = v128.load32_splat(w), Y = v128.load32_splat(w, 4);
     a0 = gemmMadd(a0, y, v128.load(q));
     a0 = gemmMadd(a0, Y, v128.load(Q));
     a1 = gemmMadd(a1, y, v128.load(q, 16));
     a1 = gemmMadd(a1, Y, v128.load(Q, 16));
-    x = <usize>load<u16>(c + cs + o);
+    x = <usize>load<u16>(c + cs);
     q = pk + ((x << 6) & 0x1fc0);
     Q = pk + ((x >> 2) & 0x1fc0);
     y = v128.load32_splat(w + vs);
@@ -192,7 +192,7 @@ export function tileSpNMHalf(pk: usize, c: usize, cs: usize, v: usize, vs: usize
     b0 = gemmMadd(b0, Y, v128.load(Q));
     b1 = gemmMadd(b1, y, v128.load(q, 16));
     b1 = gemmMadd(b1, Y, v128.load(Q, 16));
-    x = <usize>load<u16>(c + 2 * cs + o);
+    x = <usize>load<u16>(c + 2 * cs);
     q = pk + ((x << 6) & 0x1fc0);
     Q = pk + ((x >> 2) & 0x1fc0);
     y = v128.load32_splat(w + 2 * vs);
@@ -201,7 +201,7 @@ export function tileSpNMHalf(pk: usize, c: usize, cs: usize, v: usize, vs: usize
     c0 = gemmMadd(c0, Y, v128.load(Q));
     c1 = gemmMadd(c1, y, v128.load(q, 16));
     c1 = gemmMadd(c1, Y, v128.load(Q, 16));
-    x = <usize>load<u16>(c + 3 * cs + o);
+    x = <usize>load<u16>(c + 3 * cs);
     q = pk + ((x << 6) & 0x1fc0);
     Q = pk + ((x >> 2) & 0x1fc0);
     y = v128.load32_splat(w + 3 * vs);
@@ -228,34 +228,35 @@ export function tileSpNMHalf(pk: usize, c: usize, cs: usize, v: usize, vs: usize
 export function tileSpNM2(pk: usize, pa: usize, va: usize, pb: usize, vb: usize, slots: i32, ta: usize, tb: usize): void {
   let a0 = v128.load(ta), a1 = v128.load(ta, 16), a2 = v128.load(ta, 32), a3 = v128.load(ta, 48);
   let b0 = v128.load(tb), b1 = v128.load(tb, 16), b2 = v128.load(tb, 32), b3 = v128.load(tb, 48);
-  for (let s: i32 = 0; s < slots; s += 2) {
-    const ca = <usize>load<u16>(pa + <usize>s);
-    const cb = <usize>load<u16>(pb + <usize>s);
-    const w = <usize>s << 2;
+  for (const pe = pa + <usize>slots; pa < pe; pa += 2, pb += 2) {
+    const ca = <usize>load<u16>(pa);
+    const cb = <usize>load<u16>(pb);
     let q = pk + ((ca << 6) & 0x1fc0);
-    let x = v128.load32_splat(va + w);
+    let x = v128.load32_splat(va);
     a0 = gemmMadd(a0, x, v128.load(q));
     a1 = gemmMadd(a1, x, v128.load(q, 16));
     a2 = gemmMadd(a2, x, v128.load(q, 32));
     a3 = gemmMadd(a3, x, v128.load(q, 48));
     q = pk + ((cb << 6) & 0x1fc0);
-    x = v128.load32_splat(vb + w);
+    x = v128.load32_splat(vb);
     b0 = gemmMadd(b0, x, v128.load(q));
     b1 = gemmMadd(b1, x, v128.load(q, 16));
     b2 = gemmMadd(b2, x, v128.load(q, 32));
     b3 = gemmMadd(b3, x, v128.load(q, 48));
     q = pk + ((ca >> 2) & 0x1fc0);
-    x = v128.load32_splat(va + w, 4);
+    x = v128.load32_splat(va, 4);
     a0 = gemmMadd(a0, x, v128.load(q));
     a1 = gemmMadd(a1, x, v128.load(q, 16));
     a2 = gemmMadd(a2, x, v128.load(q, 32));
     a3 = gemmMadd(a3, x, v128.load(q, 48));
     q = pk + ((cb >> 2) & 0x1fc0);
-    x = v128.load32_splat(vb + w, 4);
+    x = v128.load32_splat(vb, 4);
     b0 = gemmMadd(b0, x, v128.load(q));
     b1 = gemmMadd(b1, x, v128.load(q, 16));
     b2 = gemmMadd(b2, x, v128.load(q, 32));
     b3 = gemmMadd(b3, x, v128.load(q, 48));
+    va += 8;
+    vb += 8;
   }
   v128.store(ta, a0); v128.store(ta, a1, 16); v128.store(ta, a2, 32); v128.store(ta, a3, 48);
   v128.store(tb, b0); v128.store(tb, b1, 16); v128.store(tb, b2, 32); v128.store(tb, b3, 48);

@@ -1496,34 +1496,35 @@ function splitGroups(src: usize, dst: usize, n: i32): void {
 function tileSp24(p: usize, ga: usize, va: usize, gb: usize, vb: usize, groups: i32, ta: usize, tb: usize): void {
   let a0 = v128.load(ta), a1 = v128.load(ta, 16), a2 = v128.load(ta, 32), a3 = v128.load(ta, 48);
   let b0 = v128.load(tb), b1 = v128.load(tb, 16), b2 = v128.load(tb, 32), b3 = v128.load(tb, 48);
-  for (let h: i32 = 0; h < groups; h++) {
-    const xa = <usize>load<u8>(ga + <usize>h);
-    const xb = <usize>load<u8>(gb + <usize>h);
-    const wo = <usize>h << 5;
+  for (const ge = ga + <usize>groups; ga < ge; ga++, gb++) {
+    const xa = <usize>load<u8>(ga);
+    const xb = <usize>load<u8>(gb);
     let q = p + ((xa << 2) & 0xc0);
-    let v = v128.load32_splat(va + wo);
+    let v = v128.load32_splat(va);
     a0 = gemmMadd(a0, v, v128.load(q));
     a1 = gemmMadd(a1, v, v128.load(q, 16));
     a2 = gemmMadd(a2, v, v128.load(q, 32));
     a3 = gemmMadd(a3, v, v128.load(q, 48));
     q = p + ((xb << 2) & 0xc0);
-    v = v128.load32_splat(vb + wo);
+    v = v128.load32_splat(vb);
     b0 = gemmMadd(b0, v, v128.load(q));
     b1 = gemmMadd(b1, v, v128.load(q, 16));
     b2 = gemmMadd(b2, v, v128.load(q, 32));
     b3 = gemmMadd(b3, v, v128.load(q, 48));
     q = p + (xa & 0xc0);
-    v = v128.load32_splat(va + wo, 16);
+    v = v128.load32_splat(va, 16);
     a0 = gemmMadd(a0, v, v128.load(q));
     a1 = gemmMadd(a1, v, v128.load(q, 16));
     a2 = gemmMadd(a2, v, v128.load(q, 32));
     a3 = gemmMadd(a3, v, v128.load(q, 48));
     q = p + (xb & 0xc0);
-    v = v128.load32_splat(vb + wo, 16);
+    v = v128.load32_splat(vb, 16);
     b0 = gemmMadd(b0, v, v128.load(q));
     b1 = gemmMadd(b1, v, v128.load(q, 16));
     b2 = gemmMadd(b2, v, v128.load(q, 32));
     b3 = gemmMadd(b3, v, v128.load(q, 48));
+    va += 32;
+    vb += 32;
     p += 256;
   }
   v128.store(ta, a0); v128.store(ta, a1, 16); v128.store(ta, a2, 32); v128.store(ta, a3, 48);
@@ -1543,16 +1544,17 @@ function tileSp24(p: usize, ga: usize, va: usize, gb: usize, vb: usize, groups: 
 function tileSp24Half(p: usize, g: usize, gs: usize, v: usize, groups: i32, t: usize): void {
   let a0 = v128.load(t), a1 = v128.load(t, 16), b0 = v128.load(t, 64), b1 = v128.load(t, 80);
   let c0 = v128.load(t, 128), c1 = v128.load(t, 144), e0 = v128.load(t, 192), e1 = v128.load(t, 208);
-  for (let h: i32 = 0; h < groups; h++) {
-    const w = v + (<usize>h << 5);
-    let x = <usize>load<u8>(g + <usize>h);
+  for (const ge = g + <usize>groups; g < ge; g++) {
+    const w = v;
+    v += 32;
+    let x = <usize>load<u8>(g);
     let q = p + ((x << 2) & 0xc0), Q = p + (x & 0xc0);
     let s = v128.load32_splat(w), S = v128.load32_splat(w, 16);
     a0 = gemmMadd(a0, s, v128.load(q));
     a0 = gemmMadd(a0, S, v128.load(Q));
     a1 = gemmMadd(a1, s, v128.load(q, 16));
     a1 = gemmMadd(a1, S, v128.load(Q, 16));
-    x = <usize>load<u8>(g + gs + <usize>h);
+    x = <usize>load<u8>(g + gs);
     q = p + ((x << 2) & 0xc0);
     Q = p + (x & 0xc0);
     s = v128.load32_splat(w, 4);
@@ -1561,7 +1563,7 @@ function tileSp24Half(p: usize, g: usize, gs: usize, v: usize, groups: i32, t: u
     b0 = gemmMadd(b0, S, v128.load(Q));
     b1 = gemmMadd(b1, s, v128.load(q, 16));
     b1 = gemmMadd(b1, S, v128.load(Q, 16));
-    x = <usize>load<u8>(g + 2 * gs + <usize>h);
+    x = <usize>load<u8>(g + 2 * gs);
     q = p + ((x << 2) & 0xc0);
     Q = p + (x & 0xc0);
     s = v128.load32_splat(w, 8);
@@ -1570,7 +1572,7 @@ function tileSp24Half(p: usize, g: usize, gs: usize, v: usize, groups: i32, t: u
     c0 = gemmMadd(c0, S, v128.load(Q));
     c1 = gemmMadd(c1, s, v128.load(q, 16));
     c1 = gemmMadd(c1, S, v128.load(Q, 16));
-    x = <usize>load<u8>(g + 3 * gs + <usize>h);
+    x = <usize>load<u8>(g + 3 * gs);
     q = p + ((x << 2) & 0xc0);
     Q = p + (x & 0xc0);
     s = v128.load32_splat(w, 12);
@@ -1604,12 +1606,12 @@ function tileSp24Half(p: usize, g: usize, gs: usize, v: usize, groups: i32, t: u
 function tileSp24Pair(p: usize, ps: usize, g: usize, va: usize, groups: i32, t0: usize, t1: usize): void {
   let a0 = v128.load(t0), a1 = v128.load(t0, 16), a2 = v128.load(t0, 32), a3 = v128.load(t0, 48);
   let b0 = v128.load(t1), b1 = v128.load(t1, 16), b2 = v128.load(t1, 32), b3 = v128.load(t1, 48);
-  for (let h: i32 = 0; h < groups; h++) {
-    const x = <usize>load<u8>(g + <usize>h);
+  for (const ge = g + <usize>groups; g < ge; g++) {
+    const x = <usize>load<u8>(g);
     const q = p + ((x << 2) & 0xc0), Q = p + (x & 0xc0);
     const r = q + ps, R = Q + ps;
-    const wa = va + (<usize>h << 5);
-    const v = v128.load32_splat(wa), V = v128.load32_splat(wa, 16);
+    const v = v128.load32_splat(va), V = v128.load32_splat(va, 16);
+    va += 32;
     a0 = gemmMadd(a0, v, v128.load(q));
     a0 = gemmMadd(a0, V, v128.load(Q));
     a1 = gemmMadd(a1, v, v128.load(q, 16));
