@@ -5,7 +5,7 @@
 // A row's 4 kept slots of an 8-column group are one f32x4 of values; their
 // activations are gathered from the group's 32 bytes of f32 activations with
 // two swizzles: the low table holds columns 0–3, the high one 4–7. Each slot's
-// column byte c becomes, through a 16-entry swizzle table (CLUT),
+// column byte c becomes, through a 16-entry swizzle table (C_NM48),
 // b = 4·(p & 3) | 0x80·(p ≥ 4) with p = c & 7; spread over its f32 lane (bytes
 // b + 0 … b + 3) it indexes the low table, and b ^ 0x80 the high one. An index
 // with bit 7 set selects 0 in both builds (`i8x16.swizzle`: any index ≥ 16;
@@ -19,13 +19,7 @@
 // Not an entry point: nothing here is a wasm export.
 
 import { hsum } from './dense-tiles';
-
-// Byte offsets in the descriptor's constant table that `cst` points at (C_* in packed.ts, PACKED_CONSTANTS in
-// src/kernels/matmul-packed.ts): bytes 0–3 repeated, the 0x0f and 0x80 byte splats, the slot-byte table.
-const CJ: usize = 0;
-const C0F: usize = 64;
-const C80: usize = 144;
-const CLUT: usize = 160;
+import { C_0F, C_80, C_J, C_NM48 } from './descriptor';
 
 /** Dynamic byte gather; `relaxed_swizzle` is exact for the indices passed here (< 16, or ≥ 128 → 0). */
 @inline function swz(a: v128, s: v128): v128 {
@@ -75,10 +69,10 @@ const CLUT: usize = 160;
  * kept values at `v`): one accumulator takes the groups in order, then its
  * lanes are summed in order — nm48DotX4's operations for each of its rows,
  * so a row gives the same bits whichever computes it. `cst` points at the
- * descriptor's constant table (CJ, C0F, C80, CLUT above).
+ * descriptor's constant table (descriptor.ts: C_J, C_0F, C_80, C_NM48).
  */
 export function nm48Dot(x: usize, pos: usize, v: usize, k: i32, cst: usize): f32 {
-  const J = v128.load(cst, CJ), m0f = v128.load(cst, C0F), h80 = v128.load(cst, C80), lut = v128.load(cst, CLUT);
+  const J = v128.load(cst, C_J), m0f = v128.load(cst, C_0F), h80 = v128.load(cst, C_80), lut = v128.load(cst, C_NM48);
   let acc = f32x4.splat(0);
   let c: i32 = 0;
   for (; c + 32 <= k; c += 32) {
@@ -113,7 +107,7 @@ export function nm48Dot(x: usize, pos: usize, v: usize, k: i32, cst: usize): f32
  * step first and spilled, and built each shuffle's mask from immediates.
  */
 export function nm48DotX4(x: usize, pos: usize, dp: usize, v: usize, dv: usize, k: i32, cst: usize, out: usize, dout: usize, scratch: usize): void {
-  const J = v128.load(cst, CJ), h80 = v128.load(cst, C80);
+  const J = v128.load(cst, C_J), h80 = v128.load(cst, C_80);
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
   const p2 = pos + 2 * dp, v2 = v + 2 * dv;
   let c: i32 = 0;
@@ -129,7 +123,7 @@ export function nm48DotX4(x: usize, pos: usize, dp: usize, v: usize, dv: usize, 
   }
   for (; c < k; c += 8) {
     const o = <usize>c;
-    const m0f = v128.load(cst, C0F), lut = v128.load(cst, CLUT);
+    const m0f = v128.load(cst, C_0F), lut = v128.load(cst, C_NM48);
     const lo = v128.load(x), hi = v128.load(x, 16);
     a0 = nm48Madd(a0, nm48IdxA(nm48Lo(nm48Bytes(v128.load32_zero(pos + (o >> 1)), lut, m0f)), J), lo, hi, h80, v + (o << 1));
     a1 = nm48Madd(a1, nm48IdxA(nm48Lo(nm48Bytes(v128.load32_zero(pos + dp + (o >> 1)), lut, m0f)), J), lo, hi, h80, v + dv + (o << 1));
@@ -154,7 +148,7 @@ let NM48_B: v128 = f32x4.splat(0);
  * whole step first and spilled.
  */
 @inline function nm48Pair(x: usize, p: usize, dp: usize, v: usize, dv: usize, cst: usize, J: v128, h80: v128, a: v128, b: v128, scratch: usize): void {
-  const m0f = v128.load(cst, C0F), lut = v128.load(cst, CLUT);
+  const m0f = v128.load(cst, C_0F), lut = v128.load(cst, C_NM48);
   const ba = nm48Bytes(v128.load(p), lut, m0f);
   const bb = nm48Bytes(v128.load(p + dp), lut, m0f);
   let ua = nm48Lo(ba), ub = nm48Lo(bb);

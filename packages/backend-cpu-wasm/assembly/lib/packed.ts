@@ -59,7 +59,7 @@
 // count.
 
 import { dot1, gemmMadd, gemvRange, hsum, KC, stripStride, tile4x1, tile4x2p } from './dense-tiles';
-import { dw } from './descriptor';
+import { C_01, C_02, C_0C, C_0F, C_J, C_M0, C_M1, C_M2, C_ONES16, D_CONST, dw } from './descriptor';
 import { gatherDot, gatherDotX4, tileSpNM, tileSpNM2, tileSpNMHalf, tileSpNMPair } from './nm-gather';
 import { nm48Dot, nm48DotX4 } from './nm48';
 import { claim, claimRows } from './work';
@@ -107,26 +107,6 @@ const D_XH: i32 = 34;
 /** Row descriptors of the call (first descriptor only): a GEMV path with m > 1 runs once per activation row, each with its own descriptor D_DSTRIDE bytes after the previous; 0 or 1 = this one. */
 const D_ROWS: i32 = 35;
 const D_DSTRIDE: i32 = 36;
-
-/**
- * Byte offset, inside the descriptor block (after its words), of the kernels' v128 constants,
- * written by the caller with every descriptor (PACKED_CONSTANTS in
- * src/kernels/matmul-packed.ts), one 16-byte vector each (C_*). The kernels
- * load them once per call: as v128 constants, V8 11.3 re-created them inside
- * the loops (3–4 instructions per use; the GEMVs measured 3–9 % slower).
- */
-const D_CONST: usize = 256;
-const C_J: usize = 0; // bytes 0, 1, 2, 3 repeated
-const C_0C: usize = 16; // byte splats of 0x0c, 1, 2, 0x0f
-const C_01: usize = 32;
-const C_02: usize = 48;
-const C_0F: usize = 64;
-const C_M0: usize = 80; // i16 splats of 0x000f, 0x00f0, 0x0f00
-const C_M1: usize = 96;
-const C_M2: usize = 112;
-const C_ONES16: usize = 128; // i16 splat of 1
-const C_80: usize = 144; // byte splat of 0x80 (the 4:8 GEMV, nm48.ts, which reads C_J, C_0F, C_80, C_NM48 by their offsets)
-const C_NM48: usize = 160; // the 4:8 GEMV's slot-byte table
 
 /** Constant vector `c` (a C_* offset) of the descriptor at `d`. */
 @inline function cv(d: usize, c: usize): v128 {
@@ -1923,6 +1903,11 @@ function warmRow(c: usize, v: usize, slots: i32, sink: usize): void {
   v128.store(sink, a);
 }
 
+/** Row j's f32 kept values from slot s0 in gemmSpNM: decoded into `dec` (§4, block from row jb) or uploaded (§3). */
+@inline function spnmValues(d: usize, quant: bool, dec: usize, vstride: usize, jb: i32, j: i32, s0: i32): usize {
+  return (quant ? dec + <usize>(j - jb) * vstride : keptRow(d, j)) + (<usize>s0 << 2);
+}
+
 /**
  * Any-N:M sparse GEMM (M dividing SPKB) of rows [j0, j1), structured
  * as gemmSp24: sub-blocks of SB weight rows with their tiles in scratch,
@@ -1988,7 +1973,7 @@ function gemmSpNM(d: usize, j0: i32, j1: i32, scratch: usize): void {
               const s2 = slots & ~1;
               if (m <= 8) {
                 for (; j + 4 <= je; j += 4) {
-                  const v = (quant ? dec + <usize>(j - jb) * vstride : keptRow(d, j)) + (<usize>s0 << 2);
+                  const v = spnmValues(d, quant, dec, vstride, jb, j, s0);
                   const vs = quant ? vstride : <usize>L << 2;
                   const c = kpos + <usize>j * <usize>L + <usize>s0;
                   const t = tileAt(tiles, sb, j, strips, s);
@@ -2001,8 +1986,8 @@ function gemmSpNM(d: usize, j0: i32, j1: i32, scratch: usize): void {
                 }
               }
               for (; j + 2 <= je; j += 2) {
-                const v = (quant ? dec + <usize>(j - jb) * vstride : keptRow(d, j)) + (<usize>s0 << 2);
-                const v1 = (quant ? dec + <usize>(j + 1 - jb) * vstride : keptRow(d, j + 1)) + (<usize>s0 << 2);
+                const v = spnmValues(d, quant, dec, vstride, jb, j, s0);
+                const v1 = spnmValues(d, quant, dec, vstride, jb, j + 1, s0);
                 const c = kpos + <usize>j * <usize>L + <usize>s0;
                 const t = tileAt(tiles, sb, j, strips, s), t1 = tileAt(tiles, sb, j + 1, strips, s);
                 // Two call sites (whole and partial k-blocks): see gemmSp24.
@@ -2015,7 +2000,7 @@ function gemmSpNM(d: usize, j0: i32, j1: i32, scratch: usize): void {
               }
             }
             for (; j < je; j++) {
-              const v = (quant ? dec + <usize>(j - jb) * vstride : keptRow(d, j)) + (<usize>s0 << 2);
+              const v = spnmValues(d, quant, dec, vstride, jb, j, s0);
               const c = kpos + <usize>j * <usize>L + <usize>s0;
               const t = tileAt(tiles, sb, j, strips, s);
               if (pair) {

@@ -250,7 +250,7 @@ function runPacked(kernel: KernelName, a: Tensor<'f32'>, w: PackedMatrix, ctx: C
 
 /**
  * The kernels' v128 constants, written into every descriptor at byte
- * D_CONST_OFFSET (D_CONST and the C_* offsets in assembly/lib/packed.ts): the
+ * D_CONST_OFFSET (D_CONST and the C_* offsets in assembly/lib/descriptor.ts): the
  * kernels load them once per call, because V8 11.3 re-creates v128 constants
  * inside loops. Bytes 0–3 repeated; byte splats of 0x0c, 1, 2, 0x0f; i16 splats
  * of 0x000f, 0x00f0, 0x0f00, 1; a byte splat of 0x80; the 4:8 GEMV's slot-byte
