@@ -3,9 +3,13 @@
 //
 //   node [--experimental-wasm-relaxed-simd] bench/ab-builds.mjs --a DIR --b DIR [--fmt dense|int4|2:4|2:4+int4|int3 (bench/synthetic.mjs: benchFormats)]
 //        [--threads 1] [--rounds 15] [--variant baseline|relaxed] [--shapes 4096x4096,4096x11008,11008x4096]
-//        [--resident] [--m 1]
+//        [--resident] [--m 1]   (--shapes also takes any KxN: k = K → n = N)
 //   node bench/ab-builds.mjs --a DIR --b DIR --probe [--threads 2] [--rounds 30]
 //   node bench/ab-builds.mjs --a DIR --b DIR --attention M[:T] [--threads 2] [--rounds 20]
+//
+// Both builds' thread pools live in this one process, so use it for kernel changes only: a build whose idle worker
+// spins longer steals a core from the other build's next pass (a worker spinning 10× longer read 1.12–1.31× "faster"
+// here and the same as before in processes of their own).
 //
 // DIR holds a copy of a build, `dist/` and `wasm/`, inside this package so that its imports resolve
 // (e.g. `git stash; pnpm build; mkdir -p abtest/A; cp -r dist wasm abtest/A; git stash pop; pnpm build`,
@@ -38,9 +42,12 @@ const m = Number(opt('m', '1'));
 const resident = args.includes('--resident') || m > 1;
 const reps = m > 1 ? 1 : resident ? 20 : 1;
 const SHAPES = { '4096x4096': [4096, 4096], '4096x11008': [11008, 4096], '11008x4096': [4096, 11008] };
+// Any other KxN (e.g. 1024x1024, a weight that fits the L2) is k = K columns → n = N rows.
 const shapes = opt('shapes', Object.keys(SHAPES).join(',')).split(',').map((s) => {
-  if (!SHAPES[s]) throw new Error(`unknown shape ${s}; one of ${Object.keys(SHAPES).join(', ')}`);
-  return { name: s, n: SHAPES[s][0], k: SHAPES[s][1] };
+  if (SHAPES[s]) return { name: s, n: SHAPES[s][0], k: SHAPES[s][1] };
+  const kn = /^(\d+)x(\d+)$/.exec(s);
+  if (!kn) throw new Error(`unknown shape ${s}: one of ${Object.keys(SHAPES).join(', ')}, or KxN`);
+  return { name: s, n: Number(kn[2]), k: Number(kn[1]) };
 });
 const FORMATS = benchFormats(128);
 const F = FORMATS[fmt];
@@ -131,6 +138,8 @@ for (const s of shapes) {
   for (const be of Object.values(bes)) await be.dispose();
   console.log(
     `${fmt} ${s.name} m=${m} threads=${threads} ${variant}${resident && m === 1 ? ' resident' : ''}: A ${r.A.toFixed(3)} ms, B ${r.B.toFixed(3)} ms, ` +
-      `speedup B over A ${r.ratio.toFixed(3)} (median of per-round ratios), max |A − B| ${maxAbsDiff(outs.A, outs.B).toExponential(2)}`,
+      `speedup B over A ${r.ratio.toFixed(3)} (median of per-round ratios), max |A − B| ${maxAbsDiff(outs.A, outs.B).toExponential(2)}` +
+      // Per-thread time per 128 weights (one 64-byte line of 4-bit codes): compare with the clock to read cycles.
+      (m === 1 ? `; A ${((r.A * 1e6 * threads) / ((s.n * s.k) / 128)).toFixed(2)} ns per 128 weights and thread` : ''),
   );
 }

@@ -80,6 +80,10 @@ const rows = [];
 for (const s of shapes.filter((x) => !onlyShapes || onlyShapes.includes(x.name))) {
   for (const m of BATCHES) {
     const fmts = Object.entries(FORMATS).filter(([f, F]) => (!F.only || F.only(s, m)) && (!onlyFormats || f === 'dense' || onlyFormats.includes(f)));
+    const caseName = `${m === 1 ? 'gemv' : `batch ${m}`} ${s.name}`;
+    const started = performance.now();
+    // Progress on stderr (the table goes to stdout at the end): a full run takes tens of minutes.
+    process.stderr.write(`${caseName}: making ${fmts.length} formats' weights… `);
     const sets = fmts.map(([fmt, F]) => {
       const wBytes = F.bytes(s.n, s.k);
       // Decode-sized batches stream their weights from DRAM like the GEMV; prefill batches reuse one weight.
@@ -88,6 +92,7 @@ for (const s of shapes.filter((x) => !onlyShapes || onlyShapes.includes(x.name))
     });
     const a = new Tensor('f32', [m, s.k], uniform(m * s.k, -1, 1));
     for (const t of THREADS) {
+      process.stderr.write(`timing on ${t} thread${t > 1 ? 's' : ''}… `);
       const be = createCpuWasmBackend({ threads: t });
       await be.init();
       const call = (set, w) => (set.F.kernel === 'matmulDense' ? be.run(set.F.kernel, { a, b: w }, { transposeB: true }) : be.run(set.F.kernel, { a, w }, {}));
@@ -129,6 +134,7 @@ for (const s of shapes.filter((x) => !onlyShapes || onlyShapes.includes(x.name))
         });
       });
     }
+    process.stderr.write(`done in ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
   }
 }
 
