@@ -1843,7 +1843,7 @@ function gemmSp24(d: usize, j0: i32, j1: i32, scratch: usize): void {
  * into the thread's scratch row first) against the activations gathered by
  * column byte (gatherDot; f32 rows 4 at a time, gatherDotX4; 4:8 f32 with two
  * swizzles per 4 kept slots, nm48DotX4 / nm48Dot; A/B against the gather in
- * docs/benchmarks/cpu.md). Reads the values
+ * docs/benchmarks/cpu-log.md). Reads the values
  * and 1 byte of column per kept slot instead of the dense row, with no per-row
  * decode into a dense scratch row (the generic path scattered every row into k floats and ran
  * the dense dot: 0.16× dense f32 for 4:8).

@@ -46,13 +46,13 @@ const SB = 128;
 /**
  * Batch from which 2:4 GEMMs use the sparse kernel instead of the GEMV per row. Up to batch 8 its tiles run on the
  * low 8 rows of a 16-row panel (tileSp24Half). Measured at 4096², 2 threads, relaxed build, two runs, × dense f32
- * (docs/benchmarks/cpu.md): GEMV per row / sparse GEMM 1.08, 0.90 / 0.71, 0.81 at batch 4; 1.19, 1.11 / 1.04, 1.14
+ * (docs/benchmarks/cpu-log.md): GEMV per row / sparse GEMM 1.08, 0.90 / 0.71, 0.81 at batch 4; 1.19, 1.11 / 1.04, 1.14
  * at 5; 1.19, 1.11 / 1.33, 1.34 at 6; 1.14, 1.19 / 1.40, 1.64 at 7.
  */
 const SP24_MIN_M = 6;
 /**
  * Batch from which f32 N:M weights other than 2:4's own layouts (4:8, 1:4, …) use the sparse GEMM instead of the
- * gather GEMV per row. Measured at 4096², 2 threads, relaxed build, two runs (docs/benchmarks/cpu.md, 4:8 section):
+ * gather GEMV per row. Measured at 4096², 2 threads, relaxed build, two runs (docs/benchmarks/cpu-log.md, 4:8 section):
  * at batch 3 the GEMV is faster (4:8 0.93–1.06× dense against 0.66–0.80×), at 4 they are even for 4:8 and the GEMM
  * wins for 1:4 (1.09–1.15× against 0.81–0.84×), and from 5 the GEMM wins for both.
  */
@@ -61,7 +61,7 @@ const SPNM_F32_MIN_M = 4;
 /**
  * Largest batch that runs the GEMV path `path` once per activation row (over each claimed chunk of weight rows,
  * so the chunk is read from memory once and from cache for the other rows) instead of a GEMM. Measured
- * (4096², 2 threads, relaxed build; docs/benchmarks/cpu.md): the int8 4-bit GEMVs (INT2–4, SpQR, N:M + INT4)
+ * (4096², 2 threads, relaxed build; docs/benchmarks/cpu-log.md): the int8 4-bit GEMVs (INT2–4, SpQR, N:M + INT4)
  * beat the decode-then-tiles and sparse GEMMs up to batch 32 at least (INT4 1.8× against 1.0× dense f32 at 32);
  * Q8 up to 16; the f32 ones only below the sparse GEMMs' batch of 6 (2:4: SP24_MIN_M) or 4 (other N:M: SPNM_F32_MIN_M).
  */
