@@ -3,7 +3,7 @@
 //
 //   node [--experimental-wasm-relaxed-simd] bench/ab-builds.mjs --a DIR --b DIR [--fmt dense|int4|2:4|2:4+int4|int3 (bench/synthetic.mjs: benchFormats)]
 //        [--threads 1] [--rounds 15] [--variant baseline|relaxed] [--shapes 4096x4096,4096x11008,11008x4096]
-//        [--resident] [--m 1]   (--shapes also takes any KxN: k = K → n = N)
+//        [--resident] [--m 1]   (--shapes: any KxN, k = K → n = N)
 //   node bench/ab-builds.mjs --a DIR --b DIR --probe [--threads 2] [--rounds 30]
 //   node bench/ab-builds.mjs --a DIR --b DIR --attention M[:T] [--threads 2] [--rounds 20]
 //
@@ -41,12 +41,11 @@ const variant = opt('variant', 'baseline');
 const m = Number(opt('m', '1'));
 const resident = args.includes('--resident') || m > 1;
 const reps = m > 1 ? 1 : resident ? 20 : 1;
-const SHAPES = { '4096x4096': [4096, 4096], '4096x11008': [11008, 4096], '11008x4096': [4096, 11008] };
-// Any other KxN (e.g. 1024x1024, a weight that fits the L2) is k = K columns → n = N rows.
-const shapes = opt('shapes', Object.keys(SHAPES).join(',')).split(',').map((s) => {
-  if (SHAPES[s]) return { name: s, n: SHAPES[s][0], k: SHAPES[s][1] };
+// A shape KxN is k = K columns → n = N rows (as compressed.bench.mjs names its three); any other size works too
+// (e.g. 1024x1024, a weight that fits the L2).
+const shapes = opt('shapes', '4096x4096,4096x11008,11008x4096').split(',').map((s) => {
   const kn = /^(\d+)x(\d+)$/.exec(s);
-  if (!kn) throw new Error(`unknown shape ${s}: one of ${Object.keys(SHAPES).join(', ')}, or KxN`);
+  if (!kn) throw new Error(`--shapes: expected KxN (e.g. 4096x11008: k = 4096 → n = 11008), found "${s}"`);
   return { name: s, n: Number(kn[2]), k: Number(kn[1]) };
 });
 const FORMATS = benchFormats(128);
